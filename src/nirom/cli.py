@@ -1,0 +1,178 @@
+"""The ``nirom`` command. Every verb is a thin layer over a Python function.
+
+User mistakes (a bad path, a malformed file, a parameter out of bounds) print
+one line naming the culprit and exit with status 1, without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from nirom import __version__
+from nirom.dataset import Dataset, export_sample, import_folder
+from nirom.errors import NiromError, ParameterError
+from nirom.parameters import ParameterSpace
+from nirom.report.terminal import print_dataset_summary
+
+app = typer.Typer(
+    name="nirom",
+    help="Nonintrusive reduced-order and surrogate modelling for parametrized simulations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"nirom {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Sample a solver, reduce its snapshots, learn surrogates, evaluate them."""
+
+
+# -- info ----------------------------------------------------------------------
+@app.command()
+def info(
+    dataset: Annotated[Path, typer.Argument(help="Dataset directory.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Describe a dataset: parameters, fields, sample counts, mesh, solve times, size."""
+    summary = Dataset(dataset).summary()
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    else:
+        print_dataset_summary(summary, console)
+
+
+# -- import / export ---------------------------------------------------------------
+def read_space_file(path: Path) -> ParameterSpace:
+    """Parameter space from a TOML or JSON file with a ``parameters`` list.
+
+    Each entry has ``name``, ``kind`` ("uniform" | "loguniform" | "field"),
+    ``low``, ``high`` and optionally ``unit`` (and ``shape`` for fields).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except FileNotFoundError:
+        raise ParameterError(f"{path}: parameter-space file not found") from None
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"{path}: not a readable parameter-space file ({exc})") from None
+    try:
+        return ParameterSpace.from_dict(data)
+    except ParameterError as exc:
+        raise ParameterError(f"{path}: {exc}") from None
+
+
+@app.command("import")
+def import_(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder of solver output files (any meshio format).")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset to create.")],
+    params: Annotated[
+        Path | None,
+        typer.Option(
+            "--params", help="Parameter CSV with a 'file' column [default: FOLDER/parameters.csv]."
+        ),
+    ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option("--field", "-f", help="Field to import (repeatable) [default: all]."),
+    ] = None,
+    space: Annotated[
+        Path | None,
+        typer.Option(
+            "--space", help="Parameter-space file (TOML/JSON) with bounds [default: CSV min/max]."
+        ),
+    ] = None,
+) -> None:
+    """Import solver outputs plus a parameter CSV as a new dataset."""
+    ps = read_space_file(space) if space is not None else None
+    ds = import_folder(folder, out, parameters_csv=params, fields=field, space=ps)
+    console.print(
+        f"Imported {len(ds)} samples with fields {', '.join(ds.fields)} into [bold]{ds.path}[/]"
+    )
+
+
+@app.command()
+def export(
+    dataset: Annotated[Path, typer.Argument(help="Dataset directory.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the files into.")],
+    sample: Annotated[
+        list[int] | None,
+        typer.Option("--sample", "-s", help="Sample id (repeatable) [default: all done]."),
+    ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option("--field", "-f", help="Field to export (repeatable) [default: all]."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="File extension meshio writes.")] = "vtu",
+) -> None:
+    """Export samples as mesh files (VTU by default) for ParaView."""
+    ds = Dataset(dataset)
+    ids = sample if sample else ds.sample_ids("done")
+    written = []
+    for i in ids:
+        written += export_sample(ds, i, out / f"sample_{i:06d}.{fmt.lstrip('.')}", fields=field)
+    console.print(f"Wrote {len(written)} file(s) to [bold]{out}[/]")
+
+
+# -- demo ------------------------------------------------------------------------
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo's outputs.")] = Path(
+        "nirom-demo"
+    ),
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Number of solver runs.")] = 16,
+    resolution: Annotated[int, typer.Option(help="Mesh cells per side of the unit square.")] = 48,
+) -> None:
+    """Run the demo study: sample, solve, store, inspect and export a thermal block."""
+    from nirom.demo import run_demo
+
+    run_demo(out, n_samples=samples, resolution=resolution, console=console)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``nirom`` command; returns the exit status."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except NiromError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 1
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        err_console.print("aborted")
+        return 130
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""The on-disk dataset of samples, and its import/export through meshio."""
+
+from nirom.dataset.schema import FORMAT_VERSION, FieldSpec
+from nirom.dataset.store import Dataset, Sample
+from nirom.dataset.transfer import export_sample, import_folder
+
+__all__ = ["FORMAT_VERSION", "Dataset", "FieldSpec", "Sample", "export_sample", "import_folder"]

@@ -1,0 +1,97 @@
+"""What a dataset holds: field specifications and the on-disk format stamp."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any, Literal
+
+from nirom.errors import FieldError
+
+FORMAT_NAME = "nirom-dataset"
+# Bump on any change a reader of the previous version would misread.
+FORMAT_VERSION = 1
+
+Location = Literal["point", "cell", "global"]
+LOCATIONS: tuple[str, ...] = ("point", "cell", "global")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """An output field every sample of a dataset carries.
+
+    Parameters
+    ----------
+    name : str
+        Field name, e.g. ``"u"`` or ``"von_mises"``.
+    location : {"point", "cell", "global"}
+        Values per mesh node, per cell, or one value per sample (a scalar
+        output such as a compliance or a peak stress).
+    components : int
+        1 for a scalar field, the vector/tensor size otherwise.
+    times : tuple of float or None
+        Output times (in the solver's time unit) of a time series; ``None``
+        for a steady field.
+    unit : str
+        Physical unit, for people reading reports.
+
+    A sample's array has shape ``([n_times,] n_entities[, components])``,
+    where ``n_entities`` is the number of points or cells (absent for
+    "global") and the components axis is absent for scalars.
+    """
+
+    name: str
+    location: Location = "point"
+    components: int = 1
+    times: tuple[float, ...] | None = None
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            raise FieldError(f"invalid field name {self.name!r}")
+        if self.location not in LOCATIONS:
+            raise FieldError(
+                f"field {self.name!r}: location must be one of {', '.join(LOCATIONS)}, "
+                f"got {self.location!r}"
+            )
+        if int(self.components) < 1:
+            raise FieldError(f"field {self.name!r}: components must be >= 1")
+        object.__setattr__(self, "components", int(self.components))
+        if self.times is not None:
+            times = tuple(float(t) for t in self.times)
+            if not times or any(b <= a for a, b in pairwise(times)):
+                raise FieldError(f"field {self.name!r}: times must be non-empty and increasing")
+            object.__setattr__(self, "times", times)
+
+    @property
+    def n_times(self) -> int | None:
+        return None if self.times is None else len(self.times)
+
+    def shape(self, n_points: int, n_cells: int) -> tuple[int, ...]:
+        """Shape of one sample's array of this field on a mesh of the given size."""
+        shape: tuple[int, ...] = ()
+        if self.times is not None:
+            shape += (len(self.times),)
+        if self.location == "point":
+            shape += (n_points,)
+        elif self.location == "cell":
+            shape += (n_cells,)
+        if self.components > 1:
+            shape += (self.components,)
+        return shape
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "location": self.location,
+            "components": self.components,
+            "times": None if self.times is None else list(self.times),
+            "unit": self.unit,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FieldSpec:
+        return cls(**dict(data))

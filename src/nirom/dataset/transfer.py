@@ -1,0 +1,302 @@
+"""Moving samples in and out of a dataset through meshio's file formats.
+
+Import: a folder of solver outputs (one mesh file per sample, any format
+meshio reads) plus a CSV of parameters becomes a dataset. Export: any sample
+becomes a VTU (or any meshio format) for ParaView.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import shutil
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import meshio
+import numpy as np
+
+from nirom import mesh as mesh_io
+from nirom.dataset.schema import FieldSpec
+from nirom.dataset.store import Dataset
+from nirom.errors import DatasetError, FieldError, ParameterError
+from nirom.mesh import Mesh
+from nirom.parameters import ParameterSpace, Uniform
+
+FILE_COLUMN = "file"
+TIME_COLUMN = "solve_time_s"
+# Arrays some writers add that are bookkeeping, not physics.
+_BOOKKEEPING = ("vtkOriginalPointIds", "vtkOriginalCellIds", "vtkGhostType")
+
+
+def _read_rows(csv_path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    if not csv_path.is_file():
+        raise DatasetError(f"{csv_path}: parameter CSV not found")
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(f"{csv_path}: not a readable CSV file ({exc})") from None
+    if FILE_COLUMN not in header:
+        raise DatasetError(f"{csv_path}: needs a {FILE_COLUMN!r} column naming each sample's file")
+    if not rows:
+        raise DatasetError(f"{csv_path}: no sample rows")
+    rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in rows]
+    return header, rows
+
+
+def _parse_value(csv_path: Path, row: int, column: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ParameterError(
+            f"{csv_path}: row {row + 1}, parameter {column!r}: {text!r} is not a number"
+        ) from None
+    if not math.isfinite(value):
+        raise ParameterError(f"{csv_path}: row {row + 1}, parameter {column!r}: value is {text}")
+    return value
+
+
+def _infer_space(names: list[str], values: np.ndarray, csv_path: Path) -> ParameterSpace:
+    params = []
+    for j, name in enumerate(names):
+        low, high = float(values[:, j].min()), float(values[:, j].max())
+        if not low < high:
+            raise ParameterError(
+                f"{csv_path}: parameter {name!r} is constant ({low:g}); drop the column "
+                "or give a parameter-space file with its bounds"
+            )
+        params.append(Uniform(name, low, high))
+    return ParameterSpace(params)
+
+
+def _field_specs(
+    point_data: dict[str, np.ndarray],
+    cell_data: dict[str, np.ndarray],
+    wanted: Sequence[str] | None,
+    first: Path,
+) -> list[FieldSpec]:
+    available = {k: ("cell", v) for k, v in cell_data.items()}
+    available.update({k: ("point", v) for k, v in point_data.items()})
+    names = list(wanted) if wanted else [n for n in available if n not in _BOOKKEEPING]
+    if not names:
+        raise FieldError(f"{first}: holds no point or cell data to import")
+    specs = []
+    for name in names:
+        if name not in available:
+            raise FieldError(f"{first}: no field {name!r}; it has {', '.join(available) or 'none'}")
+        location, arr = available[name]
+        components = int(np.prod(arr.shape[1:])) if arr.ndim > 1 else 1
+        specs.append(FieldSpec(name, location=location, components=components))
+    return specs
+
+
+def _fields_of(
+    path: Path, specs: list[FieldSpec], point_data: dict, cell_data: dict
+) -> dict[str, np.ndarray]:
+    out = {}
+    for spec in specs:
+        source = point_data if spec.location == "point" else cell_data
+        if spec.name not in source:
+            raise FieldError(f"{path}: {spec.location} field {spec.name!r} is missing")
+        arr = np.asarray(source[spec.name], dtype=float)
+        arr = arr.reshape(arr.shape[0], -1)
+        if arr.shape[1] != spec.components:
+            raise FieldError(
+                f"{path}: field {spec.name!r} has {arr.shape[1]} components, "
+                f"the first file's has {spec.components}"
+            )
+        n_bad = int(np.count_nonzero(~np.isfinite(arr)))
+        if n_bad:
+            raise FieldError(f"{path}: field {spec.name!r} has {n_bad} NaN or infinite value(s)")
+        out[spec.name] = arr[:, 0] if spec.components == 1 else arr
+    return out
+
+
+def import_folder(
+    folder: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    parameters_csv: str | os.PathLike[str] | None = None,
+    fields: Sequence[str] | None = None,
+    space: ParameterSpace | None = None,
+    description: str = "",
+) -> Dataset:
+    """Build a dataset from a folder of solver output files and a parameter CSV.
+
+    Parameters
+    ----------
+    folder : path
+        Folder of solver outputs, one mesh file per sample in any format meshio reads.
+    out : path
+        Dataset to create; it must not exist. It appears only when every file
+        was read and checked, so a failed import leaves nothing behind.
+    parameters_csv : path, optional
+        CSV with a ``file`` column (paths relative to ``folder``), one column
+        per scalar parameter and an optional ``solve_time_s`` column.
+        Default: ``folder/parameters.csv``.
+    fields : sequence of str, optional
+        Point or cell fields to import; default every field of the first file.
+    space : ParameterSpace, optional
+        Parameter space with bounds; default uniform bounds from the CSV's
+        minimum and maximum of each column.
+
+    Raises
+    ------
+    DatasetError, MeshError, FieldError, ParameterError
+        Naming the file, row, parameter or field at fault.
+    """
+    folder = Path(folder)
+    out = Path(out)
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: no such folder")
+    if out.exists():
+        raise DatasetError(f"{out}: already exists; choose a new dataset path")
+    csv_path = Path(parameters_csv) if parameters_csv is not None else folder / "parameters.csv"
+    header, rows = _read_rows(csv_path)
+    names = [h for h in header if h not in (FILE_COLUMN, TIME_COLUMN)]
+    if space is not None:
+        extra = sorted(set(names) - set(space.scalar_names))
+        missing = [n for n in space.scalar_names if n not in names]
+        if extra or missing:
+            raise ParameterError(
+                f"{csv_path}: columns do not match the parameter space "
+                f"(missing {missing}, unknown {extra})"
+            )
+        names = space.scalar_names
+    values = np.array(
+        [[_parse_value(csv_path, i, n, row[n]) for n in names] for i, row in enumerate(rows)]
+    ).reshape(len(rows), len(names))
+    if space is None:
+        space = _infer_space(names, values, csv_path)
+    for i in range(len(rows)):
+        try:
+            space.validate_array(values[i])
+        except ParameterError as exc:
+            raise ParameterError(f"{csv_path}: row {i + 1}: {exc}") from None
+    files = [folder / row[FILE_COLUMN] for row in rows]
+    for i, path in enumerate(files):
+        if not rows[i][FILE_COLUMN] or not path.is_file():
+            raise DatasetError(f"{csv_path}: row {i + 1}: file {str(path)!r} not found")
+    times = [
+        _parse_value(csv_path, i, TIME_COLUMN, row[TIME_COLUMN]) if row.get(TIME_COLUMN) else None
+        for i, row in enumerate(rows)
+    ]
+
+    reference, point_data, cell_data = mesh_io.read(files[0])
+    specs = _field_specs(point_data, cell_data, fields, files[0])
+    tmp = out.parent / f".{out.name}.importing-{uuid.uuid4().hex[:8]}"
+    try:
+        ds = Dataset.create(tmp, space, specs, reference, description=description)
+        for i, path in enumerate(files):
+            sample_mesh, point_data, cell_data = (
+                (reference, point_data, cell_data) if i == 0 else mesh_io.read(path)
+            )
+            reference.check_matches(sample_mesh, str(path))
+            mu = space.as_dict(values[i])
+            ds.append(
+                mu,
+                _fields_of(path, specs, point_data, cell_data),
+                sample_id=i,
+                solve_time=times[i],
+                info={"source": str(path)},
+            )
+        os.rename(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return Dataset(out)
+
+
+def export_sample(
+    dataset: Dataset,
+    sample_id: int,
+    path: str | os.PathLike[str],
+    fields: Sequence[str] | None = None,
+) -> list[Path]:
+    """Write one done sample to a mesh file (format from the extension; VTU for ParaView).
+
+    Point and cell fields become point and cell data; scalar parameters and
+    global fields become field data. A time-series field is written one file
+    per output time (``NAME_t0000.vtu``, ...) plus a ParaView ``.pvd``
+    collection at ``path``'s stem.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    path = Path(path)
+    sample = dataset.sample(sample_id)
+    if sample.status != "done":
+        raise DatasetError(
+            f"{dataset.path}: sample {sample_id} is {sample.status}: nothing to export"
+        )
+    names = list(fields) if fields else list(dataset.fields)
+    specs = [dataset.field_spec(n) for n in names]
+    mesh = sample.mesh
+    if mesh is None:
+        raise DatasetError(f"{dataset.path}: has no mesh to export fields on")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    field_data = {
+        k: np.atleast_1d(np.asarray(v, dtype=float))
+        for k, v in sample.mu.items()
+        if np.ndim(v) == 0
+    }
+    steady = [s for s in specs if s.times is None]
+    series = [s for s in specs if s.times is not None]
+    for s in steady:
+        if s.location == "global":
+            field_data[s.name] = np.atleast_1d(sample.fields[s.name])
+    if not series:
+        _write(path, mesh, steady, sample.fields, field_data, None)
+        return [path]
+    times = series[0].times
+    if any(s.times != times for s in series):
+        raise DatasetError("export the time-series fields with different output times separately")
+    written = []
+    for k, t in enumerate(times):
+        step = path.with_name(f"{path.stem}_t{k:04d}{path.suffix}")
+        _write(step, mesh, steady + series, sample.fields, field_data, k)
+        written.append((t, step))
+    pvd = path.with_suffix(".pvd")
+    entries = "\n".join(
+        f'    <DataSet timestep="{t!r}" part="0" file="{p.name}"/>' for t, p in written
+    )
+    pvd.write_text(
+        '<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1">\n  <Collection>\n'
+        f"{entries}\n  </Collection>\n</VTKFile>\n",
+        encoding="utf-8",
+    )
+    return [p for _, p in written] + [pvd]
+
+
+def _write(
+    path: Path,
+    mesh: Mesh,
+    specs: list[FieldSpec],
+    values: dict[str, np.ndarray],
+    field_data: dict[str, np.ndarray],
+    step: int | None,
+) -> None:
+    point_data, cell_data = {}, {}
+    for s in specs:
+        arr = values[s.name] if s.times is None else values[s.name][step]
+        if s.location == "point":
+            point_data[s.name] = arr
+        elif s.location == "cell":
+            cell_data[s.name] = arr
+        elif s.times is not None:
+            field_data[s.name] = np.atleast_1d(arr)
+    m = mesh.to_meshio(point_data=point_data, cell_data=cell_data)
+    if path.suffix in (".vtu", ".vtk") and m.points.shape[1] < 3:  # VTK stores 3 coordinates
+        m.points = np.pad(m.points, ((0, 0), (0, 3 - m.points.shape[1])))
+    m.field_data = field_data
+    try:
+        meshio.write(path, m)
+    except Exception as exc:  # meshio raises assorted types for unsupported formats
+        raise DatasetError(f"{path}: cannot write ({exc})") from None

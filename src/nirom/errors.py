@@ -1,0 +1,32 @@
+"""Errors nirom raises for bad input.
+
+Every error a user can cause derives from :class:`NiromError`; its message is
+one line that names the culprit (parameter, field, file, sample). The command
+line prints that line without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class NiromError(Exception):
+    """Base class of errors caused by user input or on-disk state."""
+
+
+class ParameterError(NiromError, ValueError):
+    """A parameter value or a parameter-space definition is invalid."""
+
+
+class MeshError(NiromError, ValueError):
+    """A mesh is malformed, unreadable, or does not match the reference mesh."""
+
+
+class DatasetError(NiromError):
+    """A dataset store is missing, malformed, or was asked for something it lacks."""
+
+
+class SchemaError(DatasetError):
+    """A directory is not a nirom dataset, or was written by an incompatible version."""
+
+
+class FieldError(DatasetError, ValueError):
+    """A field is missing, has the wrong shape, or holds NaN/infinite values."""

@@ -1,0 +1,206 @@
+"""Mesh: points and cells in meshio's vocabulary, and the bridge to meshio's formats.
+
+Coordinates are in the solver's length unit; nirom does not rescale them.
+Cell blocks are ``(cell_type, connectivity)`` pairs with meshio's type names
+("triangle", "quad", "tetra", ...), so any format meshio reads (VTU/VTK, XDMF,
+Gmsh, Abaqus, Exodus, MED, ...) can come in and go out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import meshio
+import numpy as np
+
+from nirom.errors import MeshError
+
+CellBlock = tuple[str, np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class Mesh:
+    """An unstructured mesh.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n_points, dim)
+        Node coordinates, ``dim`` in 1..3.
+    cells : sequence of (cell_type, ndarray of shape (n_cells, nodes_per_cell))
+        Connectivity blocks indexing ``points``, meshio type names.
+    """
+
+    points: np.ndarray
+    cells: tuple[CellBlock, ...]
+
+    def __init__(self, points: np.ndarray, cells: Sequence[CellBlock]) -> None:
+        pts = np.ascontiguousarray(points, dtype=float)
+        if pts.ndim == 1:
+            pts = pts[:, None]
+        if pts.ndim != 2 or not 1 <= pts.shape[1] <= 3 or pts.shape[0] == 0:
+            raise MeshError(f"mesh points must have shape (n_points, 1..3), got {pts.shape}")
+        if not np.all(np.isfinite(pts)):
+            raise MeshError("mesh points contain NaN or infinite coordinates")
+        blocks = []
+        for cell_type, conn in cells:
+            conn = np.ascontiguousarray(conn, dtype=np.int64)
+            if conn.ndim != 2 or conn.shape[0] == 0:
+                raise MeshError(
+                    f"cell block {cell_type!r}: connectivity must be 2-D, got {conn.shape}"
+                )
+            if conn.min() < 0 or conn.max() >= pts.shape[0]:
+                raise MeshError(
+                    f"cell block {cell_type!r}: node index out of range [0, {pts.shape[0] - 1}]"
+                )
+            blocks.append((str(cell_type), conn))
+        object.__setattr__(self, "points", pts)
+        object.__setattr__(self, "cells", tuple(blocks))
+
+    @property
+    def n_points(self) -> int:
+        return int(self.points.shape[0])
+
+    @property
+    def n_cells(self) -> int:
+        return sum(int(c.shape[0]) for _, c in self.cells)
+
+    @property
+    def dim(self) -> int:
+        return int(self.points.shape[1])
+
+    def cell_counts(self) -> dict[str, int]:
+        """Number of cells of each type."""
+        counts: dict[str, int] = {}
+        for cell_type, conn in self.cells:
+            counts[cell_type] = counts.get(cell_type, 0) + int(conn.shape[0])
+        return counts
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mesh) or self.points.shape != other.points.shape:
+            return False
+        if len(self.cells) != len(other.cells):
+            return False
+        same_cells = all(
+            a[0] == b[0] and np.array_equal(a[1], b[1])
+            for a, b in zip(self.cells, other.cells, strict=True)
+        )
+        return same_cells and np.array_equal(self.points, other.points)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def check_matches(self, other: Mesh, what: str, rtol: float = 1e-9) -> None:
+        """Raise :class:`MeshError` naming ``what`` unless ``other`` is this mesh.
+
+        Coordinates may differ by ``rtol`` times the mesh's bounding-box size
+        (text formats round them); connectivity must be identical.
+        """
+        if other.n_points != self.n_points:
+            raise MeshError(
+                f"{what}: mesh has {other.n_points} points, the reference mesh has {self.n_points}"
+            )
+        if other.dim != self.dim:
+            # Some formats always store 3 coordinates; compare the common ones if the rest are 0.
+            a, b = (self, other) if self.dim < other.dim else (other, self)
+            if np.any(b.points[:, a.dim :] != 0):
+                raise MeshError(
+                    f"{what}: mesh is {other.dim}-D, the reference mesh is {self.dim}-D"
+                )
+        d = min(self.dim, other.dim)
+        scale = max(float(np.ptp(self.points[:, :d], axis=0).max()), 1e-300)
+        gap = float(np.abs(other.points[:, :d] - self.points[:, :d]).max())
+        if gap > rtol * scale:
+            raise MeshError(
+                f"{what}: point coordinates differ from the reference mesh by up to {gap:.3g}"
+            )
+        if other.cell_counts() != self.cell_counts():
+            raise MeshError(
+                f"{what}: cells {other.cell_counts()} differ from the reference mesh's "
+                f"{self.cell_counts()}"
+            )
+        for (t, a), (_, b) in zip(self.cells, other.cells, strict=True):
+            if not np.array_equal(a, b):
+                raise MeshError(f"{what}: {t} connectivity differs from the reference mesh")
+
+    # -- meshio bridge ------------------------------------------------------
+    @classmethod
+    def from_meshio(cls, m: meshio.Mesh) -> Mesh:
+        return cls(m.points, [(block.type, block.data) for block in m.cells])
+
+    def to_meshio(
+        self,
+        point_data: Mapping[str, np.ndarray] | None = None,
+        cell_data: Mapping[str, np.ndarray] | None = None,
+    ) -> meshio.Mesh:
+        """meshio mesh with optional point data and cell data.
+
+        ``cell_data`` values are flat arrays over all cells (in block order);
+        they are split per block as meshio expects.
+        """
+        split = {}
+        if cell_data:
+            offsets = np.cumsum([0] + [c.shape[0] for _, c in self.cells])
+            split = {
+                name: [np.asarray(v)[offsets[i] : offsets[i + 1]] for i in range(len(self.cells))]
+                for name, v in cell_data.items()
+            }
+        return meshio.Mesh(
+            self.points,
+            [(t, c) for t, c in self.cells],
+            point_data=dict(point_data or {}),
+            cell_data=split,
+        )
+
+    @classmethod
+    def from_skfem(cls, m: Any) -> Mesh:
+        """Mesh from a scikit-fem mesh (its ``p`` and ``t`` arrays)."""
+        import skfem
+
+        types = {
+            skfem.MeshTri1: "triangle",
+            skfem.MeshQuad1: "quad",
+            skfem.MeshTet1: "tetra",
+            skfem.MeshHex1: "hexahedron",
+            skfem.MeshLine1: "line",
+        }
+        cell_type = next((name for kls, name in types.items() if isinstance(m, kls)), None)
+        if cell_type is None:
+            raise MeshError(f"unsupported scikit-fem mesh type {type(m).__name__}")
+        return cls(m.p.T, [(cell_type, m.t.T)])
+
+
+def read(path: str | os.PathLike[str]) -> tuple[Mesh, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Read a mesh file in any meshio format.
+
+    Returns
+    -------
+    mesh : Mesh
+    point_data : dict name -> ndarray of shape (n_points, ...)
+    cell_data : dict name -> ndarray of shape (n_cells, ...), blocks concatenated
+
+    Raises
+    ------
+    MeshError
+        Naming the file, if it is missing, truncated or not a mesh meshio reads.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MeshError(f"{path}: file not found")
+    try:
+        m = meshio.read(path)
+    except Exception as exc:  # meshio raises many types for foreign or truncated files
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MeshError(f"{path}: not a readable mesh file ({reason})") from None
+    try:
+        mesh = Mesh.from_meshio(m)
+    except MeshError as exc:
+        raise MeshError(f"{path}: {exc}") from None
+    cell_data = {
+        name: np.concatenate([np.asarray(block) for block in blocks])
+        for name, blocks in m.cell_data.items()
+        if not name.startswith("gmsh:")
+    }
+    return mesh, {k: np.asarray(v) for k, v in m.point_data.items()}, cell_data
