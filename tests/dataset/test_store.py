@@ -332,6 +332,7 @@ def test_summary_reports_counts_mesh_and_times(ds: Dataset) -> None:
     ds.record_failure({"k": 1, "f": 0}, "diverged")
     s = ds.summary()
     assert s["samples"] == {"done": 4, "failed": 1, "staging": 0}
+    assert s["failures"] == [{"id": 4, "error": "diverged"}]
     assert s["mesh"] == {"points": MESH.n_points, "cells": {"triangle": MESH.n_cells}, "dim": 2}
     assert s["solve_time_s"]["max"] == pytest.approx(0.04)
     assert s["disk_bytes"] > 0

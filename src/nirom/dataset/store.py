@@ -207,10 +207,12 @@ class Dataset:
 
     def counts(self) -> dict[str, int]:
         """Number of samples by status, plus stale staged writes."""
-        values = list(self.statuses().values())
+        return self._counts(list(self.statuses().values()))
+
+    def _counts(self, statuses: list[str]) -> dict[str, int]:
         return {
-            "done": values.count("done"),
-            "failed": values.count("failed"),
+            "done": statuses.count("done"),
+            "failed": statuses.count("failed"),
             "staging": len(_staged(self.path)),
         }
 
@@ -524,10 +526,20 @@ class Dataset:
 
     # -- summary ---------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        """JSON-compatible overview: parameters, fields, counts, mesh, solve times, size."""
-        counts = self.counts()
-        times = self.solve_times() if counts["done"] else np.array([])
-        times = times[np.isfinite(times)]
+        """JSON-compatible overview: parameters, fields, counts, failures, mesh, times, size."""
+        metas = {i: self.read_meta(i) for i in self._all_ids()}
+        counts = self._counts([m["status"] for m in metas.values()])
+        failures = [
+            {"id": i, "error": m["error"]} for i, m in metas.items() if m["status"] == "failed"
+        ]
+        times = np.array(
+            [
+                m["solve_time_s"]
+                for m in metas.values()
+                if m["status"] == "done" and m["solve_time_s"] is not None
+            ],
+            dtype=float,
+        )
         mesh = self.mesh
         return {
             "path": str(self.path),
@@ -536,6 +548,7 @@ class Dataset:
             "parameters": self.space.to_dict()["parameters"],
             "fields": [f.to_dict() for f in self.fields.values()],
             "samples": counts,
+            "failures": failures,
             "mesh": None
             if mesh is None
             else {"points": mesh.n_points, "cells": mesh.cell_counts(), "dim": mesh.dim},

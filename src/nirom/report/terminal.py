@@ -38,6 +38,11 @@ def print_dataset_summary(s: dict[str, Any], console: Console) -> None:
     c = s["samples"]
     console.print(f"Samples: [green]{c['done']} done[/], [red]{c['failed']} failed[/]", end="")
     console.print(f", {c['staging']} unfinished writes in staging/" if c["staging"] else "")
+    for failure in s["failures"][:5]:
+        reason = (failure["error"] or "").strip().splitlines() or ["(no reason recorded)"]
+        console.print(f"  sample {failure['id']} failed: {reason[-1]}", highlight=False)
+    if len(s["failures"]) > 5:
+        console.print(f"  ... and {len(s['failures']) - 5} more (nirom info --json lists all)")
     mesh = s["mesh"]
     if mesh:
         cells = ", ".join(f"{n} {t}" for t, n in mesh["cells"].items())
