@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from nirom import __version__
 from nirom.dataset import Dataset, export_sample, import_folder
@@ -52,7 +53,7 @@ def _root(
 # -- info ----------------------------------------------------------------------
 @app.command()
 def info(
-    dataset: Annotated[Path, typer.Argument(help="Dataset directory.")],
+    dataset: Annotated[Path, typer.Argument(help="Dataset directory.", metavar="DATASET")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Describe a dataset: parameters, fields, sample counts, mesh, solve times, size."""
@@ -86,23 +87,24 @@ def read_space_file(path: Path) -> ParameterSpace:
 @app.command("import")
 def import_(
     folder: Annotated[
-        Path, typer.Argument(help="Folder of solver output files (any meshio format).")
+        Path,
+        typer.Argument(help="Folder of solver output files (any meshio format).", metavar="FOLDER"),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset to create.")],
     params: Annotated[
         Path | None,
         typer.Option(
-            "--params", help="Parameter CSV with a 'file' column [default: FOLDER/parameters.csv]."
+            "--params", help="Parameter CSV with a 'file' column (default: FOLDER/parameters.csv)."
         ),
     ] = None,
     field: Annotated[
         list[str] | None,
-        typer.Option("--field", "-f", help="Field to import (repeatable) [default: all]."),
+        typer.Option("--field", "-f", help="Field to import (repeatable) (default: all)."),
     ] = None,
     space: Annotated[
         Path | None,
         typer.Option(
-            "--space", help="Parameter-space file (TOML/JSON) with bounds [default: CSV min/max]."
+            "--space", help="Parameter-space file (TOML/JSON) with bounds (default: CSV min/max)."
         ),
     ] = None,
 ) -> None:
@@ -110,21 +112,22 @@ def import_(
     ps = read_space_file(space) if space is not None else None
     ds = import_folder(folder, out, parameters_csv=params, fields=field, space=ps)
     console.print(
-        f"Imported {len(ds)} samples with fields {', '.join(ds.fields)} into [bold]{ds.path}[/]"
+        f"Imported {len(ds)} samples with fields {', '.join(ds.fields)} into "
+        f"[bold]{escape(str(ds.path))}[/]"
     )
 
 
 @app.command()
 def export(
-    dataset: Annotated[Path, typer.Argument(help="Dataset directory.")],
+    dataset: Annotated[Path, typer.Argument(help="Dataset directory.", metavar="DATASET")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the files into.")],
     sample: Annotated[
         list[int] | None,
-        typer.Option("--sample", "-s", help="Sample id (repeatable) [default: all done]."),
+        typer.Option("--sample", "-s", help="Sample id (repeatable) (default: all done)."),
     ] = None,
     field: Annotated[
         list[str] | None,
-        typer.Option("--field", "-f", help="Field to export (repeatable) [default: all]."),
+        typer.Option("--field", "-f", help="Field to export (repeatable) (default: all)."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="File extension meshio writes.")] = "vtu",
 ) -> None:
@@ -134,7 +137,7 @@ def export(
     written = []
     for i in ids:
         written += export_sample(ds, i, out / f"sample_{i:06d}.{fmt.lstrip('.')}", fields=field)
-    console.print(f"Wrote {len(written)} file(s) to [bold]{out}[/]")
+    console.print(f"Wrote {len(written)} file(s) to [bold]{escape(str(out))}[/]")
 
 
 # -- demo ------------------------------------------------------------------------
@@ -153,24 +156,20 @@ def demo(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``nirom`` command; returns the exit status."""
-    try:
-        app(args=argv, standalone_mode=False)
-    except NiromError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        return 1
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
-    except typer.Abort:
-        err_console.print("aborted")
-        return 130
-    except Exception as exc:  # click's usage errors
-        import click
+    """Entry point of the ``nirom`` command; returns the exit status.
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    Click's standalone mode handles usage errors (status 2) and ``--help``;
+    a :class:`NiromError` becomes one line on stderr and status 1.
+    """
+    try:
+        app(args=argv, prog_name="nirom")
+    except NiromError as exc:
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
+        return 1
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0
 
 

@@ -8,6 +8,8 @@ Gmsh, Abaqus, Exodus, MED, ...) can come in and go out.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -189,11 +191,17 @@ def read(path: str | os.PathLike[str]) -> tuple[Mesh, dict[str, np.ndarray], dic
     path = Path(path)
     if not path.is_file():
         raise MeshError(f"{path}: file not found")
+    printed = io.StringIO()
     try:
-        m = meshio.read(path)
-    except Exception as exc:  # meshio raises many types for foreign or truncated files
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # meshio prints reader errors and calls sys.exit when no reader succeeds.
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            m = meshio.read(path)
+    except (Exception, SystemExit) as exc:  # many types for foreign or truncated files
+        lines = (str(exc) if not isinstance(exc, SystemExit) else printed.getvalue()).split("\n")
+        reason = next((ln.strip() for ln in lines if ln.strip()), type(exc).__name__)
         raise MeshError(f"{path}: not a readable mesh file ({reason})") from None
+    if m.points.shape[1] == 3 and not np.any(m.points[:, 2]) and _planar(m):
+        m.points = m.points[:, :2]  # VTK formats pad planar meshes with z = 0
     try:
         mesh = Mesh.from_meshio(m)
     except MeshError as exc:
@@ -204,3 +212,10 @@ def read(path: str | os.PathLike[str]) -> tuple[Mesh, dict[str, np.ndarray], dic
         if not name.startswith("gmsh:")
     }
     return mesh, {k: np.asarray(v) for k, v in m.point_data.items()}, cell_data
+
+
+_PLANAR_CELLS = {"vertex", "line", "line3", "triangle", "triangle6", "quad", "quad8", "quad9"}
+
+
+def _planar(m: meshio.Mesh) -> bool:
+    return all(block.type in _PLANAR_CELLS for block in m.cells)

@@ -33,11 +33,23 @@ _BOUND_RTOL = 1e-12
 
 
 def _check_name(name: str) -> None:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ParameterError(
             f"invalid parameter name {name!r}: "
             "use letters, digits and '_', not starting with a digit"
         )
+
+
+def _as_float(name: str, value: Any, what: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ParameterError(
+            f"parameter {name!r}: {what} must be a number, got {value!r}"
+        ) from None
+    if isinstance(value, (bool, np.bool_, str, bytes)) or not math.isfinite(v):
+        raise ParameterError(f"parameter {name!r}: {what} must be a finite number, got {value!r}")
+    return v
 
 
 def _check_bounds(name: str, low: float, high: float, positive: bool = False) -> None:
@@ -62,8 +74,8 @@ class Uniform:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
-        object.__setattr__(self, "low", float(self.low))
-        object.__setattr__(self, "high", float(self.high))
+        object.__setattr__(self, "low", _as_float(self.name, self.low, "low"))
+        object.__setattr__(self, "high", _as_float(self.name, self.high, "high"))
         _check_bounds(self.name, self.low, self.high)
 
     def from_unit(self, u: np.ndarray) -> np.ndarray:
@@ -88,8 +100,8 @@ class LogUniform:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
-        object.__setattr__(self, "low", float(self.low))
-        object.__setattr__(self, "high", float(self.high))
+        object.__setattr__(self, "low", _as_float(self.name, self.low, "low"))
+        object.__setattr__(self, "high", _as_float(self.name, self.high, "high"))
         _check_bounds(self.name, self.low, self.high, positive=True)
 
     def from_unit(self, u: np.ndarray) -> np.ndarray:
@@ -122,12 +134,22 @@ class FieldInput:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
-        shape = tuple(int(s) for s in self.shape)
+        try:
+            shape = tuple(int(s) for s in self.shape if float(s).is_integer())
+        except (TypeError, ValueError, OverflowError):
+            shape = ()
+        if len(shape) != len(tuple(self.shape)):
+            raise ParameterError(
+                f"field input {self.name!r}: shape must be integers, got {self.shape!r}"
+            )
         if not shape or any(s < 1 for s in shape):
             raise ParameterError(f"field input {self.name!r}: shape must be positive, got {shape}")
         object.__setattr__(self, "shape", shape)
+        for what in ("low", "high"):
+            if getattr(self, what) is not None:
+                object.__setattr__(self, what, _as_float(self.name, getattr(self, what), what))
         if self.low is not None and self.high is not None:
-            _check_bounds(self.name, float(self.low), float(self.high))
+            _check_bounds(self.name, self.low, self.high)
 
 
 Parameter = Uniform | LogUniform | FieldInput
@@ -352,14 +374,14 @@ class ParameterSpace:
                 parameters.append(_KINDS[kind](**fields))
         except ParameterError:
             raise
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError, OverflowError) as exc:
             raise ParameterError(f"malformed parameter-space description: {exc!r}") from None
         return cls(parameters)
 
 
 def _validate_scalar(p: Uniform | LogUniform, value: Any, row: int | None = None) -> float:
     where = f" (row {row})" if row is not None else ""
-    if isinstance(value, bool) or np.ndim(value) != 0:
+    if isinstance(value, (bool, np.bool_, str, bytes)) or np.ndim(value) != 0:
         raise ParameterError(f"parameter {p.name!r}{where}: expected a number, got {value!r}")
     try:
         v = float(value)
@@ -369,17 +391,22 @@ def _validate_scalar(p: Uniform | LogUniform, value: Any, row: int | None = None
         ) from None
     if not math.isfinite(v):
         raise ParameterError(f"parameter {p.name!r}{where}: value must be finite, got {v}")
-    slack = _BOUND_RTOL * max(abs(p.low), abs(p.high))
-    if v < p.low - slack or v > p.high + slack:
+    low, high = _slack_bounds(p)
+    if v < low or v > high:
         raise ParameterError(
             f"parameter {p.name!r}{where}: value {v:g} is out of bounds [{p.low:g}, {p.high:g}]"
         )
     return min(max(v, p.low), p.high)
 
 
+def _slack_bounds(p: Uniform | LogUniform) -> tuple[float, float]:
+    """Bounds widened by a few ulps each, relative to each bound's own size."""
+    return p.low - _BOUND_RTOL * abs(p.low), p.high + _BOUND_RTOL * abs(p.high)
+
+
 def _offending_rows(p: Uniform | LogUniform, column: np.ndarray) -> np.ndarray:
-    slack = _BOUND_RTOL * max(abs(p.low), abs(p.high))
-    bad = ~np.isfinite(column) | (column < p.low - slack) | (column > p.high + slack)
+    low, high = _slack_bounds(p)
+    bad = ~np.isfinite(column) | (column < low) | (column > high)
     return np.flatnonzero(bad)
 
 

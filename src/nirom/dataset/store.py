@@ -591,7 +591,8 @@ def _read_root_meta(path: Path) -> dict[str, Any]:
             doc = json.load(fh)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SchemaError(f"{meta_file}: corrupt metadata, not valid JSON ({exc})") from None
-    meta = doc.get("attributes", {}).get("nirom") if isinstance(doc, dict) else None
+    attrs = doc.get("attributes") if isinstance(doc, dict) else None
+    meta = attrs.get("nirom") if isinstance(attrs, dict) else None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise SchemaError(f"{path}: a zarr store but not a nirom dataset")
     version = meta.get("format_version")

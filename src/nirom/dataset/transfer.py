@@ -14,6 +14,7 @@ import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from xml.etree import ElementTree
 
 import meshio
 import numpy as np
@@ -45,7 +46,10 @@ def _read_rows(csv_path: Path) -> tuple[list[str], list[dict[str, str]]]:
         raise DatasetError(f"{csv_path}: needs a {FILE_COLUMN!r} column naming each sample's file")
     if not rows:
         raise DatasetError(f"{csv_path}: no sample rows")
-    rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in rows]
+    for i, row in enumerate(rows):
+        if None in row:  # csv.DictReader files surplus values under the key None
+            raise DatasetError(f"{csv_path}: row {i + 1} has more values than the header")
+    rows = [{k.strip(): (v or "").strip() for k, v in row.items()} for row in rows]
     return header, rows
 
 
@@ -175,7 +179,7 @@ def import_folder(
         space = _infer_space(names, values, csv_path)
     for i in range(len(rows)):
         try:
-            space.validate_array(values[i])
+            space.validate(space.as_dict(values[i]))
         except ParameterError as exc:
             raise ParameterError(f"{csv_path}: row {i + 1}: {exc}") from None
     files = [folder / row[FILE_COLUMN] for row in rows]
@@ -300,3 +304,24 @@ def _write(
         meshio.write(path, m)
     except Exception as exc:  # meshio raises assorted types for unsupported formats
         raise DatasetError(f"{path}: cannot write ({exc})") from None
+    if path.suffix == ".vtu" and field_data:
+        _add_vtu_field_data(path, field_data)
+
+
+def _add_vtu_field_data(path: Path, field_data: dict[str, np.ndarray]) -> None:
+    """Add a VTK ``<FieldData>`` block (meshio's VTU writer drops field data)."""
+    tree = ElementTree.parse(path)
+    grid = tree.getroot().find("UnstructuredGrid")
+    block = ElementTree.Element("FieldData")
+    for name, values in field_data.items():
+        array = ElementTree.SubElement(
+            block,
+            "DataArray",
+            type="Float64",
+            Name=name,
+            NumberOfTuples=str(values.size),
+            format="ascii",
+        )
+        array.text = " ".join(repr(float(v)) for v in values.ravel())
+    grid.insert(0, block)
+    tree.write(path, xml_declaration=True, encoding="utf-8")
