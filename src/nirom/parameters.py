@@ -62,21 +62,28 @@ def _check_bounds(name: str, low: float, high: float, positive: bool = False) ->
 
 
 @dataclass(frozen=True)
-class Uniform:
-    """Scalar parameter uniformly distributed on ``[low, high]`` (in ``unit``)."""
+class _Scalar:
+    """A named scalar parameter with finite bounds ``low < high`` (in ``unit``)."""
 
     name: str
     low: float
     high: float
     unit: str = ""
 
-    kind = "uniform"
+    kind = ""
 
     def __post_init__(self) -> None:
         _check_name(self.name)
         object.__setattr__(self, "low", _as_float(self.name, self.low, "low"))
         object.__setattr__(self, "high", _as_float(self.name, self.high, "high"))
-        _check_bounds(self.name, self.low, self.high)
+        _check_bounds(self.name, self.low, self.high, positive=self.kind == "loguniform")
+
+
+@dataclass(frozen=True)
+class Uniform(_Scalar):
+    """Scalar parameter uniformly distributed on ``[low, high]`` (in ``unit``)."""
+
+    kind = "uniform"
 
     def from_unit(self, u: np.ndarray) -> np.ndarray:
         """Map unit-interval coordinates ``u`` to physical values."""
@@ -88,21 +95,10 @@ class Uniform:
 
 
 @dataclass(frozen=True)
-class LogUniform:
+class LogUniform(_Scalar):
     """Positive scalar parameter whose logarithm is uniform on ``[log low, log high]``."""
 
-    name: str
-    low: float
-    high: float
-    unit: str = ""
-
     kind = "loguniform"
-
-    def __post_init__(self) -> None:
-        _check_name(self.name)
-        object.__setattr__(self, "low", _as_float(self.name, self.low, "low"))
-        object.__setattr__(self, "high", _as_float(self.name, self.high, "high"))
-        _check_bounds(self.name, self.low, self.high, positive=True)
 
     def from_unit(self, u: np.ndarray) -> np.ndarray:
         """Map unit-interval coordinates ``u`` to physical values (geometric scale)."""
