@@ -337,3 +337,39 @@ def test_summary_reports_counts_mesh_and_times(ds: Dataset) -> None:
     assert s["solve_time_s"]["max"] == pytest.approx(0.04)
     assert s["disk_bytes"] > 0
     json.dumps(s)
+
+
+def _retry_worker(path: str, worker: int, n: int, queue) -> None:
+    ds = Dataset(path)
+    won = []
+    for i in range(n):
+        mu = {"k": 1.0 + worker, "f": 0.0}
+        try:
+            ds.append(mu, make_fields(mu), sample_id=i, info={"worker": worker})
+            won.append(i)
+        except DatasetError as exc:
+            assert f"sample {i}" in str(exc)
+    queue.put((worker, won))
+
+
+def test_concurrent_retries_of_failed_samples_finish_each_once(ds: Dataset) -> None:
+    for i in range(20):
+        ds.record_failure({"k": 1.0, "f": 0.0}, "first attempt failed", sample_id=i)
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    workers = [
+        ctx.Process(target=_retry_worker, args=(str(ds.path), w, 20, queue)) for w in range(4)
+    ]
+    for p in workers:
+        p.start()
+    won = dict(queue.get(timeout=120) for _ in workers)
+    for p in workers:
+        p.join(120)
+        assert p.exitcode == 0
+    assert sorted(i for w in won.values() for i in w) == list(range(20))
+    assert ds.statuses() == dict.fromkeys(range(20), "done")
+    for i in range(20):
+        worker = ds.read_meta(i)["info"]["worker"]
+        assert i in won[worker]
+        expected = make_fields({"k": 1.0 + worker, "f": 0.0})["u"]
+        np.testing.assert_array_equal(ds.field("u", [i])[0], expected)

@@ -24,6 +24,7 @@ rename also arbitrates between processes appending at once, without a lock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import errno
 import json
@@ -161,16 +162,20 @@ class Dataset:
         # leaves a half-made dataset at ``path``.
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / f".{path.name}.creating-{uuid.uuid4().hex[:8]}"
-        root = zarr.open_group(tmp, mode="w-")
-        root.create_group("samples")
-        root.create_group("staging")
-        if mesh is not None:
-            _write_mesh(root.create_group("mesh"), mesh)
-        root.attrs["nirom"] = meta  # written last: its presence marks a dataset
-        _fsync_tree(tmp)
-        if path.exists():
-            path.rmdir()
-        os.rename(tmp, path)
+        try:
+            root = zarr.open_group(tmp, mode="w-")
+            root.create_group("samples")
+            root.create_group("staging")
+            if mesh is not None:
+                _write_mesh(root.create_group("mesh"), mesh)
+            root.attrs["nirom"] = meta  # written last: its presence marks a dataset
+            _fsync_tree(tmp)
+            if path.exists():
+                path.rmdir()
+            os.rename(tmp, path)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
         return cls(path)
 
     # -- listing -------------------------------------------------------------
@@ -345,7 +350,8 @@ class Dataset:
             if target.is_dir():  # a failed record to replace (done was refused above)
                 self._refuse_done(sample_id)
                 trash = self.path / "staging" / f"{uuid.uuid4().hex}.replaced"
-                os.rename(target, trash)
+                with contextlib.suppress(FileNotFoundError):  # a concurrent retry moved it
+                    os.rename(target, trash)
                 shutil.rmtree(trash, ignore_errors=True)
             try:
                 os.rename(staged, target)
