@@ -1,5 +1,25 @@
-"""Built-in high-fidelity solvers (scikit-fem, NumPy/SciPy)."""
+"""High-fidelity solvers: the `Solver` interface, built-in solvers, external programs.
 
+Built-in solvers register under a name (``make_solver("thermal-block")``);
+``CommandSolver`` runs any external program from a templated input folder.
+"""
+
+from nirom.solvers.base import (
+    Solver,
+    SolverError,
+    check_finite,
+    make_solver,
+    register,
+    solver_names,
+)
 from nirom.solvers.thermal_block import ThermalBlock
 
-__all__ = ["ThermalBlock"]
+__all__ = [
+    "Solver",
+    "SolverError",
+    "ThermalBlock",
+    "check_finite",
+    "make_solver",
+    "register",
+    "solver_names",
+]

@@ -1,0 +1,101 @@
+"""The `Solver` interface every high-fidelity solver implements, and the registry.
+
+A solver declares its parameter space, its mesh and the fields it returns;
+``solve(mu)`` returns the fields for one parameter set. Generation ships a
+solver to Dask workers as a *recipe* (its registered name and JSON options),
+so each worker builds (and assembles) it once and no heavy object travels.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from nirom.dataset.schema import FieldSpec
+from nirom.errors import NiromError
+from nirom.mesh import Mesh
+from nirom.parameters import ParameterSpace
+
+
+class SolverError(NiromError, RuntimeError):
+    """A solve failed for a parameter set (singular system, NaN, external failure)."""
+
+
+class Solver(ABC):
+    """A parametrized high-fidelity model: ``solve(mu) -> {field name: array}``.
+
+    Subclasses set ``name`` (the registry key) and, in their constructor,
+    ``space``, ``mesh``, ``fields`` and ``options`` (the JSON-compatible
+    keyword arguments that rebuild the same solver).
+    """
+
+    name: str = ""
+    space: ParameterSpace
+    mesh: Mesh | None
+    fields: list[FieldSpec]
+    options: dict[str, Any]
+
+    @abstractmethod
+    def solve(self, mu: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Fields for parameter set ``mu``, shapes as :class:`FieldSpec` gives.
+
+        Raises :class:`SolverError` when the solve cannot succeed for ``mu``.
+        """
+
+    def mass_matrix(self) -> sp.spmatrix | None:
+        """Mass matrix of the nodal L2 inner product, if the solver knows it."""
+        return None
+
+    def recipe(self) -> dict[str, Any]:
+        """JSON-compatible ``{"name", "options"}`` that :func:`make_solver` rebuilds."""
+        try:
+            json.dumps(self.options)
+        except TypeError:
+            raise SolverError(
+                f"solver {self.name!r} has options that are not JSON ({self.options!r}); "
+                "it can run in this process but not be shipped to workers"
+            ) from None
+        return {"name": self.name, "options": dict(self.options)}
+
+
+def check_finite(solver_name: str, fields: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Raise :class:`SolverError` naming the field if a solution has NaN or inf."""
+    for name, value in fields.items():
+        n_bad = int(np.count_nonzero(~np.isfinite(value)))
+        if n_bad:
+            raise SolverError(f"{solver_name}: field {name!r} has {n_bad} NaN or infinite values")
+    return dict(fields)
+
+
+_REGISTRY: dict[str, Callable[..., Solver]] = {}
+
+
+def register(name: str) -> Callable[[type[Solver]], type[Solver]]:
+    """Class decorator adding a solver to the registry under ``name``."""
+
+    def add(cls: type[Solver]) -> type[Solver]:
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return add
+
+
+def solver_names() -> list[str]:
+    """Names of the registered solvers."""
+    return sorted(_REGISTRY)
+
+
+def make_solver(name: str, options: Mapping[str, Any] | None = None) -> Solver:
+    """Build the registered solver ``name`` with keyword ``options``."""
+    if name not in _REGISTRY:
+        raise SolverError(f"unknown solver {name!r}; built-in solvers: {', '.join(solver_names())}")
+    try:
+        return _REGISTRY[name](**dict(options or {}))
+    except TypeError as exc:
+        raise SolverError(f"solver {name!r}: bad options ({exc})") from None
