@@ -11,8 +11,10 @@ from nirom.errors import (
     MeshError,
     NiromError,
     ParameterError,
+    SampleExistsError,
     SchemaError,
 )
+from nirom.generation import GenerationReport, generate
 from nirom.mesh import Mesh
 from nirom.parameters import FieldInput, LogUniform, ParameterSpace, Uniform
 
@@ -24,15 +26,18 @@ __all__ = [
     "FieldError",
     "FieldInput",
     "FieldSpec",
+    "GenerationReport",
     "LogUniform",
     "Mesh",
     "MeshError",
     "NiromError",
     "ParameterError",
     "ParameterSpace",
+    "SampleExistsError",
     "SchemaError",
     "Uniform",
     "__version__",
     "export_sample",
+    "generate",
     "import_folder",
 ]

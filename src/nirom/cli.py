@@ -10,7 +10,7 @@ import json
 import sys
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,8 +19,10 @@ from rich.markup import escape
 from nirom import __version__
 from nirom.dataset import Dataset, export_sample, import_folder
 from nirom.errors import NiromError, ParameterError
+from nirom.generation import generate as run_generation
 from nirom.parameters import ParameterSpace
-from nirom.report.terminal import print_dataset_summary
+from nirom.report.terminal import print_dataset_summary, print_generation_report
+from nirom.solvers import SolverError, solver_names
 
 app = typer.Typer(
     name="nirom",
@@ -138,6 +140,65 @@ def export(
     for i in ids:
         written += export_sample(ds, i, out / f"sample_{i:06d}.{fmt.lstrip('.')}", fields=field)
     console.print(f"Wrote {len(written)} file(s) to [bold]{escape(str(out))}[/]")
+
+
+# -- generate ---------------------------------------------------------------------------
+def _parse_options(items: list[str] | None) -> dict[str, Any]:
+    """NAME=VALUE pairs; values are read as JSON (numbers, lists, booleans), else text."""
+    options: dict[str, Any] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise SolverError(f"solver option {item!r}: expected NAME=VALUE")
+        try:
+            options[name.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            options[name.strip()] = text
+    return options
+
+
+@app.command()
+def generate(
+    case: Annotated[
+        str,
+        typer.Argument(
+            help=f"Built-in solver ({', '.join(solver_names())}) or a command-solver TOML file.",
+            metavar="CASE",
+        ),
+    ],
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Number of design points.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset to create or resume.")],
+    design: Annotated[str, typer.Option(help="sobol | lhs | random | grid.")] = "sobol",
+    seed: Annotated[int, typer.Option(help="Seed of the design.")] = 0,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", "-w", help="Local Dask worker processes (0: in this process)."),
+    ] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler to use instead.")
+    ] = None,
+    solver_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--solver-option", "-s", help="NAME=VALUE option of a built-in solver (repeatable)."
+        ),
+    ] = None,
+    retry_failed: Annotated[bool, typer.Option(help="Rerun samples recorded as failed.")] = False,
+) -> None:
+    """Run a solver on a design of samples, in parallel; rerun to resume."""
+    report = run_generation(
+        case,
+        out,
+        samples,
+        design=design,
+        seed=seed,
+        workers=workers,
+        scheduler=scheduler,
+        retry_failed=retry_failed,
+        solver_options=_parse_options(solver_option),
+        console=console,
+    )
+    print_generation_report(report, console)
 
 
 # -- demo ------------------------------------------------------------------------

@@ -30,3 +30,7 @@ class SchemaError(DatasetError):
 
 class FieldError(DatasetError, ValueError):
     """A field is missing, has the wrong shape, or holds NaN/infinite values."""
+
+
+class SampleExistsError(DatasetError):
+    """A sample with this id is already done (perhaps written by another process)."""

@@ -43,7 +43,7 @@ import numpy as np
 import zarr
 
 from nirom.dataset.schema import FORMAT_NAME, FORMAT_VERSION, FieldSpec
-from nirom.errors import DatasetError, FieldError, MeshError, SchemaError
+from nirom.errors import DatasetError, FieldError, MeshError, SampleExistsError, SchemaError
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
 
@@ -100,6 +100,7 @@ class Dataset:
             }
             self.per_sample_mesh = bool(meta["per_sample_mesh"])
             self.description = str(meta.get("description", ""))
+            self.provenance: dict[str, Any] = dict(meta.get("provenance") or {})
         except (KeyError, TypeError, ValueError) as exc:
             raise SchemaError(f"{self.path}: malformed dataset metadata ({exc})") from None
         self.mesh: Mesh | None = None
@@ -121,6 +122,7 @@ class Dataset:
         *,
         per_sample_mesh: bool = False,
         description: str = "",
+        provenance: Mapping[str, Any] | None = None,
     ) -> Dataset:
         """Create an empty dataset at ``path`` (which must not exist or be empty).
 
@@ -135,6 +137,11 @@ class Dataset:
         per_sample_mesh : bool
             Each sample carries its own mesh (varying geometry); ``mesh`` is
             then optional and only a reference for morphing.
+        description : str
+            Free text for people.
+        provenance : mapping, optional
+            JSON-compatible record of how the samples are made (solver recipe,
+            design, seed), checked by generation when it resumes.
         """
         path = Path(path)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
@@ -157,6 +164,7 @@ class Dataset:
             "parameter_space": space.to_dict(),
             "fields": [f.to_dict() for f in specs],
             "per_sample_mesh": per_sample_mesh,
+            "provenance": dict(provenance or {}),
         }
         # Build the skeleton aside and rename it into place, so a crash never
         # leaves a half-made dataset at ``path``.
@@ -199,6 +207,12 @@ class Dataset:
             raise DatasetError(f"{self.path}: no sample {sample_id}") from None
         except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise DatasetError(f"{meta_file}: corrupt sample metadata ({exc})") from None
+
+    def status(self, sample_id: int) -> str | None:
+        """Status of one sample: "done", "failed", or None if it is not on disk."""
+        if sample_id not in self:
+            return None
+        return self.read_meta(sample_id)["status"]
 
     def statuses(self) -> dict[int, str]:
         """Status of every sample on disk, by id."""
@@ -342,7 +356,7 @@ class Dataset:
 
     def _refuse_done(self, sample_id: int) -> None:
         if sample_id in self and self.read_meta(sample_id).get("status") == "done":
-            raise DatasetError(f"{self.path}: sample {sample_id} is already done")
+            raise SampleExistsError(f"{self.path}: sample {sample_id} is already done")
 
     def _rename_into_place(self, staged: Path, sample_id: int | None) -> int:
         if sample_id is not None:
@@ -358,7 +372,7 @@ class Dataset:
             except OSError as exc:
                 if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                     raise
-                raise DatasetError(
+                raise SampleExistsError(
                     f"{self.path}: sample {sample_id} was written by another process meanwhile"
                 ) from None
             return sample_id
@@ -559,6 +573,7 @@ class Dataset:
             if mesh is None
             else {"points": mesh.n_points, "cells": mesh.cell_counts(), "dim": mesh.dim},
             "per_sample_mesh": self.per_sample_mesh,
+            "provenance": self.provenance,
             "solve_time_s": None
             if times.size == 0
             else {

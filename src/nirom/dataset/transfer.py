@@ -78,12 +78,16 @@ def _infer_space(names: list[str], values: np.ndarray, csv_path: Path) -> Parame
     return ParameterSpace(params)
 
 
-def _field_specs(
+def field_specs_from_data(
     point_data: dict[str, np.ndarray],
     cell_data: dict[str, np.ndarray],
     wanted: Sequence[str] | None,
     first: Path,
 ) -> list[FieldSpec]:
+    """Field specifications of the point/cell data read from file ``first``.
+
+    ``wanted`` names the fields to keep (default: all but writer bookkeeping).
+    """
     available = {k: ("cell", v) for k, v in cell_data.items()}
     available.update({k: ("point", v) for k, v in point_data.items()})
     names = list(wanted) if wanted else [n for n in available if n not in _BOOKKEEPING]
@@ -99,9 +103,11 @@ def _field_specs(
     return specs
 
 
-def _fields_of(
+def fields_from_data(
     path: Path, specs: list[FieldSpec], point_data: dict, cell_data: dict
 ) -> dict[str, np.ndarray]:
+    """The fields ``specs`` from data read from ``path``, checked for presence,
+    components and finite values (errors name the file and field)."""
     out = {}
     for spec in specs:
         source = point_data if spec.location == "point" else cell_data
@@ -192,7 +198,7 @@ def import_folder(
     ]
 
     reference, point_data, cell_data = mesh_io.read(files[0])
-    specs = _field_specs(point_data, cell_data, fields, files[0])
+    specs = field_specs_from_data(point_data, cell_data, fields, files[0])
     tmp = out.parent / f".{out.name}.importing-{uuid.uuid4().hex[:8]}"
     try:
         ds = Dataset.create(tmp, space, specs, reference, description=description)
@@ -204,7 +210,7 @@ def import_folder(
             mu = space.as_dict(values[i])
             ds.append(
                 mu,
-                _fields_of(path, specs, point_data, cell_data),
+                fields_from_data(path, specs, point_data, cell_data),
                 sample_id=i,
                 solve_time=times[i],
                 info={"source": str(path)},

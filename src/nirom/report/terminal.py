@@ -56,3 +56,20 @@ def print_dataset_summary(s: dict[str, Any], console: Console) -> None:
             f"total {t['total']:.3g} s"
         )
     console.print(f"On disk: {_human_bytes(s['disk_bytes'])}")
+
+
+def print_generation_report(report: Any, console: Console) -> None:
+    """Print a :class:`nirom.generation.GenerationReport`."""
+    times = sorted(report.solve_times_s)
+    median = times[len(times) // 2] if times else float("nan")
+    console.print(
+        f"[bold]{report.dataset.path}[/]: solved {report.solved}, "
+        f"[red]failed {report.failed}[/], already on disk {report.skipped}; "
+        f"wall time {report.wall_time_s:.1f} s, median solve {median:.3g} s",
+        highlight=False,
+    )
+    for sample_id, reason in report.failures[:5]:
+        first = reason.strip().splitlines()[0] if reason.strip() else "(no reason)"
+        console.print(f"  sample {sample_id} failed: {first}", highlight=False, markup=False)
+    if len(report.failures) > 5:
+        console.print(f"  ... and {len(report.failures) - 5} more (nirom info --json lists all)")

@@ -1,0 +1,341 @@
+"""Generation: sample a parameter space and run a solver for every sample, on Dask.
+
+Each sample is solved and written to the dataset by whichever process ran it,
+with its solve time in seconds. A sample id is its index in the design, so a
+run killed at any moment is resumed by running the same command again: done
+samples are skipped, missing ones run, failed ones rerun with
+``retry_failed``. Solver failures are recorded per sample with their reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from nirom.dataset import Dataset
+from nirom.distributed import dask_client
+from nirom.errors import DatasetError, NiromError, ParameterError, SampleExistsError
+from nirom.parameters import DESIGNS, ParameterSpace
+from nirom.solvers import Solver, SolverError, make_solver
+from nirom.solvers.command import CommandSolver
+
+# Designs whose first m points do not depend on the total n: a run may grow them.
+_PREFIX_STABLE = ("sobol", "random")
+
+
+@dataclass
+class Outcome:
+    """What happened to one sample in a generation run."""
+
+    id: int
+    status: str  # "done" | "failed" | "skipped"
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class GenerationReport:
+    """Summary of a generation run; ``failures`` lists (sample id, reason)."""
+
+    dataset: Dataset
+    solved: int = 0
+    failed: int = 0
+    skipped: int = 0
+    wall_time_s: float = 0.0
+    solve_times_s: list[float] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+
+def resolve_solver(
+    case: str | os.PathLike[str] | Solver, options: Mapping[str, Any] | None = None
+) -> Solver:
+    """A solver from a built-in name, a CommandSolver TOML file, or a Solver itself."""
+    if isinstance(case, Solver):
+        if options:
+            raise SolverError("solver options apply to a solver name, not a solver object")
+        return case
+    text = str(case)
+    if text.endswith(".toml"):
+        if options:
+            raise SolverError(f"{text}: a command solver takes its options from its TOML file")
+        return CommandSolver(text)
+    return make_solver(text, options)
+
+
+def generate(
+    solver: str | os.PathLike[str] | Solver,
+    out: str | os.PathLike[str],
+    n_samples: int,
+    *,
+    space: ParameterSpace | None = None,
+    design: str = "sobol",
+    seed: int = 0,
+    workers: int = 2,
+    scheduler: str | None = None,
+    retry_failed: bool = False,
+    solver_options: Mapping[str, Any] | None = None,
+    console: Console | None = None,
+) -> GenerationReport:
+    """Run ``solver`` on ``n_samples`` design points and store them in dataset ``out``.
+
+    Parameters
+    ----------
+    solver : str, path or Solver
+        A built-in solver name (``"thermal-block"``), a CommandSolver TOML
+        file, or a solver object.
+    out : path
+        Dataset to create, or to resume if it was made by the same generation.
+    n_samples : int
+        Size of the design; sample ids are the design indices ``0..n-1``.
+    space : ParameterSpace, optional
+        A sub-space of the solver's (same names, bounds inside the solver's);
+        default the solver's own.
+    design, seed
+        The design ("sobol", "lhs", "random", "grid") and its seed.
+    workers : int
+        Worker processes of the local Dask cluster; 0 runs in this process.
+    scheduler : str, optional
+        Address of an existing Dask scheduler to run on instead.
+    retry_failed : bool
+        Rerun samples recorded as failed (default: leave them failed).
+    solver_options : mapping, optional
+        Keyword options of a built-in solver (e.g. ``{"resolution": 96}``).
+    console : rich Console, optional
+        Where the progress bar goes; ``Console(quiet=True)`` for none.
+    """
+    start = time.perf_counter()
+    solver = resolve_solver(solver, solver_options)
+    space = _check_space(solver, space)
+    design_x = space.sample(n_samples, design=design, seed=seed)
+    provenance = _provenance(
+        solver, design, seed, n_samples, in_process=workers == 0 and not scheduler
+    )
+    ds = _open_or_create(Path(out), solver, space, provenance)
+
+    report = GenerationReport(dataset=ds)
+    statuses = ds.statuses()
+    todo = []
+    for i, row in enumerate(design_x):
+        status = statuses.get(i)
+        if status == "done" or (status == "failed" and not retry_failed):
+            report.skipped += 1
+        else:
+            todo.append((i, space.as_dict(row)))
+    if todo:
+        run = _run_in_process if workers == 0 and scheduler is None else _run_on_dask
+        with _progress(console, len(todo)) as advance:
+            run(solver, ds, todo, workers, scheduler, lambda o: _tally(report, o, advance))
+    report.wall_time_s = time.perf_counter() - start
+    return report
+
+
+# -- one sample ------------------------------------------------------------------------
+def run_sample(solver: Solver, ds: Dataset, sample_id: int, mu: Mapping[str, Any]) -> Outcome:
+    """Solve one sample and write it (or its failure) to ``ds``; never raises for the sample."""
+    if ds.status(sample_id) == "done":
+        return Outcome(sample_id, "skipped")
+    start = time.perf_counter()
+    try:
+        fields = solver.solve(mu)
+        seconds = time.perf_counter() - start
+        info = dict(getattr(solver, "run_info", {}) or {})
+        ds.append(mu, fields, sample_id=sample_id, solve_time=seconds, info=info)
+        return Outcome(sample_id, "done", seconds)
+    except SampleExistsError:  # another run finished it meanwhile
+        return Outcome(sample_id, "skipped")
+    except Exception as exc:  # any failure of the solve is recorded with the sample
+        seconds = time.perf_counter() - start
+        reason = _reason(exc)
+        try:
+            ds.record_failure(mu, reason, sample_id=sample_id, solve_time=seconds)
+        except SampleExistsError:
+            return Outcome(sample_id, "skipped")
+        return Outcome(sample_id, "failed", seconds, reason)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, NiromError):
+        return str(exc)
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+# -- running many -----------------------------------------------------------------------
+Todo = list[tuple[int, dict[str, Any]]]
+
+
+def _run_in_process(
+    solver: Solver,
+    ds: Dataset,
+    todo: Todo,
+    workers: int,
+    scheduler: str | None,
+    report: Callable[[Outcome], None],
+) -> None:
+    for sample_id, mu in todo:
+        report(run_sample(solver, ds, sample_id, mu))
+
+
+def _run_on_dask(
+    solver: Solver,
+    ds: Dataset,
+    todo: Todo,
+    workers: int,
+    scheduler: str | None,
+    report: Callable[[Outcome], None],
+) -> None:
+    from dask.distributed import as_completed  # heavy import
+
+    recipe = solver.recipe()
+    with dask_client(workers, scheduler) as client:
+        futures = {
+            client.submit(_task, recipe, str(ds.path.resolve()), i, mu, pure=False): (i, mu)
+            for i, mu in todo
+        }
+        for future in as_completed(futures):
+            sample_id, mu = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker itself died or could not run the task
+                outcome = Outcome(sample_id, "failed", 0.0, f"worker error: {_reason(exc)}")
+                try:
+                    ds.record_failure(mu, outcome.error, sample_id=sample_id)
+                except SampleExistsError:
+                    outcome = Outcome(sample_id, "skipped")
+            report(outcome)
+
+
+_WORKER_SOLVERS: dict[str, Solver] = {}
+_WORKER_DATASETS: dict[str, Dataset] = {}
+
+
+def _task(recipe: dict[str, Any], path: str, sample_id: int, mu: dict[str, Any]) -> Outcome:
+    """Runs on a Dask worker: build (once per process) the solver, solve, write."""
+    key = json.dumps(recipe, sort_keys=True)
+    if key not in _WORKER_SOLVERS:
+        _WORKER_SOLVERS[key] = make_solver(recipe["name"], recipe["options"])
+    if path not in _WORKER_DATASETS:
+        _WORKER_DATASETS[path] = Dataset(path)
+    return run_sample(_WORKER_SOLVERS[key], _WORKER_DATASETS[path], sample_id, mu)
+
+
+def _tally(report: GenerationReport, outcome: Outcome, advance: Callable[[str], None]) -> None:
+    if outcome.status == "done":
+        report.solved += 1
+        report.solve_times_s.append(outcome.seconds)
+    elif outcome.status == "failed":
+        report.failed += 1
+        report.failures.append((outcome.id, outcome.error or ""))
+    else:
+        report.skipped += 1
+    advance(outcome.status)
+
+
+class _progress:
+    """Rich progress bar (done / failed / remaining, ETA) as a context manager."""
+
+    def __init__(self, console: Console | None, total: int) -> None:
+        columns = (
+            TextColumn("[bold]solving"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
+        self.bar = Progress(*columns, console=console or Console(stderr=True), transient=False)
+        self.task = self.bar.add_task("solve", total=total, failed=0)
+        self.failed = 0
+
+    def __enter__(self) -> Callable[[str], None]:
+        self.bar.start()
+        return self.advance
+
+    def advance(self, status: str) -> None:
+        self.failed += status == "failed"
+        self.bar.update(self.task, advance=1, failed=self.failed)
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+
+# -- the dataset and its provenance ---------------------------------------------------------
+def _check_space(solver: Solver, space: ParameterSpace | None) -> ParameterSpace:
+    if space is None:
+        space = solver.space
+    elif space.scalar_names != solver.space.scalar_names:
+        raise ParameterError(
+            f"space parameters {space.scalar_names} differ from the solver's "
+            f"{solver.space.scalar_names}"
+        )
+    else:
+        for mine, theirs in zip(space.scalars, solver.space.scalars, strict=True):
+            if mine.low < theirs.low or mine.high > theirs.high:
+                raise ParameterError(
+                    f"parameter {mine.name!r}: bounds [{mine.low:g}, {mine.high:g}] leave the "
+                    f"solver's [{theirs.low:g}, {theirs.high:g}]"
+                )
+    if space.field_inputs:
+        raise ParameterError(
+            f"generation designs scalar parameters only; {[p.name for p in space.field_inputs]} "
+            "are field inputs"
+        )
+    return space
+
+
+def _provenance(solver: Solver, design: str, seed: int, n: int, in_process: bool) -> dict:
+    if design not in DESIGNS:
+        raise ParameterError(f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}")
+    try:
+        recipe = solver.recipe()
+    except SolverError:
+        if not in_process:
+            raise
+        recipe = {"name": solver.name, "options": None}  # runs here only; not reproducible by name
+    generation = {"solver": recipe, "design": design, "seed": int(seed)}
+    if design not in _PREFIX_STABLE:
+        generation["n_samples"] = int(n)
+    return {"generation": generation}
+
+
+def _open_or_create(path: Path, solver: Solver, space: ParameterSpace, provenance: dict) -> Dataset:
+    if not path.exists():
+        return Dataset.create(
+            path,
+            space,
+            solver.fields,
+            solver.mesh,
+            description=f"nirom generate {solver.name}",
+            provenance=provenance,
+        )
+    ds = Dataset(path)
+    before = ds.provenance.get("generation")
+    if before is None:
+        raise DatasetError(f"{path}: not made by nirom generate; choose a new --out")
+    for key, value in provenance["generation"].items():
+        if before.get(key) != value:
+            raise DatasetError(
+                f"{path}: was generated with {key} = {json.dumps(before.get(key))}, "
+                f"this run asks for {json.dumps(value)}; choose a new --out to change it"
+            )
+    if ds.space != space:
+        raise DatasetError(f"{path}: was generated over another parameter space")
+    return ds

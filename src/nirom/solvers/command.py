@@ -1,0 +1,263 @@
+"""CommandSolver: run any external program once per parameter set, nonintrusively.
+
+The solver is described by a TOML file; relative paths are relative to it::
+
+    template = "template"        # folder copied into each sample's work folder;
+                                 # files ending in .j2 are rendered with Jinja2
+                                 # (placeholders {{ name }} per parameter, plus
+                                 # {{ mu }}, the whole dict) and lose the suffix
+    command = "python run.py"    # string (split like a shell) or list of strings,
+                                 # run inside the work folder
+    timeout = 600                # seconds before the run is killed
+    output = "result.vtu"        # file the program writes, any meshio format
+    fields = ["u"]               # point/cell data to keep (default: all)
+    mesh = "reference.vtu"       # optional reference mesh file; default: the
+                                 # output of one probe run at the space's centre
+    workdir = "runs"             # where work folders go (default: NAME-runs
+                                 # beside this file)
+    keep = "failed"              # keep work folders: "all" | "failed" | "none"
+
+    [[parameters]]               # the parameter space, as in nirom import
+    name = "k"
+    kind = "loguniform"
+    low = 0.1
+    high = 10.0
+
+Each run gets a work folder named after a hash of its parameters. A non-zero
+exit, a timeout, a missing or unreadable output, a mesh that is not the
+reference or a field with NaN raises :class:`SolverError` with the reason and
+the tail of the program's output; generation records that sample as failed
+and goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+
+from nirom import mesh as mesh_io
+from nirom.dataset.schema import FieldSpec
+from nirom.dataset.transfer import field_specs_from_data, fields_from_data
+from nirom.errors import NiromError
+from nirom.mesh import Mesh
+from nirom.parameters import ParameterSpace
+from nirom.solvers.base import Solver, SolverError, register
+
+TAIL_CHARS = 2000
+KEEP = ("all", "failed", "none")
+
+
+def _tail(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= TAIL_CHARS else "..." + text[-TAIL_CHARS:]
+
+
+@register("command")
+class CommandSolver(Solver):
+    """An external program as a solver, configured by a TOML file (see the module doc).
+
+    Parameters
+    ----------
+    config : path
+        The solver's TOML configuration file.
+    """
+
+    def __init__(self, config: str | os.PathLike[str]) -> None:
+        self.config_path = Path(config).resolve()
+        self.options = {"config": str(self.config_path)}
+        cfg = _read_config(self.config_path)
+        base = self.config_path.parent
+        where = str(self.config_path)
+        self.label = str(cfg.get("name", self.config_path.stem))
+        self.space = _space(cfg, where)
+        self.template = base / _require(cfg, "template", str, where)
+        if not self.template.is_dir():
+            raise SolverError(f"{where}: template folder {self.template} not found")
+        command = _require(cfg, "command", (str, list), where)
+        self.command = (
+            shlex.split(command) if isinstance(command, str) else [str(c) for c in command]
+        )
+        if not self.command:
+            raise SolverError(f"{where}: command is empty")
+        self.timeout = cfg.get("timeout", 3600.0)
+        if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)):
+            raise SolverError(f"{where}: timeout must be a number of seconds")
+        if not self.timeout > 0:
+            raise SolverError(f"{where}: timeout must be > 0 seconds")
+        self.output = _require(cfg, "output", str, where)
+        self.wanted = cfg.get("fields")
+        self.mesh_file = base / cfg["mesh"] if "mesh" in cfg else None
+        self.workdir = base / cfg.get("workdir", f"{self.label}-runs")
+        self.keep = cfg.get("keep", "failed")
+        if self.keep not in KEEP:
+            raise SolverError(f"{where}: keep must be one of {', '.join(KEEP)}")
+        self.run_info: dict[str, Any] = {}
+        self._reference: tuple[Mesh, list[FieldSpec]] | None = None
+
+    # -- mesh and fields, from the reference file or a probe run -------------------
+    def _describe(self) -> tuple[Mesh, list[FieldSpec]]:
+        if self._reference is None:
+            source = self.mesh_file
+            if source is None:
+                centre = self.space.as_dict(self.space.from_unit(np.full(self.space.dim, 0.5))[0])
+                work = self._run(centre, self.workdir / "probe")
+                source = work / self.output
+            try:
+                mesh, point_data, cell_data = mesh_io.read(source)
+                specs = field_specs_from_data(point_data, cell_data, self.wanted, source)
+            except NiromError as exc:
+                raise SolverError(f"{self.label}: reference output unusable: {exc}") from None
+            self._reference = (mesh, specs)
+        return self._reference
+
+    @property
+    def mesh(self) -> Mesh:  # type: ignore[override]
+        return self._describe()[0]
+
+    @property
+    def fields(self) -> list[FieldSpec]:  # type: ignore[override]
+        return self._describe()[1]
+
+    # -- one run -----------------------------------------------------------------------
+    def solve(self, mu: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Run the program for ``mu`` and read its output fields."""
+        mu = self.space.validate(mu)
+        mesh, specs = self._describe()
+        work = self.workdir / f"run-{_digest(mu)}"
+        ok = False
+        try:
+            self._run(mu, work)
+            path = work / self.output
+            try:
+                out_mesh, point_data, cell_data = mesh_io.read(path)
+                mesh.check_matches(out_mesh, str(path))
+                fields = fields_from_data(path, specs, point_data, cell_data)
+            except NiromError as exc:
+                raise SolverError(f"{exc}{self._output_tail()}") from None
+            ok = True
+            return fields
+        finally:
+            if self.keep == "none" or (self.keep == "failed" and ok):
+                shutil.rmtree(work, ignore_errors=True)
+
+    def _run(self, mu: Mapping[str, Any], work: Path) -> Path:
+        """Render the template into ``work`` and run the command there."""
+        if work.exists():
+            shutil.rmtree(work)
+        _render(self.template, work, mu)
+        start = time.perf_counter()
+        try:
+            proc = subprocess.Popen(
+                self.command,
+                cwd=work,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                start_new_session=True,  # its own process group: a timeout kills children too
+            )
+        except (FileNotFoundError, PermissionError) as exc:
+            raise SolverError(f"{self.label}: cannot run {self.command[0]!r} ({exc})") from None
+        try:
+            stdout, stderr = proc.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+            self._record(work, None, stdout, stderr, time.perf_counter() - start)
+            raise SolverError(
+                f"{self.label}: timed out after {self.timeout:g} s in {work}{self._output_tail()}"
+            ) from None
+        self._record(work, proc.returncode, stdout, stderr, time.perf_counter() - start)
+        if proc.returncode != 0:
+            raise SolverError(
+                f"{self.label}: command exited with status {proc.returncode} in {work}"
+                f"{self._output_tail()}"
+            )
+        if not (work / self.output).is_file():
+            raise SolverError(
+                f"{self.label}: output {self.output!r} missing in {work}{self._output_tail()}"
+            )
+        return work
+
+    def _record(
+        self, work: Path, code: int | None, stdout: str, stderr: str, seconds: float
+    ) -> None:
+        self.run_info = {
+            "workdir": str(work),
+            "exit_code": code,
+            "run_time_s": seconds,
+            "stdout_tail": _tail(stdout or ""),
+            "stderr_tail": _tail(stderr or ""),
+        }
+
+    def _output_tail(self) -> str:
+        info = self.run_info
+        parts = [
+            f"{name}: {info[key]}"
+            for name, key in (("stderr", "stderr_tail"), ("stdout", "stdout_tail"))
+            if info.get(key)
+        ]
+        return ("; " + " | ".join(parts)) if parts else ""
+
+
+def _digest(mu: Mapping[str, Any]) -> str:
+    text = json.dumps({k: float(v) for k, v in mu.items()}, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def _render(template: Path, work: Path, mu: Mapping[str, Any]) -> None:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    for src in sorted(template.rglob("*")):
+        rel = src.relative_to(template)
+        if src.is_dir():
+            (work / rel).mkdir(parents=True, exist_ok=True)
+            continue
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        if src.suffix != ".j2":
+            shutil.copy2(src, work / rel)
+            continue
+        try:
+            text = env.from_string(src.read_text(encoding="utf-8")).render(**mu, mu=dict(mu))
+        except jinja2.TemplateError as exc:
+            raise SolverError(f"{src}: template error ({exc})") from None
+        (work / rel.with_suffix("")).write_text(text, encoding="utf-8")
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SolverError(f"{path}: solver config not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SolverError(f"{path}: not a readable TOML file ({exc})") from None
+
+
+def _require(cfg: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if key not in cfg:
+        raise SolverError(f"{where}: missing {key!r}")
+    if not isinstance(cfg[key], kind):
+        raise SolverError(f"{where}: {key!r} has the wrong type ({type(cfg[key]).__name__})")
+    return cfg[key]
+
+
+def _space(cfg: Mapping[str, Any], where: str) -> ParameterSpace:
+    try:
+        space = ParameterSpace.from_dict(cfg)
+    except NiromError as exc:
+        raise SolverError(f"{where}: {exc}") from None
+    if space.field_inputs:
+        raise SolverError(f"{where}: a command solver takes scalar parameters only")
+    return space
