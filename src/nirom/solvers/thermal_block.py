@@ -25,23 +25,13 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import skfem
-from skfem.helpers import dot, grad
 
 from nirom.dataset.schema import FieldSpec
 from nirom.errors import ParameterError
 from nirom.mesh import Mesh
 from nirom.parameters import LogUniform, ParameterSpace
 from nirom.solvers.base import Solver, check_finite, register
-
-
-@skfem.BilinearForm
-def _laplace(u: Any, v: Any, w: Any) -> Any:
-    return dot(grad(u), grad(v))
-
-
-@skfem.BilinearForm
-def _mass(u: Any, v: Any, w: Any) -> Any:
-    return u * v
+from nirom.solvers.forms import laplace, mass
 
 
 @register("thermal-block")
@@ -104,7 +94,7 @@ class ThermalBlock(Solver):
             sub = skfem.Basis(
                 self.fem_mesh, skfem.ElementTriP1(), elements=np.flatnonzero(block_of_element == b)
             )
-            self._blocks.append(_laplace.assemble(sub).tocsr()[inner])
+            self._blocks.append(laplace.assemble(sub).tocsr()[inner])
 
         @skfem.LinearForm
         def load(v: Any, w: Any) -> Any:
@@ -115,7 +105,7 @@ class ThermalBlock(Solver):
 
     def mass_matrix(self) -> sp.csr_matrix:
         """P1 mass matrix M on all nodes: ``u^T M u`` is the squared L2 norm."""
-        return _mass.assemble(self.basis).tocsr()
+        return mass.assemble(self.basis).tocsr()
 
     def solve(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:
         """Temperature at the mesh nodes for conductivities ``mu``: {"u": (n_points,)}."""
