@@ -32,8 +32,7 @@ from nirom.dataset import Dataset
 from nirom.distributed import dask_client
 from nirom.errors import DatasetError, NiromError, ParameterError, SampleExistsError
 from nirom.parameters import DESIGNS, ParameterSpace
-from nirom.solvers import Solver, SolverError, make_solver
-from nirom.solvers.command import CommandSolver
+from nirom.solvers import CommandSolver, Solver, SolverError, make_solver
 
 # Designs whose first m points do not depend on the total n: a run may grow them.
 _PREFIX_STABLE = ("sobol", "random")

@@ -7,10 +7,8 @@ import pytest
 import scipy.sparse.linalg as spla
 import skfem
 
-import nirom.solvers.heat_transient  # noqa: F401  (registers "heat-transient")
 from nirom import ParameterError
-from nirom.solvers import make_solver
-from nirom.solvers.heat_transient import HeatTransient
+from nirom.solvers import HeatTransient, make_solver
 
 K = 1.7  # conductivity of the manufactured solution
 

@@ -1,7 +1,8 @@
 """High-fidelity solvers: the `Solver` interface, built-in solvers, external programs.
 
 Built-in solvers register under a name (``make_solver("thermal-block")``);
-``CommandSolver`` runs any external program from a templated input folder.
+``CommandSolver`` ("command") runs any external program from a templated
+input folder.
 """
 
 from nirom.solvers.base import (
@@ -12,9 +13,15 @@ from nirom.solvers.base import (
     register,
     solver_names,
 )
+from nirom.solvers.command import CommandSolver
+from nirom.solvers.elasticity import Elasticity
+from nirom.solvers.heat_transient import HeatTransient
 from nirom.solvers.thermal_block import ThermalBlock
 
 __all__ = [
+    "CommandSolver",
+    "Elasticity",
+    "HeatTransient",
     "Solver",
     "SolverError",
     "ThermalBlock",
