@@ -1,24 +1,23 @@
 """The demo study: the smallest complete path through nirom that exists today.
 
 A 3 x 3 thermal block is sampled with a scrambled Sobol design, solved with
-the built-in P1 finite-element solver, stored sample by sample in a dataset
-(re-running resumes, skipping done samples), summarised, read back lazily
+the built-in P1 finite-element solver through :func:`nirom.generate` (in this
+process; ``nirom generate`` runs the same on Dask workers), stored sample by
+sample (re-running resumes, skipping done samples), summarised, read back lazily
 through Dask, exported to VTU and plotted. Later stages (reduction,
 surrogates, evaluation) extend it as they land.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from nirom import mesh as mesh_io
 from nirom.dataset import Dataset, export_sample
-from nirom.errors import DatasetError
+from nirom.generation import generate
 from nirom.report.terminal import print_dataset_summary
 from nirom.solvers import ThermalBlock
 
@@ -35,23 +34,12 @@ def run_demo(
         f"{n_samples} Sobol samples of k_i ~ LogUniform[0.1, 10]"
     )
     path = out / "thermal-block.nirom"
-    if path.exists():
-        ds = Dataset(path)
-        if ds.mesh != solver.mesh:
-            raise DatasetError(
-                f"{path} holds a study at another resolution; pass another --out or remove it"
-            )
-        console.print(f"Resuming {path}: {len(ds)} sample(s) already done")
-    else:
-        ds = Dataset.create(
-            path,
-            solver.space,
-            solver.fields,
-            solver.mesh,
-            description="nirom demo: 3 x 3 thermal block, -div(k grad u) = 1, u = 0 on the edge",
-        )
-    design = solver.space.sample(n_samples, design="sobol", seed=0)
-    _solve_missing(ds, solver, design, console)
+    report = generate(solver, path, n_samples, design="sobol", seed=0, workers=0, console=console)
+    ds = report.dataset
+    console.print(
+        f"Solved {report.solved} sample(s); {report.skipped} were already on disk "
+        f"({report.wall_time_s:.1f} s)"
+    )
 
     print_dataset_summary(ds.summary(), console)
     u = ds.to_dask("u")
@@ -70,21 +58,6 @@ def run_demo(
     png = _plot(ds, first, out / "demo_fields.png")
     console.print(f"Plotted the first samples' temperature fields to {png}")
     return ds
-
-
-def _solve_missing(ds: Dataset, solver: ThermalBlock, design: np.ndarray, console: Console) -> None:
-    done = set(ds.sample_ids("done"))
-    todo = [i for i in range(len(design)) if i not in done]
-    columns = (TextColumn("solving"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("solve", total=len(todo))
-        for i in todo:
-            mu = solver.space.as_dict(design[i])
-            start = time.perf_counter()
-            fields = solver.solve(mu)
-            ds.append(mu, fields, sample_id=i, solve_time=time.perf_counter() - start)
-            progress.advance(task)
-    console.print(f"Solved {len(todo)} sample(s); {len(design) - len(todo)} were already on disk")
 
 
 def _plot(ds: Dataset, first: int, path: Path) -> Path:

@@ -329,12 +329,24 @@ def _open_or_create(path: Path, solver: Solver, space: ParameterSpace, provenanc
     before = ds.provenance.get("generation")
     if before is None:
         raise DatasetError(f"{path}: not made by nirom generate; choose a new --out")
-    for key, value in provenance["generation"].items():
-        if before.get(key) != value:
-            raise DatasetError(
-                f"{path}: was generated with {key} = {json.dumps(before.get(key))}, "
-                f"this run asks for {json.dumps(value)}; choose a new --out to change it"
-            )
+    changes = _differences(before, provenance["generation"])
+    if changes:
+        raise DatasetError(
+            f"{path}: was generated with {'; '.join(changes)}; choose a new --out to change it"
+        )
     if ds.space != space:
         raise DatasetError(f"{path}: was generated over another parameter space")
     return ds
+
+
+def _differences(before: Any, now: Any, prefix: str = "") -> list[str]:
+    """``"key = old, this run asks for new"`` for each leaf that differs."""
+    if isinstance(before, dict) and isinstance(now, dict):
+        return [
+            change
+            for key in dict.fromkeys([*now, *before])
+            for change in _differences(before.get(key), now.get(key), f"{prefix}{key}.")
+        ]
+    if before == now:
+        return []
+    return [f"{prefix[:-1]} = {json.dumps(before)}, this run asks for {json.dumps(now)}"]
