@@ -34,3 +34,7 @@ class FieldError(DatasetError, ValueError):
 
 class SampleExistsError(DatasetError):
     """A sample with this id is already done (perhaps written by another process)."""
+
+
+class SampleMissingError(DatasetError):
+    """No sample with this id is on disk."""

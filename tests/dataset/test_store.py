@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import random
+import time
 from pathlib import Path
 
 import numpy as np
@@ -340,6 +342,7 @@ def test_summary_reports_counts_mesh_and_times(ds: Dataset) -> None:
 
 
 def _retry_worker(path: str, worker: int, n: int, queue) -> None:
+    _slow_metadata_reads(worker)
     ds = Dataset(path)
     won = []
     for i in range(n):
@@ -371,5 +374,53 @@ def test_concurrent_retries_of_failed_samples_finish_each_once(ds: Dataset) -> N
     for i in range(20):
         worker = ds.read_meta(i)["info"]["worker"]
         assert i in won[worker]
+        expected = make_fields({"k": 1.0 + worker, "f": 0.0})["u"]
+        np.testing.assert_array_equal(ds.field("u", [i])[0], expected)
+
+
+def _slow_metadata_reads(seed: int) -> None:
+    """Widen every check-then-act window in this worker: sleep after each metadata read."""
+    rng = random.Random(seed)
+    original = Dataset.read_meta
+
+    def slow(self: Dataset, sample_id: int) -> dict:
+        meta = original(self, sample_id)
+        time.sleep(rng.uniform(0.0, 0.004))
+        return meta
+
+    Dataset.read_meta = slow  # this worker process only
+
+
+def _mixed_worker(path: str, worker: int, n: int) -> None:
+    _slow_metadata_reads(worker)
+    ds = Dataset(path)
+    mu = {"k": 1.0 + worker, "f": 0.0}
+    for i in random.Random(100 + worker).sample(range(n), n):  # each its own order
+        try:
+            if worker > 0:  # late failure records (an orphaned run, a retry that failed)
+                ds.record_failure(mu, f"late failure from {worker}", sample_id=i)
+            else:
+                ds.append(mu, make_fields(mu), sample_id=i, info={"worker": worker})
+        except DatasetError as exc:
+            assert "already done" in str(exc) or "meanwhile" in str(exc)
+
+
+N_RACE = 60
+
+
+def test_failure_records_never_replace_a_done_sample(ds: Dataset) -> None:
+    for i in range(N_RACE):
+        ds.record_failure({"k": 1.0, "f": 0.0}, "first attempt failed", sample_id=i)
+    ctx = mp.get_context("spawn")
+    workers = [ctx.Process(target=_mixed_worker, args=(str(ds.path), w, N_RACE)) for w in range(4)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(120)
+        assert p.exitcode == 0
+    # Whatever the interleaving, a done result wins over every failure record.
+    assert ds.statuses() == dict.fromkeys(range(N_RACE), "done")
+    for i in range(N_RACE):
+        worker = ds.read_meta(i)["info"]["worker"]
         expected = make_fields({"k": 1.0 + worker, "f": 0.0})["u"]
         np.testing.assert_array_equal(ds.field("u", [i])[0], expected)

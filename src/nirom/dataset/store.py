@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import errno
+import fcntl
 import json
 import os
 import re
@@ -34,7 +35,7 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,14 @@ import numpy as np
 import zarr
 
 from nirom.dataset.schema import FORMAT_NAME, FORMAT_VERSION, FieldSpec
-from nirom.errors import DatasetError, FieldError, MeshError, SampleExistsError, SchemaError
+from nirom.errors import (
+    DatasetError,
+    FieldError,
+    MeshError,
+    SampleExistsError,
+    SampleMissingError,
+    SchemaError,
+)
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
 
@@ -204,19 +212,22 @@ class Dataset:
             with open(meta_file, encoding="utf-8") as fh:
                 return dict(json.load(fh)["attributes"])
         except FileNotFoundError:
-            raise DatasetError(f"{self.path}: no sample {sample_id}") from None
+            raise SampleMissingError(f"{self.path}: no sample {sample_id}") from None
         except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise DatasetError(f"{meta_file}: corrupt sample metadata ({exc})") from None
 
     def status(self, sample_id: int) -> str | None:
         """Status of one sample: "done", "failed", or None if it is not on disk."""
-        if sample_id not in self:
+        try:
+            return self.read_meta(sample_id)["status"]
+        except SampleMissingError:
             return None
-        return self.read_meta(sample_id)["status"]
 
     def statuses(self) -> dict[int, str]:
         """Status of every sample on disk, by id."""
-        return {i: self.read_meta(i)["status"] for i in self._all_ids()}
+        found = {i: self.status(i) for i in self._all_ids()}
+        # A failed record being replaced is absent for an instant: list it as absent.
+        return {i: s for i, s in found.items() if s is not None}
 
     def sample_ids(self, status: str | None = "done") -> list[int]:
         """Ids of the samples with the given status ("done", "failed"; None: all)."""
@@ -355,27 +366,45 @@ class Dataset:
         return sample_id
 
     def _refuse_done(self, sample_id: int) -> None:
-        if sample_id in self and self.read_meta(sample_id).get("status") == "done":
+        if self.status(sample_id) == "done":
             raise SampleExistsError(f"{self.path}: sample {sample_id} is already done")
 
+    @contextlib.contextmanager
+    def _id_lock(self, sample_id: int) -> Iterator[None]:
+        """Exclusive lock on one sample id, across processes (flock; freed if killed)."""
+        fd = os.open(
+            self.path / "staging" / f"{_sample_name(sample_id)}.lock", os.O_CREAT | os.O_RDWR
+        )
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
     def _rename_into_place(self, staged: Path, sample_id: int | None) -> int:
-        if sample_id is not None:
-            target = self._sample_dir(sample_id)
-            if target.is_dir():  # a failed record to replace (done was refused above)
-                self._refuse_done(sample_id)
+        if sample_id is None:
+            return self._rename_to_free_id(staged)
+        target = self._sample_dir(sample_id)
+        # Check and replace under the id's lock: a done sample is never replaced,
+        # a failed record is (by a done sample or a newer failure).
+        with self._id_lock(sample_id):
+            self._refuse_done(sample_id)
+            if target.is_dir():
                 trash = self.path / "staging" / f"{uuid.uuid4().hex}.replaced"
-                with contextlib.suppress(FileNotFoundError):  # a concurrent retry moved it
-                    os.rename(target, trash)
+                os.rename(target, trash)
                 shutil.rmtree(trash, ignore_errors=True)
             try:
                 os.rename(staged, target)
-            except OSError as exc:
+            except OSError as exc:  # an appender without an id took the free slot
                 if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                     raise
                 raise SampleExistsError(
                     f"{self.path}: sample {sample_id} was written by another process meanwhile"
                 ) from None
-            return sample_id
+        return sample_id
+
+    def _rename_to_free_id(self, staged: Path) -> int:
+        """Rename into the next free id; only ever into an empty slot, so no lock."""
         candidate = max(self._all_ids(), default=-1) + 1
         while True:
             try:
@@ -547,7 +576,10 @@ class Dataset:
     # -- summary ---------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         """JSON-compatible overview: parameters, fields, counts, failures, mesh, times, size."""
-        metas = {i: self.read_meta(i) for i in self._all_ids()}
+        metas = {}
+        for i in self._all_ids():
+            with contextlib.suppress(SampleMissingError):  # being replaced right now
+                metas[i] = self.read_meta(i)
         counts = self._counts([m["status"] for m in metas.values()])
         failures = [
             {"id": i, "error": m["error"]} for i, m in metas.items() if m["status"] == "failed"
