@@ -198,3 +198,19 @@ def test_sigkill_mid_generation_then_resume_matches_a_clean_run(tmp_path: Path) 
     ).dataset
     np.testing.assert_array_equal(ds.parameters(), clean.parameters())
     np.testing.assert_array_equal(ds.field("u"), clean.field("u"))
+
+
+def test_bad_scheduler_address_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    args = ["generate", "thermal-block", "-n", "2", "--out", str(tmp_path / "d")]
+    assert main([*args, "--scheduler", "nonsense://x", "-s", "resolution=12"]) == 1
+    assert "cannot reach the Dask scheduler at nonsense://x" in capsys.readouterr().err
+
+
+def test_generation_into_an_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    report = generate(
+        "thermal-block", tmp_path / "empty", 2, workers=0, solver_options=SMALL, console=QUIET
+    )
+    assert report.solved == 2

@@ -33,7 +33,7 @@ def dask_client(workers: int = 2, scheduler: str | None = None) -> Iterator[Any]
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: malformed address
             raise NiromError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
         try:
             yield client

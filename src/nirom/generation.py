@@ -227,12 +227,32 @@ _WORKER_DATASETS: dict[str, Dataset] = {}
 
 def _task(recipe: dict[str, Any], path: str, sample_id: int, mu: dict[str, Any]) -> Outcome:
     """Runs on a Dask worker: build (once per process) the solver, solve, write."""
-    key = json.dumps(recipe, sort_keys=True)
+    # Keys carry file fingerprints: a long-lived cluster must notice an edited
+    # solver config or a dataset deleted and made anew under the same path.
+    key = json.dumps([recipe, _fingerprints(recipe["options"])], sort_keys=True)
     if key not in _WORKER_SOLVERS:
         _WORKER_SOLVERS[key] = make_solver(recipe["name"], recipe["options"])
-    if path not in _WORKER_DATASETS:
-        _WORKER_DATASETS[path] = Dataset(path)
-    return run_sample(_WORKER_SOLVERS[key], _WORKER_DATASETS[path], sample_id, mu)
+    ds_key = json.dumps([path, _fingerprint(Path(path) / "zarr.json")])
+    if ds_key not in _WORKER_DATASETS:
+        _WORKER_DATASETS[ds_key] = Dataset(path)
+    return run_sample(_WORKER_SOLVERS[key], _WORKER_DATASETS[ds_key], sample_id, mu)
+
+
+def _fingerprint(path: Path) -> list[int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return [stat.st_ino, stat.st_mtime_ns, stat.st_size]
+
+
+def _fingerprints(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Fingerprints of the files that solver options name."""
+    return {
+        name: _fingerprint(Path(value))
+        for name, value in (options or {}).items()
+        if isinstance(value, str) and Path(value).is_file()
+    }
 
 
 def _tally(report: GenerationReport, outcome: Outcome, advance: Callable[[str], None]) -> None:
@@ -316,15 +336,19 @@ def _provenance(solver: Solver, design: str, seed: int, n: int, in_process: bool
 
 
 def _open_or_create(path: Path, solver: Solver, space: ParameterSpace, provenance: dict) -> Dataset:
-    if not path.exists():
-        return Dataset.create(
-            path,
-            space,
-            solver.fields,
-            solver.mesh,
-            description=f"nirom generate {solver.name}",
-            provenance=provenance,
-        )
+    if not path.exists() or (path.is_dir() and not any(path.iterdir())):
+        try:
+            return Dataset.create(
+                path,
+                space,
+                solver.fields,
+                solver.mesh,
+                description=f"nirom generate {solver.name}",
+                provenance=provenance,
+            )
+        except DatasetError:
+            if not (path / "zarr.json").is_file():
+                raise  # not a concurrent creation: report it
     ds = Dataset(path)
     before = ds.provenance.get("generation")
     if before is None:

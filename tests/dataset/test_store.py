@@ -424,3 +424,11 @@ def test_failure_records_never_replace_a_done_sample(ds: Dataset) -> None:
         worker = ds.read_meta(i)["info"]["worker"]
         expected = make_fields({"k": 1.0 + worker, "f": 0.0})["u"]
         np.testing.assert_array_equal(ds.field("u", [i])[0], expected)
+
+
+def test_missing_mesh_chunk_is_detected(ds: Dataset) -> None:
+    chunk_dir = ds.path / "mesh" / "cells" / "0" / "c"
+    for chunk in [p for p in chunk_dir.rglob("*") if p.is_file()]:
+        chunk.unlink()
+    with pytest.raises(DatasetError, match="damaged on disk .*-1"):
+        Dataset(ds.path)

@@ -28,6 +28,9 @@ RUN_PY = textwrap.dedent(
         print("diverged: residual 1e+30", file=sys.stderr)
         sys.exit(3)
     if k < 1.0:
+        import subprocess
+        child = subprocess.Popen(["sleep", "60"])  # a grandchild the timeout must kill too
+        open("child.pid", "w").write(str(child.pid))
         time.sleep(60)
     if k < 1.5:
         sys.exit(0)  # forgets to write its output
@@ -198,3 +201,43 @@ def test_mesh_mismatch_is_a_failure(config: Path) -> None:
     run_py.write_text(run_py.read_text().replace("n = 5", "n = 6"))
     with pytest.raises(SolverError, match="mesh has 36 points, the reference mesh has 25"):
         solver.solve({"k": 2.0})
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has exited
+
+
+def test_timeout_kills_the_whole_process_group_and_keeps_logs(config: Path) -> None:
+    solver = CommandSolver(config)
+    with pytest.raises(SolverError, match="timed out"):
+        solver.solve({"k": 0.75})
+    work = Path(solver.run_info["workdir"])
+    grandchild = int((work / "child.pid").read_text())
+    assert not _alive(grandchild)
+    assert "solving for k=0.75" in (work / "stdout.txt").read_text()
+
+
+def test_workers_rebuilt_from_the_recipe_run_no_probe(config: Path) -> None:
+    solver = CommandSolver(config)
+    recipe = solver.recipe()
+    assert recipe["options"]["reference"].endswith("probe/result.vtu")
+    twin = make_solver("command", recipe["options"])
+    assert twin.mesh == solver.mesh
+    runs = sorted(p.name for p in solver.workdir.iterdir())
+    assert runs == ["probe"]  # the twin read the reference instead of probing again
+    # Two solves of the same mu at once must not share a work folder.
+    folders = {
+        twin.solve({"k": 2.0}) and twin.run_info["workdir"],
+        solver.solve({"k": 2.0}) and solver.run_info["workdir"],
+    }
+    assert len(folders) == 2
+
+
+def test_parameter_named_mu_is_reserved(config: Path) -> None:
+    config.write_text(config.read_text().replace('name = "k"', 'name = "mu"'))
+    with pytest.raises(SolverError, match="'mu' is reserved"):
+        CommandSolver(config)

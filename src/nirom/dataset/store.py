@@ -186,9 +186,12 @@ class Dataset:
                 _write_mesh(root.create_group("mesh"), mesh)
             root.attrs["nirom"] = meta  # written last: its presence marks a dataset
             _fsync_tree(tmp)
-            if path.exists():
-                path.rmdir()
-            os.rename(tmp, path)
+            try:
+                os.rename(tmp, path)  # atomically replaces an empty directory too
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                raise DatasetError(f"{path}: created by another process meanwhile") from None
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -666,7 +669,7 @@ def _write_array(group: zarr.Group, key: str, arr: np.ndarray, per_step: bool = 
         shape=arr.shape,
         dtype=arr.dtype,
         chunks=chunks,
-        fill_value=_FILL if arr.dtype.kind == "f" else 0,
+        fill_value=_FILL if arr.dtype.kind == "f" else -1,
         compressors=_codec(),
     )
     out[...] = arr
@@ -681,6 +684,8 @@ def _read_array(path: Path, what: str) -> np.ndarray:
         raise DatasetError(f"{what}: damaged on disk ({exc})") from None
     if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise DatasetError(f"{what}: damaged on disk (missing chunks read back as NaN)")
+    if arr.dtype.kind == "i" and (arr == -1).any():  # only indices are stored as integers
+        raise DatasetError(f"{what}: damaged on disk (missing chunks read back as -1)")
     return arr
 
 

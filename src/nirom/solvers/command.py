@@ -32,6 +32,7 @@ and goes on.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -41,6 +42,7 @@ import signal
 import subprocess
 import time
 import tomllib
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -60,9 +62,20 @@ TAIL_CHARS = 2000
 KEEP = ("all", "failed", "none")
 
 
-def _tail(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= TAIL_CHARS else "..." + text[-TAIL_CHARS:]
+def _tail(path: Path) -> str:
+    """The last TAIL_CHARS characters of a log file, stripped."""
+    with open(path, "rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - TAIL_CHARS))
+        text = fh.read().decode("utf-8", errors="replace").strip()
+    return ("..." if size > TAIL_CHARS else "") + text
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill the program and every process it started, and reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 @register("command")
@@ -73,11 +86,16 @@ class CommandSolver(Solver):
     ----------
     config : path
         The solver's TOML configuration file.
+    reference : path, optional
+        A mesh file with the fields, overriding the config's ``mesh``; set in
+        the recipe shipped to workers, so that they never run a probe.
     """
 
-    def __init__(self, config: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, config: str | os.PathLike[str], reference: str | os.PathLike[str] | None = None
+    ) -> None:
         self.config_path = Path(config).resolve()
-        self.options = {"config": str(self.config_path)}
+        self.options: dict[str, Any] = {"config": str(self.config_path)}
         cfg = _read_config(self.config_path)
         base = self.config_path.parent
         where = str(self.config_path)
@@ -99,8 +117,11 @@ class CommandSolver(Solver):
             raise SolverError(f"{where}: timeout must be > 0 seconds")
         self.output = _require(cfg, "output", str, where)
         self.wanted = cfg.get("fields")
-        self.mesh_file = base / cfg["mesh"] if "mesh" in cfg else None
-        self.workdir = base / cfg.get("workdir", f"{self.label}-runs")
+        mesh = _require(cfg, "mesh", str, where) if "mesh" in cfg else None
+        self.mesh_file = Path(reference) if reference else (base / mesh if mesh else None)
+        self.workdir = base / _require(
+            {"workdir": f"{self.label}-runs", **cfg}, "workdir", str, where
+        )
         self.keep = cfg.get("keep", "failed")
         if self.keep not in KEEP:
             raise SolverError(f"{where}: keep must be one of {', '.join(KEEP)}")
@@ -110,11 +131,11 @@ class CommandSolver(Solver):
     # -- mesh and fields, from the reference file or a probe run -------------------
     def _describe(self) -> tuple[Mesh, list[FieldSpec]]:
         if self._reference is None:
-            source = self.mesh_file
-            if source is None:
+            if self.mesh_file is None:
                 centre = self.space.as_dict(self.space.from_unit(np.full(self.space.dim, 0.5))[0])
                 work = self._run(centre, self.workdir / "probe")
-                source = work / self.output
+                self.mesh_file = work / self.output
+            source = self.mesh_file
             try:
                 mesh, point_data, cell_data = mesh_io.read(source)
                 specs = field_specs_from_data(point_data, cell_data, self.wanted, source)
@@ -122,6 +143,11 @@ class CommandSolver(Solver):
                 raise SolverError(f"{self.label}: reference output unusable: {exc}") from None
             self._reference = (mesh, specs)
         return self._reference
+
+    def recipe(self) -> dict[str, Any]:
+        """Config plus the reference output, so workers rebuild it without a probe run."""
+        self._describe()
+        return {"name": self.name, "options": {**self.options, "reference": str(self.mesh_file)}}
 
     @property
     def mesh(self) -> Mesh:  # type: ignore[override]
@@ -136,7 +162,8 @@ class CommandSolver(Solver):
         """Run the program for ``mu`` and read its output fields."""
         mu = self.space.validate(mu)
         mesh, specs = self._describe()
-        work = self.workdir / f"run-{_digest(mu)}"
+        # Unique per run: another process may be solving the same mu right now.
+        work = self.workdir / f"run-{_digest(mu)}-{uuid.uuid4().hex[:8]}"
         ok = False
         try:
             self._run(mu, work)
@@ -154,33 +181,36 @@ class CommandSolver(Solver):
                 shutil.rmtree(work, ignore_errors=True)
 
     def _run(self, mu: Mapping[str, Any], work: Path) -> Path:
-        """Render the template into ``work`` and run the command there."""
+        """Render the template into ``work`` and run the command there.
+
+        The program's output goes to ``stdout.txt`` and ``stderr.txt`` in
+        ``work``; its whole process group is killed on a timeout or on any
+        interruption of this process (Ctrl-C, a cancelled task).
+        """
         if work.exists():
             shutil.rmtree(work)
         _render(self.template, work, mu)
         start = time.perf_counter()
-        try:
-            proc = subprocess.Popen(
-                self.command,
-                cwd=work,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-                start_new_session=True,  # its own process group: a timeout kills children too
-            )
-        except (FileNotFoundError, PermissionError) as exc:
-            raise SolverError(f"{self.label}: cannot run {self.command[0]!r} ({exc})") from None
-        try:
-            stdout, stderr = proc.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            stdout, stderr = proc.communicate()
-            self._record(work, None, stdout, stderr, time.perf_counter() - start)
-            raise SolverError(
-                f"{self.label}: timed out after {self.timeout:g} s in {work}{self._output_tail()}"
-            ) from None
-        self._record(work, proc.returncode, stdout, stderr, time.perf_counter() - start)
+        with open(work / "stdout.txt", "wb") as out, open(work / "stderr.txt", "wb") as err:
+            try:
+                proc = subprocess.Popen(
+                    self.command, cwd=work, stdout=out, stderr=err, start_new_session=True
+                )
+            except OSError as exc:  # missing program, no permission, not executable
+                raise SolverError(f"{self.label}: cannot run {self.command[0]!r} ({exc})") from None
+            try:
+                proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                self._record(work, None, time.perf_counter() - start)
+                raise SolverError(
+                    f"{self.label}: timed out after {self.timeout:g} s in {work}"
+                    f"{self._output_tail()}"
+                ) from None
+            except BaseException:
+                _kill_group(proc)
+                raise
+        self._record(work, proc.returncode, time.perf_counter() - start)
         if proc.returncode != 0:
             raise SolverError(
                 f"{self.label}: command exited with status {proc.returncode} in {work}"
@@ -192,15 +222,13 @@ class CommandSolver(Solver):
             )
         return work
 
-    def _record(
-        self, work: Path, code: int | None, stdout: str, stderr: str, seconds: float
-    ) -> None:
+    def _record(self, work: Path, code: int | None, seconds: float) -> None:
         self.run_info = {
             "workdir": str(work),
             "exit_code": code,
             "run_time_s": seconds,
-            "stdout_tail": _tail(stdout or ""),
-            "stderr_tail": _tail(stderr or ""),
+            "stdout_tail": _tail(work / "stdout.txt"),
+            "stderr_tail": _tail(work / "stderr.txt"),
         }
 
     def _output_tail(self) -> str:
@@ -230,9 +258,11 @@ def _render(template: Path, work: Path, mu: Mapping[str, Any]) -> None:
             shutil.copy2(src, work / rel)
             continue
         try:
-            text = env.from_string(src.read_text(encoding="utf-8")).render(**mu, mu=dict(mu))
+            text = env.from_string(src.read_text(encoding="utf-8")).render({**mu, "mu": dict(mu)})
         except jinja2.TemplateError as exc:
             raise SolverError(f"{src}: template error ({exc})") from None
+        except UnicodeDecodeError:
+            raise SolverError(f"{src}: a template must be UTF-8 text") from None
         (work / rel.with_suffix("")).write_text(text, encoding="utf-8")
 
 
@@ -260,4 +290,6 @@ def _space(cfg: Mapping[str, Any], where: str) -> ParameterSpace:
         raise SolverError(f"{where}: {exc}") from None
     if space.field_inputs:
         raise SolverError(f"{where}: a command solver takes scalar parameters only")
+    if "mu" in space.names:
+        raise SolverError(f"{where}: parameter name 'mu' is reserved (templates see all as mu)")
     return space
