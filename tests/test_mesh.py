@@ -9,6 +9,7 @@ import meshio
 import numpy as np
 import pytest
 import skfem
+import skfem.io.meshio as skfem_meshio
 
 from nirom import mesh as nmesh
 from nirom.errors import MeshError
@@ -150,7 +151,8 @@ def test_from_skfem(factory: object, n_points: int, counts: dict[str, int]) -> N
     assert m.cell_counts() == counts
     assert m.dim == sk.p.shape[0]
     np.testing.assert_array_equal(m.points, sk.p.T)
-    np.testing.assert_array_equal(m.cells[0][1], sk.t.T)
+    # Cells are in meshio's (VTK) node order, as scikit-fem's own meshio export writes them.
+    np.testing.assert_array_equal(m.cells[0][1], skfem_meshio.to_meshio(sk).cells[0].data)
 
 
 def test_from_skfem_unsupported_type_raises() -> None:
@@ -403,3 +405,30 @@ def test_read_valid_meshio_file_with_invalid_mesh_names_path(tmp_path: Path) -> 
     with pytest.raises(MeshError) as excinfo:
         nmesh.read(path)
     assert str(path) in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [skfem.MeshLine, skfem.MeshTri, skfem.MeshQuad, skfem.MeshTet, skfem.MeshHex],
+    ids=["line", "triangle", "quad", "tetra", "hexahedron"],
+)
+def test_mass_matrix_integrates_the_unit_domain(factory: object) -> None:
+    mesh = Mesh.from_skfem(factory().refined(2))
+    mass = mesh.mass_matrix()
+    ones = np.ones(mesh.n_points)
+    assert ones @ mass @ ones == pytest.approx(1.0)  # measure of the unit interval/square/cube
+    x = mesh.points[:, 0]
+    assert x @ mass @ x == pytest.approx(1.0 / 3.0, rel=0.05)  # integral of x^2
+
+
+def test_mass_matrix_of_a_vtu_round_trip_hex_mesh(tmp_path: Path) -> None:
+    mesh = Mesh.from_skfem(skfem.MeshHex().refined(1))
+    meshio.write(tmp_path / "hex.vtu", mesh.to_meshio())
+    back, _, _ = nmesh.read(tmp_path / "hex.vtu")
+    np.testing.assert_allclose(back.mass_matrix().toarray(), mesh.mass_matrix().toarray())
+
+
+def test_mass_matrix_needs_one_supported_block() -> None:
+    mixed = Mesh(np.eye(3)[:, :2], [("vertex", np.array([[0]])), ("line", np.array([[1, 2]]))])
+    with pytest.raises(MeshError, match="one block of"):
+        mixed.mass_matrix()

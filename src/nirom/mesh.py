@@ -127,6 +127,40 @@ class Mesh:
             if not np.array_equal(a, b):
                 raise MeshError(f"{what}: {t} connectivity differs from the reference mesh")
 
+    def mass_matrix(self) -> Any:
+        """Consistent P1/Q1 mass matrix M (sparse, n_points x n_points).
+
+        ``u^T M u`` is the squared L2 norm of the piecewise-linear (or
+        bilinear) interpolant of nodal values ``u``, in length units**dim.
+        Needs a single block of lines, triangles, quads, tetrahedra or
+        hexahedra; raises :class:`MeshError` otherwise.
+        """
+        import skfem  # scikit-fem is imported only when a norm is needed
+
+        kinds = {
+            "line": (skfem.MeshLine1, skfem.ElementLineP1),
+            "triangle": (skfem.MeshTri1, skfem.ElementTriP1),
+            "quad": (skfem.MeshQuad1, skfem.ElementQuad1),
+            "tetra": (skfem.MeshTet1, skfem.ElementTetP1),
+            "hexahedron": (skfem.MeshHex1, skfem.ElementHex1),
+        }
+        if len(self.cells) != 1 or self.cells[0][0] not in kinds:
+            raise MeshError(
+                f"a mass matrix needs one block of {', '.join(kinds)} cells, "
+                f"got {self.cell_counts()}"
+            )
+        cell_type, conn = self.cells[0]
+        mesh_cls, element = kinds[cell_type]
+        dim = {"line": 1, "triangle": 2, "quad": 2, "tetra": 3, "hexahedron": 3}[cell_type]
+        points = self.points[:, :dim]
+        if cell_type == "hexahedron":  # meshio's VTK node order -> scikit-fem's
+            from skfem.io.meshio import INV_HEX_MAPPING
+
+            conn = conn[:, INV_HEX_MAPPING[:8]]
+        fem = mesh_cls(np.ascontiguousarray(points.T), np.ascontiguousarray(conn.T))
+        basis = skfem.Basis(fem, element())
+        return skfem.BilinearForm(lambda u, v, w: u * v).assemble(basis).tocsr()
+
     # -- meshio bridge ------------------------------------------------------
     @classmethod
     def from_meshio(cls, m: meshio.Mesh) -> Mesh:
@@ -171,7 +205,12 @@ class Mesh:
         cell_type = next((name for kls, name in types.items() if isinstance(m, kls)), None)
         if cell_type is None:
             raise MeshError(f"unsupported scikit-fem mesh type {type(m).__name__}")
-        return cls(m.p.T, [(cell_type, m.t.T)])
+        conn = m.t.T
+        if cell_type == "hexahedron":  # scikit-fem's node order -> meshio's (VTK)
+            from skfem.io.meshio import HEX_MAPPING
+
+            conn = conn[:, HEX_MAPPING[:8]]
+        return cls(m.p.T, [(cell_type, conn)])
 
 
 def read(path: str | os.PathLike[str]) -> tuple[Mesh, dict[str, np.ndarray], dict[str, np.ndarray]]:
