@@ -38,3 +38,7 @@ class SampleExistsError(DatasetError):
 
 class SampleMissingError(DatasetError):
     """No sample with this id is on disk."""
+
+
+class MetricError(NiromError, ValueError):
+    """Predictions and references cannot be compared (shapes, NaN, zero reference)."""

@@ -2,6 +2,14 @@
 
 from nirom.dataset.schema import FORMAT_VERSION, FieldSpec
 from nirom.dataset.store import Dataset, Sample
-from nirom.dataset.transfer import export_sample, import_folder
+from nirom.dataset.transfer import export_sample, import_folder, write_fields
 
-__all__ = ["FORMAT_VERSION", "Dataset", "FieldSpec", "Sample", "export_sample", "import_folder"]
+__all__ = [
+    "FORMAT_VERSION",
+    "Dataset",
+    "FieldSpec",
+    "Sample",
+    "export_sample",
+    "import_folder",
+    "write_fields",
+]

@@ -12,7 +12,7 @@ import math
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -248,22 +248,37 @@ def export_sample(
         )
     names = list(fields) if fields else list(dataset.fields)
     specs = [dataset.field_spec(n) for n in names]
-    mesh = sample.mesh
-    if mesh is None:
+    if sample.mesh is None:
         raise DatasetError(f"{dataset.path}: has no mesh to export fields on")
+    scalars = {k: v for k, v in sample.mu.items() if np.ndim(v) == 0}
+    return write_fields(path, sample.mesh, specs, sample.fields, scalars)
+
+
+def write_fields(
+    path: str | os.PathLike[str],
+    mesh: Mesh,
+    specs: Sequence[FieldSpec],
+    values: Mapping[str, np.ndarray],
+    scalars: Mapping[str, float] | None = None,
+) -> list[Path]:
+    """Write fields on ``mesh`` to a mesh file (format from the extension).
+
+    Point and cell fields become point and cell data; ``scalars`` (e.g. the
+    parameters) and global fields become field data. Time-series fields are
+    written one file per output time (``NAME_t0000.vtu``, ...) plus a
+    ParaView ``.pvd`` collection at ``path``'s stem. Returns the files written.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    field_data = {
-        k: np.atleast_1d(np.asarray(v, dtype=float))
-        for k, v in sample.mu.items()
-        if np.ndim(v) == 0
-    }
+    field_data = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in (scalars or {}).items()}
+    specs = list(specs)
     steady = [s for s in specs if s.times is None]
     series = [s for s in specs if s.times is not None]
     for s in steady:
         if s.location == "global":
-            field_data[s.name] = np.atleast_1d(sample.fields[s.name])
+            field_data[s.name] = np.atleast_1d(values[s.name])
     if not series:
-        _write(path, mesh, steady, sample.fields, field_data, None)
+        _write(path, mesh, steady, values, field_data, None)
         return [path]
     times = series[0].times
     if any(s.times != times for s in series):
@@ -271,7 +286,7 @@ def export_sample(
     written = []
     for k, t in enumerate(times):
         step = path.with_name(f"{path.stem}_t{k:04d}{path.suffix}")
-        _write(step, mesh, steady + series, sample.fields, field_data, k)
+        _write(step, mesh, steady + series, values, field_data, k)
         written.append((t, step))
     pvd = path.with_suffix(".pvd")
     entries = "\n".join(
