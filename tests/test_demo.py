@@ -12,20 +12,26 @@ from nirom import Dataset
 from nirom.demo import run_demo
 
 
-def test_demo_writes_dataset_vtu_and_plot_then_resumes(tmp_path: Path) -> None:
-    console = Console(record=True, width=120)
-    ds = run_demo(tmp_path, n_samples=4, resolution=12, console=console)
-    assert len(ds) == 4
-    assert ds.counts()["failed"] == 0
+def test_demo_fits_evaluates_plots_and_resumes(tmp_path: Path) -> None:
+    console = Console(record=True, width=160)
+    result = run_demo(tmp_path, n_samples=16, n_test=6, resolution=12, console=console)
+    train, test = result["train"], result["test"]
+    assert (len(train), len(test)) == (16, 6)
+    text = console.export_text()
+    assert "thermal-block.nirom: solved 16 sample(s), 0 already on disk" in text
+    assert "Surrogates on 6 held-out samples" in text and "pod-gp" in text and "pod-rbf" in text
     vtu = meshio.read(tmp_path / "sample_000000.vtu")
-    np.testing.assert_allclose(vtu.point_data["u"], ds.field("u", [0])[0])
-    assert (tmp_path / "demo_fields.png").stat().st_size > 10_000
-    assert "Solved 4 sample(s); 0 were already on disk" in console.export_text()
+    np.testing.assert_allclose(vtu.point_data["u"], train.field("u", [0])[0])
+    for name in ("demo_fields.png", "demo_singular_values.png", "demo_error_vs_modes.png"):
+        assert (tmp_path / name).stat().st_size > 10_000
+    gp = result["reports"]["pod-gp"]["fields"]["u"]
+    assert gp["relative_l2"]["mean"] < 0.5  # a working fit, even from 16 samples
+    assert 0.0 <= gp["coverage"] <= 1.0
 
     # A larger second run solves only the new design points.
-    console = Console(record=True, width=120)
-    ds2 = run_demo(tmp_path, n_samples=6, resolution=12, console=console)
-    assert "Solved 2 sample(s); 4 were already on disk" in console.export_text()
-    assert ds2.sample_ids() == list(range(6))
-    reopened = Dataset(ds.path)
-    np.testing.assert_array_equal(reopened.parameters(), reopened.space.sample(6, "sobol", seed=0))
+    console = Console(record=True, width=160)
+    result = run_demo(tmp_path, n_samples=20, n_test=6, resolution=12, console=console)
+    assert "thermal-block.nirom: solved 4 sample(s), 16 already on disk" in console.export_text()
+    reopened = Dataset(train.path)
+    assert reopened.sample_ids() == list(range(20))
+    np.testing.assert_array_equal(reopened.parameters(), reopened.space.sample(20, "sobol", seed=0))

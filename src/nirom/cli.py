@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,11 +18,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from nirom import __version__
-from nirom.dataset import Dataset, export_sample, import_folder
+from nirom.dataset import Dataset, FieldSpec, export_sample, import_folder
 from nirom.errors import NiromError, ParameterError
 from nirom.generation import generate as run_generation
 from nirom.parameters import ParameterSpace
-from nirom.report.terminal import print_dataset_summary, print_generation_report
+from nirom.report.terminal import (
+    print_dataset_summary,
+    print_evaluation,
+    print_generation_report,
+    print_prediction,
+)
 from nirom.solvers import SolverError, solver_names
 
 app = typer.Typer(
@@ -143,13 +149,13 @@ def export(
 
 
 # -- generate ---------------------------------------------------------------------------
-def _parse_options(items: list[str] | None) -> dict[str, Any]:
+def _parse_pairs(items: list[str] | None, what: str = "parameter") -> dict[str, Any]:
     """NAME=VALUE pairs; values are read as JSON (numbers, lists, booleans), else text."""
     options: dict[str, Any] = {}
     for item in items or []:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
-            raise SolverError(f"solver option {item!r}: expected NAME=VALUE")
+            raise ParameterError(f"{what} {item!r}: expected NAME=VALUE")
         try:
             options[name.strip()] = json.loads(text)
         except json.JSONDecodeError:
@@ -195,10 +201,90 @@ def generate(
         workers=workers,
         scheduler=scheduler,
         retry_failed=retry_failed,
-        solver_options=_parse_options(solver_option),
+        solver_options=_parse_pairs(solver_option, "solver option"),
         console=console,
     )
     print_generation_report(report, console)
+
+
+# -- fit / predict / evaluate --------------------------------------------------------------
+MODELS = {"pod-gp": "gp", "pod-rbf": "rbf"}
+
+
+@app.command()
+def fit(
+    dataset: Annotated[Path, typer.Argument(help="Training dataset.", metavar="DATASET")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
+    model: Annotated[str, typer.Option(help=f"Surrogate: {' | '.join(MODELS)}.")] = "pod-gp",
+    modes: Annotated[int | None, typer.Option(help="POD modes kept per field.")] = None,
+    energy: Annotated[
+        float | None, typer.Option(help="Or the POD energy fraction left out (default 1e-6).")
+    ] = None,
+) -> None:
+    """Fit a surrogate on a dataset's done samples and save it."""
+    from nirom.surrogates import PODSurrogate
+
+    if model not in MODELS:
+        raise SolverError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    ds = Dataset(dataset)
+    start = time.perf_counter()
+    surrogate = PODSurrogate(regressor=MODELS[model], n_modes=modes, energy=energy).fit(ds)
+    seconds = time.perf_counter() - start
+    surrogate.save(out)
+    kept = ", ".join(f"{n}: {p.n_modes_} modes" for n, p in surrogate.pods_.items())
+    console.print(
+        f"Fitted {model} on {len(surrogate.training_ids_)} samples ({kept}) in {seconds:.1f} s; "
+        f"saved to [bold]{escape(str(out))}[/]"
+    )
+
+
+@app.command()
+def predict(
+    model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
+    param: Annotated[
+        list[str], typer.Option("--param", "-p", help="NAME=VALUE for every parameter.")
+    ],
+    out: Annotated[Path | None, typer.Option(help="Write the fields to this mesh file.")] = None,
+    std: Annotated[bool, typer.Option("--std", help="Also predict standard deviations.")] = False,
+) -> None:
+    """Predict the fields for one parameter set."""
+    from nirom.dataset import write_fields
+    from nirom.surrogates import Surrogate
+
+    surrogate = Surrogate.load(model)
+    mu = {k: float(v) if isinstance(v, (int, float)) else v for k, v in _parse_pairs(param).items()}
+    start = time.perf_counter()
+    result = surrogate.predict(mu, return_std=std)
+    seconds = time.perf_counter() - start
+    mean, sd = result if std else (result, None)
+    print_prediction(mean, sd, seconds, console)
+    if out is not None:
+        if surrogate.mesh_ is None:
+            raise SolverError(f"{model}: the model has no mesh to write fields on")
+        specs = list(surrogate.fields_.values())
+        values = dict(mean)
+        if sd is not None:
+            specs += [FieldSpec(f"{s.name}_std", s.location, s.components, s.times) for s in specs]
+            values.update({f"{k}_std": v for k, v in sd.items()})
+        written = write_fields(out, surrogate.mesh_, specs, values, scalars=mu)
+        console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
+
+
+@app.command()
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
+    dataset: Annotated[Path, typer.Argument(help="Test dataset.", metavar="DATASET")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Evaluate a model on a dataset's done samples (errors, coverage, speed-up)."""
+    from nirom.evaluation.evaluate import evaluate as run_evaluation
+    from nirom.surrogates import Surrogate
+
+    report = run_evaluation(Surrogate.load(model), Dataset(dataset))
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        print_evaluation(report, str(model), console)
 
 
 # -- demo ------------------------------------------------------------------------
@@ -207,13 +293,14 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo's outputs.")] = Path(
         "nirom-demo"
     ),
-    samples: Annotated[int, typer.Option("--samples", "-n", help="Number of solver runs.")] = 16,
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Training solver runs.")] = 64,
+    test: Annotated[int, typer.Option(help="Held-out test solver runs.")] = 24,
     resolution: Annotated[int, typer.Option(help="Mesh cells per side of the unit square.")] = 48,
 ) -> None:
-    """Run the demo study: sample, solve, store, inspect and export a thermal block."""
+    """Run the demo study: solve a thermal block, fit and evaluate surrogates, plot."""
     from nirom.demo import run_demo
 
-    run_demo(out, n_samples=samples, resolution=resolution, console=console)
+    run_demo(out, n_samples=samples, n_test=test, resolution=resolution, console=console)
 
 
 def main(argv: list[str] | None = None) -> int:

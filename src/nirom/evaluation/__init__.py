@@ -1,9 +1,11 @@
 """Evaluation of surrogates: the metrics of ``shared/METRICS.md``.
 
-Pure functions of arrays (predictions, references, mass matrix, timings), so
-they apply to any surrogate and to the high-fidelity solver alike.
+The metrics are pure functions of arrays (predictions, references, mass
+matrix, timings), so they apply to any surrogate and to the high-fidelity
+solver alike; :func:`evaluate` applies them to a surrogate on a dataset.
 """
 
+from nirom.evaluation.evaluate import evaluate
 from nirom.evaluation.metrics import (
     coverage,
     interval_width,
@@ -19,6 +21,7 @@ from nirom.evaluation.metrics import (
 
 __all__ = [
     "coverage",
+    "evaluate",
     "interval_width",
     "max_error",
     "norm_name",

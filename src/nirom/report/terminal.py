@@ -73,3 +73,82 @@ def print_generation_report(report: Any, console: Console) -> None:
         console.print(f"  sample {sample_id} failed: {first}", highlight=False, markup=False)
     if len(report.failures) > 5:
         console.print(f"  ... and {len(report.failures) - 5} more (nirom info --json lists all)")
+
+
+def print_prediction(
+    mean: dict[str, Any], std: dict[str, Any] | None, seconds: float, console: Console
+) -> None:
+    """Summarise predicted fields (range of values and of the standard deviation)."""
+    table = Table(title=f"Prediction ({1e3 * seconds:.2f} ms)", title_justify="left")
+    for col in ("field", "shape", "min", "max", "mean"):
+        table.add_column(col)
+    if std is not None:
+        table.add_column("std (max)")
+    for name, value in mean.items():
+        row = [name, str(tuple(value.shape)), f"{value.min():.4g}", f"{value.max():.4g}"]
+        row.append(f"{value.mean():.4g}")
+        if std is not None:
+            row.append(f"{std[name].max():.3g}")
+        table.add_row(*row)
+    console.print(table)
+
+
+def print_evaluation(report: dict[str, Any], label: str, console: Console) -> None:
+    """Print :func:`nirom.evaluation.evaluate.evaluate` output as a table."""
+    title = f"{label} on {report['n_samples']} samples"
+    table = Table(title=title, title_justify="left")
+    level = round(100 * report["level"])
+    for col in ("field", "rel. L2 mean", "rel. L2 max", "norm", "RRMSE", "floor", "modes"):
+        table.add_column(col)
+    table.add_column(f"{level}% coverage")
+    for name, m in report["fields"].items():
+        floor = m.get("projection_floor", {}).get("mean")
+        cover = m.get("coverage")
+        table.add_row(
+            name,
+            f"{m['relative_l2']['mean']:.3%}",
+            f"{m['relative_l2']['max']:.3%}",
+            m["norm"],
+            f"{m['rrmse']:.3g}",
+            "-" if floor is None else f"{floor:.3%}",
+            str(m.get("n_modes", "-")),
+            "-" if cover is None else f"{cover:.1%}",
+        )
+    console.print(table)
+    t = report["timing"]
+    line = f"One prediction: {1e3 * t['predict_s']:.3f} ms (median, after warm-up)"
+    if "speedup" in t:
+        line += f"; solve: {t['solve_s']:.3g} s; speed-up {t['speedup']:.0f}x"
+    console.print(line)
+
+
+def print_model_comparison(reports: dict[str, dict[str, Any]], console: Console) -> None:
+    """One row per model: test error, coverage, fit and predict times, speed-up."""
+    first = next(iter(reports.values()))
+    field = next(iter(first["fields"]))
+    level = round(100 * first["level"])
+    title = f"Surrogates on {first['n_samples']} held-out samples (field {field!r})"
+    table = Table(title=title, title_justify="left")
+    for col in ("model", "L2 mean", "L2 max", "floor", "modes"):
+        table.add_column(col, no_wrap=True)
+    for col in (f"{level}% cover", "fit", "predict", "speed-up"):
+        table.add_column(col, no_wrap=True)
+    for label, report in reports.items():
+        m, t = report["fields"][field], report["timing"]
+        cover = m.get("coverage")
+        table.add_row(
+            label,
+            f"{m['relative_l2']['mean']:.2%}",
+            f"{m['relative_l2']['max']:.2%}",
+            f"{m['projection_floor']['mean']:.2%}" if "projection_floor" in m else "-",
+            str(m.get("n_modes", "-")),
+            "-" if cover is None else f"{cover:.1%}",
+            f"{report['fit_s']:.1f} s" if "fit_s" in report else "-",
+            f"{1e3 * t['predict_s']:.2f}ms",
+            f"{t['speedup']:.0f}x" if "speedup" in t else "-",
+        )
+    console.print(table)
+    console.print(
+        f"Relative errors in the {first['fields'][field]['norm']} norm; floor: the error of "
+        "projecting on the POD basis, which no POD surrogate can beat."
+    )

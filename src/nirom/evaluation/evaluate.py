@@ -1,0 +1,140 @@
+"""Evaluate any surrogate on samples of a dataset, the same way for every model.
+
+Reports, per field, the metrics of ``shared/METRICS.md``: relative L2 error
+(finite-element L2 norm for point fields when the mesh is known, Euclidean
+otherwise; the report names it), PLAID relative RMSE, max error, coverage and
+width of the predicted intervals (models with error bars), R2 per POD mode
+and the projection floor (POD models); and the speed-up: median solve time
+recorded in the dataset over the median time of one full-field prediction,
+measured after warm-up on this machine.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from nirom.dataset import Dataset, FieldSpec
+from nirom.evaluation.metrics import (
+    coverage,
+    interval_width,
+    max_error,
+    norm_name,
+    r2_per_mode,
+    relative_l2,
+    rrmse_field,
+    rrmse_scalar,
+    speedup,
+    summarize,
+)
+from nirom.surrogates.base import Surrogate
+
+
+def evaluate(
+    model: Surrogate,
+    dataset: Dataset,
+    ids: list[int] | None = None,
+    level: float = 0.95,
+    n_timing: int = 50,
+) -> dict[str, Any]:
+    """Metrics of ``model`` on the done samples ``ids`` of ``dataset`` (default: all).
+
+    Returns a JSON-compatible dict: ``fields`` (per-field metrics), ``timing``
+    (seconds), ``n_samples``, ``level``.
+    """
+    ids = dataset.sample_ids() if ids is None else list(ids)
+    x = dataset.parameters(ids)
+    has_std = _has_std(model)
+    if has_std:
+        mean, std = model.predict(x, return_std=True)
+    else:
+        mean, std = model.predict(x), None
+    mass = dataset.mesh.mass_matrix() if dataset.mesh is not None else None
+    fields = {}
+    for name, spec in dataset.fields.items():
+        ref = dataset.field(name, ids)
+        fields[name] = _field_metrics(
+            model,
+            name,
+            spec,
+            ref,
+            mean[name],
+            None if std is None else std[name],
+            mass if spec.location == "point" else None,
+            x,
+            level,
+        )
+    timing = _timing(model, x, dataset.solve_times(ids), n_timing)
+    return {"n_samples": len(ids), "level": level, "fields": fields, "timing": timing}
+
+
+def _has_std(model: Surrogate) -> bool:
+    try:
+        model.predict(model.space_.from_unit(np.full((1, model.space_.dim), 0.5)), return_std=True)
+    except (ValueError, NotImplementedError):
+        return False
+    return True
+
+
+def _field_metrics(
+    model: Surrogate,
+    name: str,
+    spec: FieldSpec,
+    ref: np.ndarray,
+    pred: np.ndarray,
+    std: np.ndarray | None,
+    mass: Any,
+    x: np.ndarray,
+    level: float,
+) -> dict[str, Any]:
+    n = len(ref)
+    out: dict[str, Any] = {"norm": norm_name(mass)}
+    series = spec.times is not None
+    if spec.location == "global":
+        flat_ref, flat_pred = ref.reshape(n, -1), pred.reshape(n, -1)
+        out["relative_l2"] = summarize(relative_l2(flat_pred, flat_ref))
+        out["rrmse"] = (
+            rrmse_scalar(flat_pred.ravel(), flat_ref.ravel())
+            if flat_ref.shape[1] == 1
+            else rrmse_field(flat_pred, flat_ref)
+        )
+    else:
+        out["relative_l2"] = summarize(relative_l2(pred, ref, mass=mass, time_series=series))
+        out["rrmse"] = rrmse_field(pred, ref, time_series=series)
+    out["max_error"] = summarize(max_error(pred, ref, time_series=series))
+    if std is not None:
+        out["coverage"] = coverage(ref, pred, std, level=level)
+        out["interval_width"] = interval_width(std, level=level)
+    if hasattr(model, "pods_"):
+        pod = model.pods_[name]
+        flat = ref.reshape(n, -1)
+        out["n_modes"] = int(pod.n_modes_)
+        # The floor in the same norm as the surrogate's error, so the two compare.
+        projected = pod.inverse_transform(pod.transform(flat)).reshape(ref.shape)
+        if spec.location == "global":
+            floor = relative_l2(projected.reshape(n, -1), flat)
+        else:
+            floor = relative_l2(projected, ref, mass=mass, time_series=series)
+        out["projection_floor"] = summarize(floor)
+        r2 = r2_per_mode(pod.transform(flat), model.predict_coordinates(name, x))
+        out["r2_per_mode"] = [None if not np.isfinite(v) else float(v) for v in r2]
+    return out
+
+
+def _timing(model: Surrogate, x: np.ndarray, solve_times: np.ndarray, n_timing: int) -> dict:
+    """Median wall time of one full-field prediction, after warm-up, vs the solves."""
+    rows = [x[i % len(x)][None, :] for i in range(n_timing)]
+    model.predict(rows[0])  # warm-up
+    times = []
+    for row in rows:
+        start = time.perf_counter()
+        model.predict(row)
+        times.append(time.perf_counter() - start)
+    finite = solve_times[np.isfinite(solve_times)]
+    out: dict[str, Any] = {"predict_s": float(np.median(times))}
+    if finite.size:
+        out["solve_s"] = float(np.median(finite))
+        out["speedup"] = speedup(solve_times, np.array(times))
+    return out
