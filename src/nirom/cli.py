@@ -287,6 +287,47 @@ def evaluate(
         print_evaluation(report, str(model), console)
 
 
+@app.command()
+def refine(
+    dataset: Annotated[
+        Path, typer.Argument(help="Dataset made by nirom generate.", metavar="DATASET")
+    ],
+    model: Annotated[Path, typer.Argument(help="A pod-gp model fitted on it.", metavar="MODEL")],
+    samples: Annotated[int, typer.Option("--samples", "-n", help="New solver runs.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Where to save the refitted model (default: MODEL).")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", help="Local Dask worker processes (0: here).")
+    ] = 2,
+    candidates: Annotated[int, typer.Option(help="Candidate parameter sets scored.")] = 2048,
+    seed: Annotated[int, typer.Option(help="Seed of the candidate set.")] = 0,
+) -> None:
+    """Solve new samples where the surrogate is least certain, then refit it."""
+    from nirom.refinement import refine as run_refinement
+    from nirom.surrogates import PODSurrogate, Surrogate
+
+    surrogate = Surrogate.load(model)
+    if not isinstance(surrogate, PODSurrogate) or surrogate.regressor != "gp":
+        raise SolverError(f"{model}: refine needs a pod-gp model (it uses the error bars)")
+    report = run_refinement(
+        Dataset(dataset),
+        surrogate,
+        samples,
+        n_candidates=candidates,
+        seed=seed,
+        workers=workers,
+        console=console,
+    )
+    saved = report.model.save(out or model)
+    console.print(
+        f"Refined: solved {report.generation.solved}, failed {report.generation.failed} "
+        f"(ids {report.ids[0]}..{report.ids[-1]}); refitted on "
+        f"{len(report.model.training_ids_)} samples in {report.fit_s:.1f} s; saved to "
+        f"[bold]{escape(str(saved))}[/]"
+    )
+
+
 # -- demo ------------------------------------------------------------------------
 @app.command()
 def demo(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -126,22 +127,50 @@ def generate(
         solver, design, seed, n_samples, in_process=workers == 0 and not scheduler
     )
     ds = _open_or_create(Path(out), solver, space, provenance)
-
-    report = GenerationReport(dataset=ds)
     statuses = ds.statuses()
-    todo = []
+    todo, skipped = [], 0
     for i, row in enumerate(design_x):
         status = statuses.get(i)
         if status == "done" or (status == "failed" and not retry_failed):
-            report.skipped += 1
+            _check_design_point(ds, i, row, space)
+            skipped += 1
         else:
             todo.append((i, space.as_dict(row)))
+    report = solve_samples(solver, ds, todo, workers=workers, scheduler=scheduler, console=console)
+    report.skipped += skipped
+    report.wall_time_s = time.perf_counter() - start
+    return report
+
+
+def solve_samples(
+    solver: Solver,
+    ds: Dataset,
+    todo: list[tuple[int, dict[str, Any]]],
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    console: Console | None = None,
+) -> GenerationReport:
+    """Solve the parameter sets ``todo`` (sample id, mu) into ``ds`` (0 workers: here)."""
+    start = time.perf_counter()
+    report = GenerationReport(dataset=ds)
     if todo:
         run = _run_in_process if workers == 0 and scheduler is None else _run_on_dask
         with _progress(console, len(todo)) as advance:
             run(solver, ds, todo, workers, scheduler, lambda o: _tally(report, o, advance))
     report.wall_time_s = time.perf_counter() - start
     return report
+
+
+def _check_design_point(ds: Dataset, sample_id: int, row: Any, space: ParameterSpace) -> None:
+    """A sample kept as design point ``sample_id`` must hold that point's parameters."""
+    stored = ds.read_meta(sample_id)["mu"]
+    values = [stored.get(name) for name in space.scalar_names]
+    if None in values or not np.allclose(values, row, rtol=1e-12, atol=0.0):
+        raise DatasetError(
+            f"{ds.path}: sample {sample_id} holds other parameters than design point "
+            f"{sample_id} (added by refine or by hand?); generate into a new --out"
+        )
 
 
 # -- one sample ------------------------------------------------------------------------
