@@ -206,10 +206,10 @@ def test_demo(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     proc = nirom_cmd("demo", "--out", out, "--samples", "8", "--test", "3", "--resolution", "6")
     assert proc.returncode == 0, proc.stderr
-    ds = Dataset(out / "thermal-block.nirom")
+    ds = Dataset(out / "train.nirom")
     assert ds.sample_ids() == list(range(8))
     assert (out / "sample_000000.vtu").is_file()
-    assert (out / "demo_fields.png").stat().st_size > 0
+    assert (out / "u_worst_sample.png").stat().st_size > 0
 
 
 # -- user errors ------------------------------------------------------------------

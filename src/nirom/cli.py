@@ -208,7 +208,7 @@ def generate(
 
 
 # -- fit / predict / evaluate --------------------------------------------------------------
-MODELS = {"pod-gp": "gp", "pod-rbf": "rbf"}
+MODELS = {"pod-gp": "gp", "pod-rbf": "rbf", "pod-mlp": "mlp"}
 
 
 @app.command()
@@ -326,6 +326,16 @@ def refine(
         f"{len(report.model.training_ids_)} samples in {report.fit_s:.1f} s; saved to "
         f"[bold]{escape(str(saved))}[/]"
     )
+
+
+@app.command()
+def run(
+    study: Annotated[Path, typer.Argument(help="Study TOML file.", metavar="STUDY")],
+) -> None:
+    """Run a whole study declared in a TOML file (see examples/thermal_block_study.toml)."""
+    from nirom.study import load_study, run_study
+
+    run_study(load_study(study), console=console)
 
 
 # -- demo ------------------------------------------------------------------------

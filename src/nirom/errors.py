@@ -42,3 +42,7 @@ class SampleMissingError(DatasetError):
 
 class MetricError(NiromError, ValueError):
     """Predictions and references cannot be compared (shapes, NaN, zero reference)."""
+
+
+class TorchMissingError(NiromError, ImportError):
+    """PyTorch, needed to train neural models, is not installed."""

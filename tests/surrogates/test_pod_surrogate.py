@@ -180,3 +180,16 @@ def test_cli_fit_predict_evaluate(data, tmp_path, capsys) -> None:
     assert report["fields"]["u"]["relative_l2"]["mean"] < 1e-2
     assert main(["predict", str(model), "-p", "a=0.3"]) == 1
     assert "missing parameter(s): 'b'" in capsys.readouterr().err
+
+
+def test_mlp_surrogate_fits_saves_and_has_no_error_bars(data, tmp_path) -> None:
+    pytest.importorskip("torch")
+    train, test = data
+    model = PODSurrogate(regressor="mlp", energy=1e-10, regressor_params={"epochs": 400}).fit(train)
+    pred = model.predict(test.parameters())
+    errors = np.linalg.norm(pred["u"] - test.field("u"), axis=1)
+    assert np.mean(errors / np.linalg.norm(test.field("u"), axis=1)) < 0.1
+    loaded = Surrogate.load(model.save(tmp_path / "mlp"))
+    np.testing.assert_array_equal(loaded.predict(test.parameters())["u"], pred["u"])
+    with pytest.raises(ValueError, match="no uncertainty"):
+        model.predict(test.parameters(), return_std=True)

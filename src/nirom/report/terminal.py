@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -128,22 +129,22 @@ def print_model_comparison(reports: dict[str, dict[str, Any]], console: Console)
     field = next(iter(first["fields"]))
     level = round(100 * first["level"])
     title = f"Surrogates on {first['n_samples']} held-out samples (field {field!r})"
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("model", "L2 mean", "L2 max", "floor", "modes"):
-        table.add_column(col, no_wrap=True)
-    for col in (f"{level}% cover", "fit", "predict", "speed-up"):
-        table.add_column(col, no_wrap=True)
+        table.add_column(col)
+    for col in (f"{level}% cover", "fit", "predict", "speedup"):
+        table.add_column(col)
     for label, report in reports.items():
         m, t = report["fields"][field], report["timing"]
         cover = m.get("coverage")
         table.add_row(
             label,
             f"{m['relative_l2']['mean']:.2%}",
-            f"{m['relative_l2']['max']:.2%}",
+            f"{m['relative_l2']['max']:.1%}",
             f"{m['projection_floor']['mean']:.2%}" if "projection_floor" in m else "-",
             str(m.get("n_modes", "-")),
             "-" if cover is None else f"{cover:.1%}",
-            f"{report['fit_s']:.1f} s" if "fit_s" in report else "-",
+            f"{report['fit_s']:.1f}s" if "fit_s" in report else "-",
             f"{1e3 * t['predict_s']:.2f}ms",
             f"{t['speedup']:.0f}x" if "speedup" in t else "-",
         )

@@ -26,19 +26,20 @@ import scipy.sparse as sp
 from nirom.dataset import Dataset, FieldSpec
 from nirom.errors import DatasetError
 from nirom.reduction import POD
-from nirom.regression import GPRegressor, RBFRegressor
+from nirom.regression import GPRegressor, MLPRegressor, RBFRegressor
 from nirom.surrogates.base import Fields, ModelError, Surrogate
 
-REGRESSORS: dict[str, type] = {"gp": GPRegressor, "rbf": RBFRegressor}
+REGRESSORS: dict[str, type] = {"gp": GPRegressor, "rbf": RBFRegressor, "mlp": MLPRegressor}
 
 
 class PODSurrogate(Surrogate):
-    """POD + regression surrogate (``pod-gp``, ``pod-rbf``).
+    """POD + regression surrogate (``pod-gp``, ``pod-rbf``, ``pod-mlp``).
 
     Parameters
     ----------
-    regressor : {"gp", "rbf"}
-        Regressor of the POD coefficients; "gp" gives error bars.
+    regressor : {"gp", "rbf", "mlp"}
+        Regressor of the POD coefficients; "gp" gives error bars; "mlp"
+        needs PyTorch.
     n_modes : int, optional
         Modes kept per field.
     energy : float, optional

@@ -1,0 +1,235 @@
+"""A whole study in one TOML file: solver, designs, surrogates, evaluation.
+
+::
+
+    out = "study"                       # folder for datasets, models, report
+                                        # (relative to this file)
+    [solver]
+    name = "thermal-block"              # a built-in solver, or
+    # config = "solver.toml"            # a command-solver file
+    options = { resolution = 96 }
+
+    [train]                             # the training design
+    samples = 200
+    design = "sobol"
+    seed = 0
+
+    [test]                              # held-out samples (optional)
+    samples = 50
+    design = "random"
+    seed = 1
+
+    [generation]
+    workers = 2                         # 0: in this process
+    # scheduler = "tcp://host:8786"
+
+    [[surrogates]]
+    model = "pod-gp"                    # pod-gp | pod-rbf
+    energy = 1e-6                       # or modes = 20
+
+    [evaluation]
+    level = 0.95
+
+:func:`run_study` generates (resuming) the datasets, fits and saves every
+surrogate, evaluates each on the test set (or the training set when there is
+none, which the report says), prints the comparison, and writes
+``report.json`` and the plots into ``out``. ``nirom run STUDY.toml`` is the
+same from the shell; the demo is a study too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+
+from nirom.dataset import Dataset
+from nirom.errors import NiromError
+from nirom.evaluation.evaluate import evaluate
+from nirom.generation import generate, resolve_solver
+from nirom.parameters import DESIGNS
+from nirom.report.plots import (
+    error_vs_modes,
+    plot_error_vs_modes,
+    plot_field_comparison,
+    plot_singular_values,
+)
+from nirom.report.terminal import print_model_comparison
+from nirom.solvers import Solver
+from nirom.surrogates import PODSurrogate
+
+MODELS = {"pod-gp": "gp", "pod-rbf": "rbf", "pod-mlp": "mlp"}
+
+
+class StudyError(NiromError, ValueError):
+    """A study file is missing, unreadable, or has a wrong or missing entry."""
+
+
+def load_study(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check a study TOML file; relative paths become relative to it."""
+    path = Path(path)
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StudyError(f"{path}: study file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise StudyError(f"{path}: not a readable TOML file ({exc})") from None
+    config["_base"] = str(path.resolve().parent)
+    check_study(config, str(path))
+    return config
+
+
+def check_study(config: Mapping[str, Any], where: str = "study") -> None:
+    """Raise :class:`StudyError` naming the first wrong or missing entry."""
+    solver = _table(config, "solver", where)
+    if ("name" in solver) == ("config" in solver):
+        raise StudyError(f"{where}: [solver] needs exactly one of 'name' or 'config'")
+    for part in ("train", "test"):
+        if part == "test" and part not in config:
+            continue
+        design = _table(config, part, where)
+        if not isinstance(design.get("samples"), int) or design["samples"] < 1:
+            raise StudyError(f"{where}: [{part}] samples must be a positive integer")
+        if design.get("design", "sobol") not in DESIGNS:
+            raise StudyError(f"{where}: [{part}] design must be one of {', '.join(DESIGNS)}")
+    surrogates = config.get("surrogates")
+    if not isinstance(surrogates, list) or not surrogates:
+        raise StudyError(f"{where}: needs at least one [[surrogates]] entry")
+    for entry in surrogates:
+        if entry.get("model") not in MODELS:
+            raise StudyError(
+                f"{where}: surrogate model {entry.get('model')!r}; choose {', '.join(MODELS)}"
+            )
+        extra = set(entry) - {"model", "modes", "energy", "options"}
+        if extra:
+            raise StudyError(f"{where}: unknown surrogate entry key(s) {sorted(extra)}")
+
+
+def _table(config: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = config.get(key)
+    if not isinstance(value, Mapping):
+        raise StudyError(f"{where}: missing [{key}] table")
+    return value
+
+
+def run_study(
+    config: Mapping[str, Any], solver: Solver | None = None, console: Console | None = None
+) -> dict[str, Any]:
+    """Run a checked study; return its datasets, models and evaluation reports."""
+    console = console or Console()
+    base = Path(config.get("_base", "."))
+    out = base / config.get("out", "study")
+    solver = solver or _solver(config, base)
+    gen = dict(config.get("generation", {}))
+    train = _generate(solver, out / "train.nirom", config["train"], gen, console)
+    test = (
+        _generate(solver, out / "test.nirom", config["test"], gen, console)
+        if "test" in config
+        else None
+    )
+    evaluated_on = test if test is not None else train
+    if test is None:
+        console.print("[yellow]No [test] samples: errors are on the training set[/]")
+    level = float(config.get("evaluation", {}).get("level", 0.95))
+    models, reports = {}, {}
+    for entry in config["surrogates"]:
+        label = entry["model"]
+        start = time.perf_counter()
+        model = PODSurrogate(
+            regressor=MODELS[label],
+            n_modes=entry.get("modes"),
+            energy=entry.get("energy"),
+            regressor_params=entry.get("options"),
+        ).fit(train)
+        fit_s = time.perf_counter() - start
+        model.save(out / f"{label}.model")
+        models[label] = model
+        reports[label] = {**evaluate(model, evaluated_on, level=level), "fit_s": fit_s}
+    print_model_comparison(reports, console)
+    (out / "report.json").write_text(json.dumps(reports, indent=2), encoding="utf-8")
+    plots = write_plots(models, evaluated_on, out)
+    for path in [out / "report.json", *plots]:
+        console.print(f"Wrote {path}")
+    return {"train": train, "test": test, "models": models, "reports": reports}
+
+
+def _solver(config: Mapping[str, Any], base: Path) -> Solver:
+    spec = config["solver"]
+    if "config" in spec:
+        return resolve_solver(base / spec["config"])
+    return resolve_solver(spec["name"], spec.get("options"))
+
+
+def _generate(
+    solver: Solver, path: Path, design: Mapping[str, Any], gen: Mapping[str, Any], console: Console
+) -> Dataset:
+    report = generate(
+        solver,
+        path,
+        design["samples"],
+        design=design.get("design", "sobol"),
+        seed=design.get("seed", 0),
+        workers=gen.get("workers", 2),
+        scheduler=gen.get("scheduler"),
+        console=console,
+    )
+    console.print(
+        f"{path.name}: solved {report.solved} sample(s), {report.skipped} already on disk, "
+        f"{report.failed} failed ({report.wall_time_s:.1f} s)"
+    )
+    return report.dataset
+
+
+def write_plots(models: dict[str, PODSurrogate], data: Dataset, out: Path) -> list[Path]:
+    """Field comparison of the worst sample, singular values, error against modes.
+
+    Uses the first point field; the field plot needs a 2-D triangle or quad mesh.
+    """
+    name = next((n for n, s in data.fields.items() if s.location == "point"), None)
+    if name is None or data.mesh is None:
+        return []
+    ids, x, reference = data.sample_ids(), data.parameters(), data.field(name)
+    flat = reference.reshape(len(ids), -1)
+    first = next(iter(models.values()))
+    paths = [
+        plot_singular_values(
+            {f"{name} (training snapshots)": first.pods_[name].singular_values_},
+            out / f"{name}_singular_values.png",
+        )
+    ]
+    mass = data.mesh.mass_matrix() if data.fields[name].components == 1 else None
+    if data.fields[name].components == 1 and data.fields[name].times is None:
+        curves = {
+            label: error_vs_modes(m.pods_[name], m.predict_coordinates(name, x), flat, mass)
+            for label, m in models.items()
+        }
+        paths.append(plot_error_vs_modes(curves, out / f"{name}_error_vs_modes.png"))
+        label, model = next(
+            ((k, m) for k, m in models.items() if m.regressor == "gp"), (None, first)
+        )
+        worst = int(np.argmax(np.linalg.norm(model.predict(x)[name] - reference, axis=1)))
+        mean, std = (
+            model.predict(x[worst : worst + 1], return_std=True)
+            if label
+            else (model.predict(x[worst : worst + 1]), None)
+        )
+        with contextlib.suppress(ValueError):  # not a 2-D triangle/quad mesh
+            paths.append(
+                plot_field_comparison(
+                    data.mesh,
+                    reference[worst],
+                    mean[name][0],
+                    None if std is None else std[name][0],
+                    out / f"{name}_worst_sample.png",
+                    title=f"{label or 'model'} on sample {ids[worst]} (its worst)",
+                )
+            )
+    return paths

@@ -1,0 +1,88 @@
+"""Studies declared in TOML: checked with clear errors, run end to end."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from nirom import Dataset
+from nirom.cli import main
+from nirom.study import StudyError, load_study
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+SMALL = textwrap.dedent(
+    """
+    out = "results"
+
+    [solver]
+    name = "thermal-block"
+    options = { nx_blocks = 2, ny_blocks = 2, resolution = 12 }
+
+    [train]
+    samples = 12
+
+    [test]
+    samples = 4
+    design = "random"
+    seed = 1
+
+    [generation]
+    workers = 0
+
+    [[surrogates]]
+    model = "pod-gp"
+    energy = 1e-4
+    options = { n_restarts = 0 }
+
+    [[surrogates]]
+    model = "pod-rbf"
+    modes = 3
+    """
+)
+
+
+def test_run_a_study_from_the_shell(tmp_path: Path, capsys) -> None:
+    study = tmp_path / "study.toml"
+    study.write_text(SMALL)
+    assert main(["run", str(study)]) == 0
+    out = tmp_path / "results"
+    assert len(Dataset(out / "train.nirom")) == 12 and len(Dataset(out / "test.nirom")) == 4
+    report = json.loads((out / "report.json").read_text())
+    assert set(report) == {"pod-gp", "pod-rbf"}
+    assert report["pod-rbf"]["fields"]["u"]["n_modes"] == 3
+    assert report["pod-gp"]["fields"]["u"]["coverage"] is not None
+    assert (out / "pod-gp.model" / "model.json").is_file()
+    assert (out / "u_error_vs_modes.png").is_file()
+    assert "Surrogates on 4 held-out samples" in capsys.readouterr().out
+
+
+def test_shipped_example_is_a_valid_study() -> None:
+    config = load_study(EXAMPLES / "thermal_block_study.toml")
+    assert config["train"]["samples"] > 0
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda t: t.replace('name = "thermal-block"', ""), "exactly one of 'name' or 'config'"),
+        (lambda t: t.replace("samples = 12", "samples = 0"), r"\[train\] samples"),
+        (lambda t: t.replace('model = "pod-rbf"', 'model = "forest"'), "'forest'"),
+        (lambda t: t.replace("modes = 3", "mode = 3"), "unknown surrogate entry key"),
+        (lambda t: t.replace('design = "random"', 'design = "halton"'), r"\[test\] design"),
+        (lambda t: t + "\n[[[", "not a readable TOML file"),
+    ],
+)
+def test_bad_study_files_name_the_problem(tmp_path: Path, edit, match: str) -> None:
+    study = tmp_path / "study.toml"
+    study.write_text(edit(SMALL))
+    with pytest.raises(StudyError, match=match):
+        load_study(study)
+
+
+def test_missing_study_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    assert main(["run", str(tmp_path / "nope.toml")]) == 1
+    assert "study file not found" in capsys.readouterr().err
