@@ -85,15 +85,7 @@ def plot_singular_values(singular_values: dict[str, np.ndarray], path: str | Pat
     for label, s in singular_values.items():
         s = np.asarray(s, dtype=float)
         ax.semilogy(np.arange(1, len(s) + 1), s / s[0], marker=".", label=label)
-    ax.set_xlabel("mode k")
-    ax.set_ylabel("s_k / s_1")
-    ax.set_title("POD singular-value decay", fontsize=9)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _save_curves(fig, ax, path, "mode k", "s_k / s_1", "POD singular-value decay")
 
 
 def error_vs_modes(
@@ -126,12 +118,24 @@ def plot_error_vs_modes(curves: dict[str, tuple[np.ndarray, ...]], path: str | P
     for label, (ks, surrogate, floor) in curves.items():
         line = ax.semilogy(ks, surrogate, marker=".", label=f"{label}")[0]
         ax.semilogy(ks, floor, linestyle="--", color=line.get_color(), alpha=0.6)
-    ax.set_xlabel("POD modes kept")
-    ax.set_ylabel("mean relative L2 error (test)")
-    ax.set_title("error against modes (dashed: projection floor)", fontsize=9)
+    return _save_curves(
+        fig,
+        ax,
+        path,
+        "POD modes kept",
+        "mean relative L2 error (test)",
+        "error against modes (dashed: projection floor)",
+    )
+
+
+def _save_curves(fig: Any, ax: Any, path: str | Path, xlabel: str, ylabel: str, title: str) -> Path:
+    """Label, grid and legend a curve plot, write it as PNG and close it."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _pyplot().close(fig)
     return Path(path)
