@@ -34,7 +34,7 @@ from nirom import generate
 from nirom.evaluation.validation import learning_curve
 from nirom.surrogates import PODSurrogate
 
-MODELS = {"pod-gp": "gp", "pod-rbf": "rbf", "pod-mlp": "mlp"}
+MODELS = {"pod-rbf": "rbf", "pod-mlp": "mlp", "pod-gp": "gp"}  # fastest first
 
 
 def main() -> None:
@@ -79,15 +79,18 @@ def main() -> None:
         def factory(regressor: str = MODELS[label], params: dict = params) -> PODSurrogate:
             return PODSurrogate(regressor=regressor, energy=args.energy, regressor_params=params)
 
-        results[label] = learning_curve(factory, train, test, args.sizes)
-        for row in results[label]:
+        results[label] = []
+        for size in args.sizes:  # one size at a time, printed as soon as it is measured
+            row = learning_curve(factory, train, test, [size])[0]
+            results[label].append(row)
             u, t = row["fields"]["u"], row["timing"]
             cover = "-" if u.get("coverage") is None else f"{u['coverage']:.1%}"
             print(
                 f"{label:8s} n={row['n_train']:4d}  L2 mean {u['relative_l2']['mean']:.2%}  "
                 f"max {u['relative_l2']['max']:.2%}  floor {u['projection_floor']['mean']:.2%}  "
                 f"modes {u['n_modes']:3d}  cover {cover:>6s}  fit {row['fit_s']:7.1f} s  "
-                f"predict {1e3 * t['predict_s']:.3f} ms  speed-up {t.get('speedup', 0):.0f}x"
+                f"predict {1e3 * t['predict_s']:.3f} ms  speed-up {t.get('speedup', 0):.0f}x",
+                flush=True,
             )
     print(
         "targets: best L2 mean <= 5% at 400, <= 3% at 800; coverage 85-98%; "
