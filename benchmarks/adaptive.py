@@ -97,7 +97,8 @@ def main() -> None:
             reached = runs
     verdict = f"reached at {reached} runs" if reached else f"not reached within {args.budget}"
     print(
-        f"target: adaptive reaches the {args.reference}-run Sobol error with <= 250 runs: {verdict}"
+        f"target: adaptive reaches the {args.reference}-run Sobol error within "
+        f"{args.budget} runs: {verdict}"
     )
 
 
