@@ -1,10 +1,10 @@
 """Adaptive sampling: add solver runs where the surrogate is least certain.
 
 :func:`select_points` scores a scrambled Sobol set of candidate parameters
-by the surrogate's predicted standard deviation (per field, relative to the
-field's typical magnitude, root-mean-square over its values, summed over
-fields) and picks a batch greedily: after each pick, candidates within about
-one training-point spacing of it are damped by a Gaussian penalty, so a
+by the surrogate's predicted standard deviation relative to the predicted
+field there (root-mean-square over the values, summed over fields) and
+picks a batch greedily: after each pick, candidates within about one
+training-point spacing of it are damped by a Gaussian penalty, so a
 batch spreads over the uncertain regions instead of stacking up at one
 maximum. :func:`refine` solves the batch into the dataset (new ids after the
 existing ones) and refits the surrogate on everything.
@@ -27,17 +27,19 @@ from nirom.surrogates import PODSurrogate, Surrogate
 
 
 def uncertainty(model: Surrogate, x: np.ndarray) -> np.ndarray:
-    """Dimensionless predictive uncertainty at parameter sets ``x`` (n, dim), shape (n,).
+    """Relative predictive uncertainty at parameter sets ``x`` (n, dim), shape (n,).
 
-    For each field: the RMS over its values of the predicted std, divided by
-    the RMS of the predicted mean over all of ``x``; summed over fields.
+    For each field and candidate: the RMS over its values of the predicted
+    std divided by the RMS of its predicted mean (the uncertainty of the
+    relative error, the metric surrogates are judged by); summed over fields.
     """
     mean, std = model.predict(x, return_std=True)
     n = len(x)
     score = np.zeros(n)
     for name in mean:
-        scale = np.sqrt(np.mean(mean[name] ** 2)) or 1.0
-        score += np.sqrt(np.mean(std[name].reshape(n, -1) ** 2, axis=1)) / scale
+        size = np.sqrt(np.mean(mean[name].reshape(n, -1) ** 2, axis=1))
+        spread = np.sqrt(np.mean(std[name].reshape(n, -1) ** 2, axis=1))
+        score += spread / np.maximum(size, 1e-12 * max(float(size.max()), 1e-300))
     return score
 
 
