@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -193,3 +194,24 @@ def test_mlp_surrogate_fits_saves_and_has_no_error_bars(data, tmp_path) -> None:
     np.testing.assert_array_equal(loaded.predict(test.parameters())["u"], pred["u"])
     with pytest.raises(ValueError, match="no uncertainty"):
         model.predict(test.parameters(), return_std=True)
+
+
+def test_optimiser_warnings_are_folded_into_one_line_per_field(data, monkeypatch) -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    from nirom.regression import RBFRegressor
+    from nirom.surrogates import pod
+
+    class Stalling(RBFRegressor):
+        def fit(self, X, Y):  # an optimiser that hits its iteration limit twice
+            warnings.warn("lbfgs failed to converge", ConvergenceWarning, stacklevel=1)
+            warnings.warn("lbfgs failed to converge", ConvergenceWarning, stacklevel=1)
+            return super().fit(X, Y)
+
+    monkeypatch.setitem(pod.REGRESSORS, "rbf", Stalling)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        PODSurrogate(regressor="rbf", energy=1e-10).fit(data[0])
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(messages) == 2  # one per field (u, v), not one per fit
+    assert "field 'u'" in messages[0] and "in 2 fit(s) of 3 mode(s)" in messages[0]

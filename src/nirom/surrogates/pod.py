@@ -18,10 +18,12 @@ error the regressor cannot see.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 
 from nirom.dataset import Dataset, FieldSpec
 from nirom.errors import DatasetError
@@ -114,8 +116,9 @@ class PODSurrogate(Surrogate):
             residual = snapshots - pod.inverse_transform(z)
             self.pods_[name] = pod
             self.truncation_var_[name] = np.mean(residual**2, axis=0)
-            reg = REGRESSORS[self.regressor](**self.regressor_params)
-            self.regressors_[name] = reg.fit(u, z)
+            self.regressors_[name] = _fit_quietly(
+                REGRESSORS[self.regressor](**self.regressor_params), u, z, name
+            )
         self._prepare()
         return self
 
@@ -177,6 +180,25 @@ class PODSurrogate(Surrogate):
             model.truncation_var_[name] = arrays[f"{name}/truncation_var"]
         model._prepare()
         return model
+
+
+def _fit_quietly(regressor: Any, u: np.ndarray, z: np.ndarray, field: str) -> Any:
+    """Fit, folding the optimiser's per-fit ConvergenceWarnings into one line per field."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        regressor.fit(u, z)
+    stalled = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    for w in caught:
+        if not issubclass(w.category, ConvergenceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if stalled:
+        warnings.warn(
+            f"field {field!r}: the hyperparameter optimiser stopped at its iteration limit in "
+            f"{len(stalled)} fit(s) of {z.shape[1]} mode(s); more restarts may help",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return regressor
 
 
 def _product(spec: FieldSpec, mass: sp.spmatrix | None) -> sp.spmatrix | None:
