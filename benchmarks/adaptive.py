@@ -22,6 +22,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from _datasets import train_and_test
 from rich.console import Console
 
 from nirom import Dataset, generate
@@ -52,24 +53,9 @@ def main() -> None:
     def model() -> PODSurrogate:
         return PODSurrogate(regressor="gp", energy=1e-4, regressor_params={"n_restarts": 1})
 
-    sobol = generate(
-        "thermal-block",
-        workdir / "sobol.nirom",
-        args.reference,
-        workers=args.workers,
-        solver_options=options,
-        console=quiet,
-    ).dataset
-    test = generate(
-        "thermal-block",
-        workdir / "test.nirom",
-        args.test,
-        design="random",
-        seed=1,
-        workers=args.workers,
-        solver_options=options,
-        console=quiet,
-    ).dataset
+    sobol, test = train_and_test(
+        workdir, "sobol.nirom", args.reference, args.test, args.resolution, args.workers
+    )
     reference = mean_error(model().fit(sobol), test)
     print(f"space-filling (Sobol) with {args.reference} runs: mean relative L2 {reference:.2%}")
     start = mean_error(model().fit(sobol, sobol.sample_ids()[: args.start]), test)

@@ -28,9 +28,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from rich.console import Console
+from _datasets import train_and_test
 
-from nirom import generate
 from nirom.evaluation.validation import learning_curve
 from nirom.surrogates import PODSurrogate
 
@@ -50,26 +49,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="nirom-tb-bench-"))
-    quiet = Console(quiet=True)
-    options = {"resolution": args.resolution}
-    train = generate(
-        "thermal-block",
-        workdir / "train.nirom",
-        max(args.sizes),
-        workers=args.workers,
-        solver_options=options,
-        console=quiet,
-    ).dataset
-    test = generate(
-        "thermal-block",
-        workdir / "test.nirom",
-        args.test,
-        design="random",
-        seed=1,
-        workers=args.workers,
-        solver_options=options,
-        console=quiet,
-    ).dataset
+    train, test = train_and_test(
+        workdir, "train.nirom", max(args.sizes), args.test, args.resolution, args.workers
+    )
     n_dof = test.mesh.n_points
     print(f"thermal block 3x3, {n_dof} nodes; {len(train)} training, {len(test)} test samples")
     results = {}
