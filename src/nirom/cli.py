@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -29,6 +30,7 @@ from nirom.report.terminal import (
     print_prediction,
 )
 from nirom.solvers import SolverError, solver_names
+from nirom.surrogates.factory import MODELS
 
 app = typer.Typer(
     name="nirom",
@@ -208,9 +210,6 @@ def generate(
 
 
 # -- fit / predict / evaluate --------------------------------------------------------------
-MODELS = {"pod-gp": "gp", "pod-rbf": "rbf", "pod-mlp": "mlp"}
-
-
 @app.command()
 def fit(
     dataset: Annotated[Path, typer.Argument(help="Training dataset.", metavar="DATASET")],
@@ -220,21 +219,43 @@ def fit(
     energy: Annotated[
         float | None, typer.Option(help="Or the POD energy fraction left out (default 1e-6).")
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            "-O",
+            help="NAME=VALUE hyperparameter of the model (repeatable), e.g. -O epochs=100 "
+            "-O width=32 for fno.",
+        ),
+    ] = None,
 ) -> None:
     """Fit a surrogate on a dataset's done samples and save it."""
-    from nirom.surrogates import PODSurrogate
+    from nirom.surrogates import make_surrogate
 
-    if model not in MODELS:
-        raise SolverError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    params = _parse_pairs(option, "model option")
+    if model.startswith("pod-"):
+        params.update({"n_modes": modes, "energy": energy})
+    elif modes is not None or energy is not None:
+        raise ParameterError(f"--modes/--energy set POD truncation; {model} takes -O options")
+    surrogate = make_surrogate(model, **params)
     ds = Dataset(dataset)
     start = time.perf_counter()
-    surrogate = PODSurrogate(regressor=MODELS[model], n_modes=modes, energy=energy).fit(ds)
+    surrogate.fit(ds)
     seconds = time.perf_counter() - start
     surrogate.save(out)
-    kept = ", ".join(f"{n}: {p.n_modes_} modes" for n, p in surrogate.pods_.items())
     console.print(
-        f"Fitted {model} on {len(surrogate.training_ids_)} samples ({kept}) in {seconds:.1f} s; "
-        f"saved to [bold]{escape(str(out))}[/]"
+        f"Fitted {model} on {len(surrogate.training_ids_)} samples ({_fit_summary(surrogate)}) "
+        f"in {seconds:.1f} s; saved to [bold]{escape(str(out))}[/]"
+    )
+
+
+def _fit_summary(surrogate: Any) -> str:
+    if hasattr(surrogate, "pods_"):
+        return ", ".join(f"{n}: {p.n_modes_} modes" for n, p in surrogate.pods_.items())
+    history = surrogate.history_
+    return (
+        f"{history.epochs_run} epochs, best validation error "
+        f"{min(history.val_error, default=float('nan')):.4g}"
     )
 
 
@@ -242,7 +263,12 @@ def fit(
 def predict(
     model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
     param: Annotated[
-        list[str], typer.Option("--param", "-p", help="NAME=VALUE for every parameter.")
+        list[str],
+        typer.Option(
+            "--param",
+            "-p",
+            help="NAME=VALUE for every parameter; NAME=@FILE.npy for a field input.",
+        ),
     ],
     out: Annotated[Path | None, typer.Option(help="Write the fields to this mesh file.")] = None,
     std: Annotated[bool, typer.Option("--std", help="Also predict standard deviations.")] = False,
@@ -252,7 +278,7 @@ def predict(
     from nirom.surrogates import Surrogate
 
     surrogate = Surrogate.load(model)
-    mu = {k: float(v) if isinstance(v, (int, float)) else v for k, v in _parse_pairs(param).items()}
+    mu = {k: _parameter_value(k, v) for k, v in _parse_pairs(param).items()}
     start = time.perf_counter()
     result = surrogate.predict(mu, return_std=std)
     seconds = time.perf_counter() - start
@@ -266,8 +292,20 @@ def predict(
         if sd is not None:
             specs += [FieldSpec(f"{s.name}_std", s.location, s.components, s.times) for s in specs]
             values.update({f"{k}_std": v for k, v in sd.items()})
-        written = write_fields(out, surrogate.mesh_, specs, values, scalars=mu)
+        scalars = {k: v for k, v in mu.items() if np.ndim(v) == 0}
+        written = write_fields(out, surrogate.mesh_, specs, values, scalars=scalars)
         console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
+
+
+def _parameter_value(name: str, value: Any) -> Any:
+    """A number, or a field input read from ``@FILE.npy`` (no pickle)."""
+    if isinstance(value, str) and value.startswith("@"):
+        path = Path(value[1:])
+        try:
+            return np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ParameterError(f"parameter {name!r}: cannot read {path} ({exc})") from None
+    return float(value) if isinstance(value, (int, float)) else value
 
 
 @app.command()

@@ -15,6 +15,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,7 @@ def generate(
     start = time.perf_counter()
     solver = resolve_solver(solver, solver_options)
     space = _check_space(solver, space)
-    design_x = space.sample(n_samples, design=design, seed=seed)
+    design_x = _design(space, n_samples, design, seed)
     provenance = _provenance(
         solver, design, seed, n_samples, in_process=workers == 0 and not scheduler
     )
@@ -136,7 +137,9 @@ def generate(
             skipped += 1
         else:
             todo.append((i, space.as_dict(row)))
-    report = solve_samples(solver, ds, todo, workers=workers, scheduler=scheduler, console=console)
+    report = solve_samples(
+        solver, ds, todo, workers=workers, scheduler=scheduler, console=console, seed=seed
+    )
     report.skipped += skipped
     report.wall_time_s = time.perf_counter() - start
     return report
@@ -150,14 +153,19 @@ def solve_samples(
     workers: int = 2,
     scheduler: str | None = None,
     console: Console | None = None,
+    seed: int | None = None,
 ) -> GenerationReport:
-    """Solve the parameter sets ``todo`` (sample id, mu) into ``ds`` (0 workers: here)."""
+    """Solve the parameter sets ``todo`` (sample id, mu) into ``ds`` (0 workers: here).
+
+    Field inputs missing from a ``mu`` are drawn by the solver's prior from
+    ``(seed, sample id)``, on the worker that solves the sample.
+    """
     start = time.perf_counter()
     report = GenerationReport(dataset=ds)
     if todo:
         run = _run_in_process if workers == 0 and scheduler is None else _run_on_dask
         with _progress(console, len(todo)) as advance:
-            run(solver, ds, todo, workers, scheduler, lambda o: _tally(report, o, advance))
+            run(solver, ds, todo, workers, scheduler, seed, partial(_tally, report, advance))
     report.wall_time_s = time.perf_counter() - start
     return report
 
@@ -174,12 +182,18 @@ def _check_design_point(ds: Dataset, sample_id: int, row: Any, space: ParameterS
 
 
 # -- one sample ------------------------------------------------------------------------
-def run_sample(solver: Solver, ds: Dataset, sample_id: int, mu: Mapping[str, Any]) -> Outcome:
-    """Solve one sample and write it (or its failure) to ``ds``; never raises for the sample."""
+def run_sample(
+    solver: Solver, ds: Dataset, sample_id: int, mu: Mapping[str, Any], seed: int | None = None
+) -> Outcome:
+    """Solve one sample and write it (or its failure) to ``ds``; never raises for the sample.
+
+    Field inputs absent from ``mu`` are drawn with ``solver.draw_field_inputs(sample_id, seed)``.
+    """
     if ds.status(sample_id) == "done":
         return Outcome(sample_id, "skipped")
     start = time.perf_counter()
     try:
+        mu = _with_field_inputs(solver, mu, sample_id, seed)
         fields = solver.solve(mu)
         seconds = time.perf_counter() - start
         info = dict(getattr(solver, "run_info", {}) or {})
@@ -195,6 +209,27 @@ def run_sample(solver: Solver, ds: Dataset, sample_id: int, mu: Mapping[str, Any
         except SampleExistsError:
             return Outcome(sample_id, "skipped")
         return Outcome(sample_id, "failed", seconds, reason)
+
+
+def _with_field_inputs(
+    solver: Solver, mu: Mapping[str, Any], sample_id: int, seed: int | None
+) -> Mapping[str, Any]:
+    missing = [p.name for p in solver.space.field_inputs if p.name not in mu]
+    if not missing:
+        return mu
+    if seed is None:
+        raise SolverError(f"sample {sample_id}: field input(s) {missing} not given and no seed")
+    drawn = solver.draw_field_inputs(sample_id, seed)
+    return {**mu, **{name: drawn[name] for name in missing}}
+
+
+def _design(space: ParameterSpace, n: int, design: str, seed: int) -> np.ndarray:
+    """Scalar design (n, dim); a space of field inputs only has an empty one per sample."""
+    if space.dim == 0:
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise ParameterError(f"number of samples must be a positive integer, got {n!r}")
+        return np.empty((int(n), 0))
+    return space.sample(n, design=design, seed=seed)
 
 
 def _reason(exc: BaseException) -> str:
@@ -215,10 +250,11 @@ def _run_in_process(
     todo: Todo,
     workers: int,
     scheduler: str | None,
+    seed: int | None,
     report: Callable[[Outcome], None],
 ) -> None:
     for sample_id, mu in todo:
-        report(run_sample(solver, ds, sample_id, mu))
+        report(run_sample(solver, ds, sample_id, mu, seed))
 
 
 def _run_on_dask(
@@ -227,6 +263,7 @@ def _run_on_dask(
     todo: Todo,
     workers: int,
     scheduler: str | None,
+    seed: int | None,
     report: Callable[[Outcome], None],
 ) -> None:
     from dask.distributed import as_completed  # heavy import
@@ -234,7 +271,7 @@ def _run_on_dask(
     recipe = solver.recipe()
     with dask_client(workers, scheduler) as client:
         futures = {
-            client.submit(_task, recipe, str(ds.path.resolve()), i, mu, pure=False): (i, mu)
+            client.submit(_task, recipe, str(ds.path.resolve()), i, mu, seed, pure=False): (i, mu)
             for i, mu in todo
         }
         for future in as_completed(futures):
@@ -254,7 +291,9 @@ _WORKER_SOLVERS: dict[str, Solver] = {}
 _WORKER_DATASETS: dict[str, Dataset] = {}
 
 
-def _task(recipe: dict[str, Any], path: str, sample_id: int, mu: dict[str, Any]) -> Outcome:
+def _task(
+    recipe: dict[str, Any], path: str, sample_id: int, mu: dict[str, Any], seed: int | None
+) -> Outcome:
     """Runs on a Dask worker: build (once per process) the solver, solve, write."""
     # Keys carry file fingerprints: a long-lived cluster must notice an edited
     # solver config or a dataset deleted and made anew under the same path.
@@ -264,7 +303,7 @@ def _task(recipe: dict[str, Any], path: str, sample_id: int, mu: dict[str, Any])
     ds_key = json.dumps([path, _fingerprint(Path(path) / "zarr.json")])
     if ds_key not in _WORKER_DATASETS:
         _WORKER_DATASETS[ds_key] = Dataset(path)
-    return run_sample(_WORKER_SOLVERS[key], _WORKER_DATASETS[ds_key], sample_id, mu)
+    return run_sample(_WORKER_SOLVERS[key], _WORKER_DATASETS[ds_key], sample_id, mu, seed)
 
 
 def _fingerprint(path: Path) -> list[int] | None:
@@ -284,7 +323,7 @@ def _fingerprints(options: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _tally(report: GenerationReport, outcome: Outcome, advance: Callable[[str], None]) -> None:
+def _tally(report: GenerationReport, advance: Callable[[str], None], outcome: Outcome) -> None:
     if outcome.status == "done":
         report.solved += 1
         report.solve_times_s.append(outcome.seconds)
@@ -341,10 +380,10 @@ def _check_space(solver: Solver, space: ParameterSpace | None) -> ParameterSpace
                     f"parameter {mine.name!r}: bounds [{mine.low:g}, {mine.high:g}] leave the "
                     f"solver's [{theirs.low:g}, {theirs.high:g}]"
                 )
-    if space.field_inputs:
+    if space.field_inputs != solver.space.field_inputs:
         raise ParameterError(
-            f"generation designs scalar parameters only; {[p.name for p in space.field_inputs]} "
-            "are field inputs"
+            f"field inputs {[p.name for p in space.field_inputs]} differ from the solver's "
+            f"{[p.name for p in solver.space.field_inputs]}: the solver's prior draws them"
         )
     return space
 

@@ -269,6 +269,8 @@ class ParameterSpace:
     def from_unit(self, u: np.ndarray) -> np.ndarray:
         """Map unit-cube coordinates of shape (n, dim) to physical values."""
         u = np.atleast_2d(np.asarray(u, dtype=float))
+        if self.dim == 0:
+            return np.empty((len(u), 0))
         return np.column_stack([p.from_unit(u[:, j]) for j, p in enumerate(self.scalars)])
 
     def to_unit(self, x: np.ndarray) -> np.ndarray:
@@ -278,6 +280,8 @@ class ParameterSpace:
         natural scaling for regression on them.
         """
         x = self.validate_array(x)
+        if self.dim == 0:
+            return np.empty((len(x), 0))
         return np.column_stack([p.to_unit(x[:, j]) for j, p in enumerate(self.scalars)])
 
     # -- validation --------------------------------------------------------
@@ -336,7 +340,8 @@ class ParameterSpace:
 
     def as_array(self, mus: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Scalar columns of several parameter sets, shape (n, dim)."""
-        return np.array([[float(mu[name]) for name in self.scalar_names] for mu in mus], float)
+        rows = [[float(mu[name]) for name in self.scalar_names] for mu in mus]
+        return np.array(rows, float).reshape(len(rows), self.dim)
 
     # -- serialisation -----------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -520,6 +520,27 @@ class Dataset:
         rows = [[self.read_meta(i)["mu"][n] for n in names] for i in ids]
         return np.array(rows, dtype=float).reshape(len(ids), len(names))
 
+    def field_input(self, name: str, ids: Iterable[int] | None = None) -> np.ndarray:
+        """Field input ``name`` of the given done samples, loaded: shape (n, *input_shape)."""
+        p = self.space[name]
+        if p not in self.space.field_inputs:
+            raise FieldError(f"{self.path}: parameter {name!r} is a scalar, not a field input")
+        ids = self._resolve_ids(ids)
+        out = np.empty((len(ids), *p.shape))
+        for k, i in enumerate(ids):
+            out[k] = self._read(i, f"inputs/{name}")
+        return out
+
+    def parameter_sets(self, ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+        """Parameter sets (scalars and field inputs) of done samples, as ``predict`` takes them."""
+        ids = self._resolve_ids(ids)
+        x = self.parameters(ids)
+        inputs = {p.name: self.field_input(p.name, ids) for p in self.space.field_inputs}
+        return [
+            self.space.as_dict(x[k], **{name: v[k] for name, v in inputs.items()})
+            for k in range(len(ids))
+        ]
+
     def solve_times(self, ids: Iterable[int] | None = None) -> np.ndarray:
         """Recorded solve times of done samples in seconds (NaN where not recorded)."""
         ids = self._resolve_ids(ids)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from nirom.dataset import Dataset, FieldSpec
+from nirom.errors import MetricError
 from nirom.evaluation.metrics import (
     coverage,
     interval_width,
@@ -29,7 +30,7 @@ from nirom.evaluation.metrics import (
     speedup,
     summarize,
 )
-from nirom.surrogates.base import Surrogate
+from nirom.surrogates.base import Inputs, Surrogate
 
 
 def evaluate(
@@ -38,20 +39,26 @@ def evaluate(
     ids: list[int] | None = None,
     level: float = 0.95,
     n_timing: int = 50,
+    norm: str = "auto",
 ) -> dict[str, Any]:
     """Metrics of ``model`` on the done samples ``ids`` of ``dataset`` (default: all).
 
-    Returns a JSON-compatible dict: ``fields`` (per-field metrics), ``timing``
+    ``norm`` is "auto" (the finite-element L2 norm of point fields when the
+    dataset has a mesh, Euclidean otherwise) or "euclidean" (the convention of
+    the neural-operator literature on uniform grids). Returns a
+    JSON-compatible dict: ``fields`` (per-field metrics), ``timing``
     (seconds), ``n_samples``, ``level``.
     """
+    if norm not in ("auto", "euclidean"):
+        raise MetricError(f"unknown norm {norm!r}; choose 'auto' or 'euclidean'")
     ids = dataset.sample_ids() if ids is None else list(ids)
-    x = dataset.parameters(ids)
-    has_std = _has_std(model)
-    if has_std:
+    x = dataset.parameter_sets(ids) if dataset.space.field_inputs else dataset.parameters(ids)
+    if model.provides_std:
         mean, std = model.predict(x, return_std=True)
     else:
         mean, std = model.predict(x), None
-    mass = dataset.mesh.mass_matrix() if dataset.mesh is not None else None
+    use_mesh = norm == "auto" and dataset.mesh is not None
+    mass = dataset.mesh.mass_matrix() if use_mesh else None
     fields = {}
     for name, spec in dataset.fields.items():
         ref = dataset.field(name, ids)
@@ -70,14 +77,6 @@ def evaluate(
     return {"n_samples": len(ids), "level": level, "fields": fields, "timing": timing}
 
 
-def _has_std(model: Surrogate) -> bool:
-    try:
-        model.predict(model.space_.from_unit(np.full((1, model.space_.dim), 0.5)), return_std=True)
-    except (ValueError, NotImplementedError):
-        return False
-    return True
-
-
 def _field_metrics(
     model: Surrogate,
     name: str,
@@ -86,7 +85,7 @@ def _field_metrics(
     pred: np.ndarray,
     std: np.ndarray | None,
     mass: Any,
-    x: np.ndarray,
+    x: Inputs,
     level: float,
 ) -> dict[str, Any]:
     n = len(ref)
@@ -123,9 +122,9 @@ def _field_metrics(
     return out
 
 
-def _timing(model: Surrogate, x: np.ndarray, solve_times: np.ndarray, n_timing: int) -> dict:
+def _timing(model: Surrogate, x: Inputs, solve_times: np.ndarray, n_timing: int) -> dict:
     """Median wall time of one full-field prediction, after warm-up, vs the solves."""
-    rows = [x[i % len(x)][None, :] for i in range(n_timing)]
+    rows = [x[i % len(x) : i % len(x) + 1] for i in range(n_timing)]
     model.predict(rows[0])  # warm-up
     times = []
     for row in rows:

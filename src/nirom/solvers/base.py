@@ -47,6 +47,22 @@ class Solver(ABC):
         Raises :class:`SolverError` when the solve cannot succeed for ``mu``.
         """
 
+    def draw_field_inputs(self, sample_id: int, seed: int) -> dict[str, np.ndarray]:
+        """Field inputs of design sample ``sample_id``, drawn from the solver's prior.
+
+        Solvers whose space has field inputs (a permeability map, an initial
+        condition) override this; the draw must depend only on
+        ``(seed, sample_id)`` (e.g. ``np.random.default_rng([seed, sample_id])``)
+        so that any worker, in any order, draws the same field and a resumed
+        run reproduces it.
+        """
+        if self.space.field_inputs:
+            names = [p.name for p in self.space.field_inputs]
+            raise SolverError(
+                f"solver {self.name!r} has field inputs {names} but no prior to draw them from"
+            )
+        return {}
+
     def mass_matrix(self) -> sp.spmatrix | None:
         """Mass matrix of the nodal L2 inner product, if the solver knows it."""
         return None

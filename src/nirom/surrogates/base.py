@@ -1,10 +1,11 @@
 """The `Surrogate` interface every surrogate shares, and its safe on-disk format.
 
 ``fit(dataset)`` learns from a dataset's done samples; ``predict(mu)`` answers
-a parameter set (a mapping) with one array per field, or many parameter sets
-(an array of shape (n, dim), columns in ``space.scalar_names`` order) with
-arrays of shape (n, *field_shape); ``return_std=True`` adds the predictive
-standard deviation per value. ``save(path)`` writes a directory::
+a parameter set (a mapping, with arrays for field inputs) with one array per
+field, or many parameter sets (a list of mappings, or for spaces of scalars
+only an array of shape (n, dim), columns in ``space.scalar_names`` order)
+with arrays of shape (n, *field_shape); ``return_std=True`` adds the
+predictive standard deviation per value. ``save(path)`` writes a directory::
 
     MODEL/model.json   format stamp, kind, parameter space, fields, mesh flag,
                        hyperparameters, per-component state, SHA-256 of arrays
@@ -24,14 +25,14 @@ import shutil
 import uuid
 import zipfile
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from nirom.dataset import Dataset, FieldSpec
-from nirom.errors import NiromError
+from nirom.errors import NiromError, ParameterError
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
 
@@ -39,6 +40,7 @@ FORMAT_NAME = "nirom-surrogate"
 FORMAT_VERSION = 1
 
 Fields = dict[str, np.ndarray]
+Inputs = Mapping[str, Any] | Sequence[Mapping[str, Any]] | np.ndarray
 
 
 class ModelError(NiromError):
@@ -66,8 +68,15 @@ class Surrogate(ABC):
         """Learn from the done samples ``ids`` of ``dataset`` (default: all); return self."""
 
     @abstractmethod
-    def _predict_unit(self, u: np.ndarray, return_std: bool) -> tuple[Fields, Fields | None]:
-        """Fields (n, *shape) for unit-cube parameters ``u`` of shape (n, dim)."""
+    def _predict_batch(
+        self, u: np.ndarray, inputs: Fields, return_std: bool
+    ) -> tuple[Fields, Fields | None]:
+        """Fields (n, *shape) for unit-cube scalars ``u`` (n, dim) and field inputs (n, *shape)."""
+
+    @property
+    def provides_std(self) -> bool:
+        """Whether ``predict(..., return_std=True)`` gives error bars."""
+        return False
 
     @abstractmethod
     def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -79,26 +88,45 @@ class Surrogate(ABC):
         """Rebuild a fitted surrogate from :meth:`_state` output."""
 
     # -- prediction ------------------------------------------------------------------
-    def predict(
-        self, mu: Mapping[str, Any] | np.ndarray, return_std: bool = False
-    ) -> Fields | tuple[Fields, Fields]:
-        """Predicted fields for one parameter set (mapping) or many (array (n, dim)).
+    def predict(self, mu: Inputs, return_std: bool = False) -> Fields | tuple[Fields, Fields]:
+        """Predicted fields for one parameter set (mapping) or many (list or array (n, dim)).
 
         Returns a dict field name -> array, of shape ``field_shape`` for a
-        mapping and ``(n, *field_shape)`` for an array; with ``return_std``,
+        mapping and ``(n, *field_shape)`` for a batch; with ``return_std``,
         a pair (mean, standard deviation) of such dicts.
         """
         self._check_fitted()
+        if return_std and not self.provides_std:
+            raise ModelError(f"a {self.kind} model has no error bars (return_std=True)")
         single = isinstance(mu, Mapping)
-        if single:
-            x = self.space_.as_array([self.space_.validate(mu)])
-        else:
-            x = self.space_.validate_array(mu)
-        mean, std = self._predict_unit(self.space_.to_unit(x), return_std)
+        u, inputs = self._batch(mu)
+        mean, std = self._predict_batch(u, inputs, return_std)
         if single:
             mean = {k: v[0] for k, v in mean.items()}
             std = None if std is None else {k: v[0] for k, v in std.items()}
         return (mean, std) if return_std else mean
+
+    def _batch(self, mu: Inputs) -> tuple[np.ndarray, Fields]:
+        """Validated unit-cube scalars (n, dim) and stacked field inputs {name: (n, *shape)}."""
+        space = self.space_
+        if isinstance(mu, Mapping):
+            mus = [mu]
+        elif isinstance(mu, Sequence) and mu and all(isinstance(m, Mapping) for m in mu):
+            mus = list(mu)
+        elif space.field_inputs:
+            names = [p.name for p in space.field_inputs]
+            raise ParameterError(
+                f"this model takes field input(s) {names}: pass a mapping or a list of mappings"
+            )
+        else:
+            return space.to_unit(space.validate_array(mu)), {}
+        checked = [self._validate(m) for m in mus]
+        inputs = {p.name: _stack(p.name, [m[p.name] for m in checked]) for p in space.field_inputs}
+        return space.to_unit(space.as_array(checked)), inputs
+
+    def _validate(self, mu: Mapping[str, Any]) -> dict[str, Any]:
+        """One parameter set checked against the space (models free of the grid relax it)."""
+        return self.space_.validate(mu)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "fields_"):
@@ -139,14 +167,20 @@ class Surrogate(ABC):
             shutil.rmtree(tmp, ignore_errors=True)
         return path
 
-    @staticmethod
-    def load(path: str | os.PathLike[str]) -> Surrogate:
-        """Load a model directory written by :meth:`save`, of whatever kind it is."""
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Surrogate:
+        """Load a model directory written by :meth:`save`.
+
+        ``Surrogate.load`` loads any kind; a subclass (``FNOSurrogate.load``)
+        refuses a model of another kind with a :class:`ModelError`.
+        """
         path = Path(path)
         doc = _read_doc(path)
         kind = doc.get("kind")
         if kind not in Surrogate._KINDS:
             raise ModelError(f"{path}: unknown model kind {kind!r}")
+        if not issubclass(Surrogate._KINDS[kind], cls):
+            raise ModelError(f"{path}: is a {kind!r} model, not a {cls.kind or cls.__name__} one")
         arrays = _read_arrays(path, doc)
         try:
             model = Surrogate._KINDS[kind]._from_state(doc["state"], arrays)
@@ -160,6 +194,15 @@ class Surrogate(ABC):
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{path}: malformed model ({exc!r})") from None
         return model
+
+
+def _stack(name: str, values: list[np.ndarray]) -> np.ndarray:
+    shapes = {v.shape for v in values}
+    if len(shapes) > 1:
+        raise ParameterError(
+            f"field input {name!r}: one batch needs one shape, got {sorted(shapes)}"
+        )
+    return np.stack(values)
 
 
 def _version() -> str:

@@ -14,6 +14,13 @@ the modes treated as independent (one GP per mode)::
 where ``truncation_var`` is the mean squared residual of projecting the
 training snapshots on the kept modes, so the bars also cover the basis
 error the regressor cannot see.
+
+Field inputs (a coefficient map, an initial condition) are encoded the same
+way: a POD (PCA, Euclidean) of each input field keeps ``input_modes``
+coefficients, mapped affinely so the training range is [0, 1], and appended
+to the unit-cube scalars. With the MLP regressor this is the "PCA-NN" of the
+operator-learning literature (Bhattacharya et al. 2021), the baseline beside
+FNO and DeepONet.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from nirom.dataset import Dataset, FieldSpec
 from nirom.errors import DatasetError
 from nirom.reduction import POD
 from nirom.regression import GPRegressor, MLPRegressor, RBFRegressor
-from nirom.surrogates.base import Fields, ModelError, Surrogate
+from nirom.surrogates.base import Fields, Inputs, ModelError, Surrogate
 
 REGRESSORS: dict[str, type] = {"gp": GPRegressor, "rbf": RBFRegressor, "mlp": MLPRegressor}
 
@@ -53,6 +60,8 @@ class PODSurrogate(Surrogate):
         Use the mesh's mass matrix as the POD inner product for point fields.
     regressor_params : dict, optional
         Keyword arguments of the regressor (e.g. ``{"n_restarts": 2}``).
+    input_modes : int
+        PCA coefficients kept per field input (spaces with field inputs).
     """
 
     kind = "pod"
@@ -65,6 +74,7 @@ class PODSurrogate(Surrogate):
         pod_method: str = "auto",
         weighted: bool = True,
         regressor_params: dict[str, Any] | None = None,
+        input_modes: int = 64,
     ) -> None:
         if regressor not in REGRESSORS:
             raise ModelError(f"unknown regressor {regressor!r}; choose {', '.join(REGRESSORS)}")
@@ -74,6 +84,7 @@ class PODSurrogate(Surrogate):
         self.pod_method = pod_method
         self.weighted = weighted
         self.regressor_params = dict(regressor_params or {})
+        self.input_modes = input_modes
 
     def get_params(self) -> dict[str, Any]:
         return {
@@ -83,6 +94,7 @@ class PODSurrogate(Surrogate):
             "pod_method": self.pod_method,
             "weighted": self.weighted,
             "regressor_params": self.regressor_params,
+            "input_modes": self.input_modes,
         }
 
     # -- fitting -----------------------------------------------------------------------
@@ -99,7 +111,8 @@ class PODSurrogate(Surrogate):
         self.fields_ = dict(dataset.fields)
         self.mesh_ = dataset.mesh
         self.training_ids_ = ids
-        u = self.space_.to_unit(dataset.parameters(ids))
+        inputs = {p.name: dataset.field_input(p.name, ids) for p in self.space_.field_inputs}
+        u = self._fit_inputs(self.space_.to_unit(dataset.parameters(ids)), inputs)
         mass = self.mesh_.mass_matrix() if (self.weighted and self.mesh_ is not None) else None
         self.pods_: dict[str, POD] = {}
         self.regressors_: dict[str, Any] = {}
@@ -122,15 +135,44 @@ class PODSurrogate(Surrogate):
         self._prepare()
         return self
 
+    def _fit_inputs(self, u: np.ndarray, inputs: Fields) -> np.ndarray:
+        """Fit the PCA of each field input; return the regressor's training features."""
+        self.input_pods_: dict[str, POD] = {}
+        self.input_range_: dict[str, np.ndarray] = {}
+        for name, values in inputs.items():
+            flat = values.reshape(len(values), -1)
+            n_modes = min(self.input_modes, len(flat) - 1, flat.shape[1])
+            pod = POD(n_modes=n_modes, method="auto").fit(flat)
+            z = pod.transform(flat)
+            self.input_pods_[name] = pod
+            self.input_range_[name] = np.stack([z.min(axis=0), z.max(axis=0)])
+        return self._features(u, inputs)
+
+    def _features(self, u: np.ndarray, inputs: Fields) -> np.ndarray:
+        """Regressor inputs: unit-cube scalars, then each field input's scaled PCA coefficients."""
+        columns = [u]
+        for name, pod in self.input_pods_.items():
+            z = pod.transform(inputs[name].reshape(len(u), -1))
+            low, high = self.input_range_[name]
+            columns.append((z - low) / np.where(high > low, high - low, 1.0))
+        return np.hstack(columns)
+
     def _prepare(self) -> None:
         """Precompute what online prediction needs (squared modes for the variance)."""
         self._modes_sq = {name: pod.modes_**2 for name, pod in self.pods_.items()}
 
     # -- prediction ------------------------------------------------------------------------
-    def _predict_unit(self, u: np.ndarray, return_std: bool) -> tuple[Fields, Fields | None]:
+    @property
+    def provides_std(self) -> bool:
+        return self.regressor == "gp"
+
+    def _predict_batch(
+        self, u: np.ndarray, inputs: Fields, return_std: bool
+    ) -> tuple[Fields, Fields | None]:
         mean: Fields = {}
         std: Fields | None = {} if return_std else None
         n = u.shape[0]
+        u = self._features(u, inputs)
         for name, pod in self.pods_.items():
             shape = (n, *self._field_shape(name))
             if return_std:
@@ -150,9 +192,9 @@ class PODSurrogate(Surrogate):
         """POD coefficients of snapshots (n, *field_shape) of field ``name``."""
         return self.pods_[name].transform(np.asarray(snapshots).reshape(len(snapshots), -1))
 
-    def predict_coordinates(self, name: str, x: np.ndarray) -> np.ndarray:
-        """Predicted POD coefficients (n, n_modes) of field ``name`` at parameters (n, dim)."""
-        return self.regressors_[name].predict(self.space_.to_unit(self.space_.validate_array(x)))
+    def predict_coordinates(self, name: str, mu: Inputs) -> np.ndarray:
+        """Predicted POD coefficients (n, n_modes) of field ``name`` for a batch, as ``predict``."""
+        return self.regressors_[name].predict(self._features(*self._batch(mu)))
 
     # -- persistence ---------------------------------------------------------------------------
     def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -165,6 +207,12 @@ class PODSurrogate(Surrogate):
             arrays.update({f"{name}/pod/{k}": v for k, v in pod_arrays.items()})
             arrays.update({f"{name}/regressor/{k}": v for k, v in reg_arrays.items()})
             arrays[f"{name}/truncation_var"] = self.truncation_var_[name]
+        state["inputs"] = {}
+        for name, pod in self.input_pods_.items():
+            pod_params, pod_arrays = _saved(pod)
+            state["inputs"][name] = pod_params
+            arrays.update({f"inputs/{name}/pod/{k}": v for k, v in pod_arrays.items()})
+            arrays[f"inputs/{name}/range"] = self.input_range_[name]
         return state, arrays
 
     @classmethod
@@ -178,6 +226,11 @@ class PODSurrogate(Surrogate):
                 parts["regressor"], _prefixed(arrays, f"{name}/regressor/")
             )
             model.truncation_var_[name] = arrays[f"{name}/truncation_var"]
+        model.input_pods_, model.input_range_ = {}, {}
+        for name, pod_params in state.get("inputs", {}).items():
+            prefix = f"inputs/{name}/pod/"
+            model.input_pods_[name] = POD.from_saved(pod_params, _prefixed(arrays, prefix))
+            model.input_range_[name] = arrays[f"inputs/{name}/range"]
         model._prepare()
         return model
 

@@ -1,0 +1,48 @@
+"""Surrogates by name, as the command line and studies ask for them."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from nirom.surrogates.base import ModelError, Surrogate
+from nirom.surrogates.neural import DeepONetSurrogate, FNOSurrogate, NeuralOperatorSurrogate
+from nirom.surrogates.pod import PODSurrogate
+
+MODELS: dict[str, str] = {
+    "pod-gp": "POD + Gaussian process (error bars)",
+    "pod-rbf": "POD + radial basis functions",
+    "pod-mlp": "POD + neural network (PCA-NN on field inputs)",
+    "fno": "Fourier neural operator (grids, any resolution)",
+    "deeponet": "deep operator network (grids)",
+}
+
+
+def make_surrogate(name: str, **params: Any) -> Surrogate:
+    """An unfitted surrogate ``name`` (one of :data:`MODELS`) with hyperparameters ``params``."""
+    if name not in MODELS:
+        raise ModelError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    if name.startswith("pod-"):
+        cls: type[Surrogate] = PODSurrogate
+        params = {"regressor": name[len("pod-") :], **params}
+    else:
+        cls = FNOSurrogate if name == "fno" else DeepONetSurrogate
+    known = [k for k in hyperparameters(cls) if k != "regressor"]
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ModelError(
+            f"model {name!r}: unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}"
+        )
+    return cls(**params)
+
+
+def hyperparameters(cls: type[Surrogate]) -> list[str]:
+    """Names of the keyword hyperparameters of a surrogate class."""
+    names = [
+        p.name
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.name != "self" and p.kind is not p.VAR_KEYWORD
+    ]
+    if issubclass(cls, NeuralOperatorSurrogate) and cls is not NeuralOperatorSurrogate:
+        names += hyperparameters(NeuralOperatorSurrogate)
+    return names
