@@ -13,13 +13,17 @@ from nirom.solvers.base import (
     register,
     solver_names,
 )
+from nirom.solvers.burgers import Burgers
 from nirom.solvers.command import CommandSolver
+from nirom.solvers.darcy import Darcy
 from nirom.solvers.elasticity import Elasticity
 from nirom.solvers.heat_transient import HeatTransient
 from nirom.solvers.thermal_block import ThermalBlock
 
 __all__ = [
+    "Burgers",
     "CommandSolver",
+    "Darcy",
     "Elasticity",
     "HeatTransient",
     "Solver",
