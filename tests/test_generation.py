@@ -214,3 +214,30 @@ def test_generation_into_an_empty_folder(tmp_path: Path) -> None:
         "thermal-block", tmp_path / "empty", 2, workers=0, solver_options=SMALL, console=QUIET
     )
     assert report.solved == 2
+
+
+DARCY = {"resolution": 9, "solve_resolution": 17}
+
+
+def test_field_inputs_are_drawn_from_the_solvers_prior_on_any_worker(tmp_path: Path) -> None:
+    from nirom.solvers import Darcy
+
+    here = generate("darcy", tmp_path / "a", 3, seed=5, workers=0, solver_options=DARCY)
+    dask = generate("darcy", tmp_path / "b", 3, seed=5, workers=1, solver_options=DARCY)
+    assert (here.solved, dask.solved) == (3, 3)
+    solver = Darcy(**DARCY)
+    for i in range(3):
+        drawn = solver.draw_field_inputs(i, 5)["a"]
+        np.testing.assert_array_equal(here.dataset.field_input("a", [i])[0], drawn)
+        np.testing.assert_array_equal(dask.dataset.field_input("a", [i])[0], drawn)
+        np.testing.assert_array_equal(
+            dask.dataset.field("u", [i])[0], solver.solve({"a": drawn})["u"]
+        )
+    other = generate("darcy", tmp_path / "c", 1, seed=6, workers=0, solver_options=DARCY)
+    assert not np.array_equal(
+        other.dataset.field_input("a", [0]), here.dataset.field_input("a", [0])
+    )
+    grown = generate("darcy", tmp_path / "a", 4, seed=5, workers=0, solver_options=DARCY)
+    assert (grown.solved, grown.skipped) == (1, 3)
+    with pytest.raises(DatasetError, match="seed = 5, this run asks for 6"):
+        generate("darcy", tmp_path / "a", 4, seed=6, workers=0, solver_options=DARCY)

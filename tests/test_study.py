@@ -86,3 +86,51 @@ def test_bad_study_files_name_the_problem(tmp_path: Path, edit, match: str) -> N
 def test_missing_study_is_a_one_line_error(tmp_path: Path, capsys) -> None:
     assert main(["run", str(tmp_path / "nope.toml")]) == 1
     assert "study file not found" in capsys.readouterr().err
+
+
+NEURAL = textwrap.dedent(
+    """
+    out = "results"
+
+    [solver]
+    name = "burgers"
+    options = { resolution = 64 }
+
+    [train]
+    samples = 24
+
+    [test]
+    samples = 6
+    seed = 1
+
+    [generation]
+    workers = 0
+
+    [[surrogates]]
+    model = "fno"
+    options = { modes = 8, width = 8, n_layers = 1, epochs = 2, progress = false }
+
+    [[surrogates]]
+    model = "pod-rbf"
+    modes = 4
+
+    [evaluation]
+    norm = "euclidean"
+    """
+)
+
+
+def test_a_study_of_field_inputs_compares_a_neural_operator_and_pca(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    study = tmp_path / "study.toml"
+    study.write_text(NEURAL)
+    assert main(["run", str(study)]) == 0
+    report = json.loads((tmp_path / "results" / "report.json").read_text())
+    assert set(report) == {"fno", "pod-rbf"}
+    assert report["fno"]["fields"]["u"]["norm"] == "Euclidean"
+    assert (tmp_path / "results" / "fno.model" / "model.json").is_file()
+
+
+def test_shipped_burgers_example_is_a_valid_study() -> None:
+    config = load_study(EXAMPLES / "burgers_study.toml")
+    assert config["surrogates"][0]["model"] == "fno"

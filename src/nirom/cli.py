@@ -313,12 +313,16 @@ def evaluate(
     model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
     dataset: Annotated[Path, typer.Argument(help="Test dataset.", metavar="DATASET")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    norm: Annotated[
+        str,
+        typer.Option(help="auto (FE L2 norm on the mesh) | euclidean (grid values, as papers)."),
+    ] = "auto",
 ) -> None:
     """Evaluate a model on a dataset's done samples (errors, coverage, speed-up)."""
     from nirom.evaluation.evaluate import evaluate as run_evaluation
     from nirom.surrogates import Surrogate
 
-    report = run_evaluation(Surrogate.load(model), Dataset(dataset))
+    report = run_evaluation(Surrogate.load(model), Dataset(dataset), norm=norm)
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:

@@ -24,11 +24,17 @@
     # scheduler = "tcp://host:8786"
 
     [[surrogates]]
-    model = "pod-gp"                    # pod-gp | pod-rbf
+    model = "pod-gp"                    # pod-gp | pod-rbf | pod-mlp
     energy = 1e-6                       # or modes = 20
+    # options = { n_restarts = 2 }      # the regressor's options
+
+    [[surrogates]]
+    model = "fno"                       # fno | deeponet: options are hyperparameters
+    options = { modes = 16, width = 32, epochs = 100 }
 
     [evaluation]
     level = 0.95
+    norm = "auto"                       # or "euclidean" (grid values)
 
 :func:`run_study` generates (resuming) the datasets, fits and saves every
 surrogate, evaluates each on the test set (or the training set when there is
@@ -64,9 +70,7 @@ from nirom.report.plots import (
 )
 from nirom.report.terminal import print_model_comparison
 from nirom.solvers import Solver
-from nirom.surrogates import PODSurrogate
-
-MODELS = {"pod-gp": "gp", "pod-rbf": "rbf", "pod-mlp": "mlp"}
+from nirom.surrogates import MODELS, PODSurrogate, Surrogate, make_surrogate
 
 
 class StudyError(NiromError, ValueError):
@@ -139,26 +143,38 @@ def run_study(
     if test is None:
         console.print("[yellow]No [test] samples: errors are on the training set[/]")
     level = float(config.get("evaluation", {}).get("level", 0.95))
+    norm = str(config.get("evaluation", {}).get("norm", "auto"))
     models, reports = {}, {}
     for entry in config["surrogates"]:
         label = entry["model"]
         start = time.perf_counter()
-        model = PODSurrogate(
-            regressor=MODELS[label],
-            n_modes=entry.get("modes"),
-            energy=entry.get("energy"),
-            regressor_params=entry.get("options"),
-        ).fit(train)
+        model = _surrogate(entry).fit(train)
         fit_s = time.perf_counter() - start
         model.save(out / f"{label}.model")
         models[label] = model
-        reports[label] = {**evaluate(model, evaluated_on, level=level), "fit_s": fit_s}
+        report = evaluate(model, evaluated_on, level=level, norm=norm)
+        reports[label] = {**report, "fit_s": fit_s}
     print_model_comparison(reports, console)
     (out / "report.json").write_text(json.dumps(reports, indent=2), encoding="utf-8")
     plots = write_plots(models, evaluated_on, out)
     for path in [out / "report.json", *plots]:
         console.print(f"Wrote {path}")
     return {"train": train, "test": test, "models": models, "reports": reports}
+
+
+def _surrogate(entry: Mapping[str, Any]) -> Surrogate:
+    """POD models: modes, energy and regressor options; neural operators: hyperparameters."""
+    options = dict(entry.get("options") or {})
+    if entry["model"].startswith("pod-"):
+        return make_surrogate(
+            entry["model"],
+            n_modes=entry.get("modes"),
+            energy=entry.get("energy"),
+            regressor_params=options,
+        )
+    if "modes" in entry or "energy" in entry:
+        raise StudyError(f"surrogate {entry['model']}: modes/energy are POD keys; use options")
+    return make_surrogate(entry["model"], **options)
 
 
 def _solver(config: Mapping[str, Any], base: Path) -> Solver:
@@ -188,13 +204,15 @@ def _generate(
     return report.dataset
 
 
-def write_plots(models: dict[str, PODSurrogate], data: Dataset, out: Path) -> list[Path]:
+def write_plots(models: dict[str, Surrogate], data: Dataset, out: Path) -> list[Path]:
     """Field comparison of the worst sample, singular values, error against modes.
 
-    Uses the first point field; the field plot needs a 2-D triangle or quad mesh.
+    For the POD models of scalar-parameter studies; uses the first point field;
+    the field plot needs a 2-D triangle or quad mesh.
     """
+    models = {k: m for k, m in models.items() if isinstance(m, PODSurrogate)}
     name = next((n for n, s in data.fields.items() if s.location == "point"), None)
-    if name is None or data.mesh is None:
+    if name is None or data.mesh is None or not models or data.space.field_inputs:
         return []
     ids, x, reference = data.sample_ids(), data.parameters(), data.field(name)
     flat = reference.reshape(len(ids), -1)

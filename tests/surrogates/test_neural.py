@@ -193,7 +193,10 @@ def test_cli_fit_evaluate_predict_fno(data, tmp_path, capsys) -> None:
     code = main(["fit", str(train.path), "--model", "fno", "--out", str(tmp_path / "m"), *options])
     assert code == 0
     assert "Fitted fno on 96 samples (3 epochs" in capsys.readouterr().out
-    assert main(["evaluate", str(tmp_path / "m"), str(test.path), "--json"]) == 0
+    assert (
+        main(["evaluate", str(tmp_path / "m"), str(test.path), "--json", "--norm", "euclidean"])
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["fields"]["u"]["relative_l2"]["mean"] > 0
     np.save(tmp_path / "u0.npy", test.parameter_sets()[0]["u0"])
     assert main(["predict", str(tmp_path / "m"), "-p", f"u0=@{tmp_path / 'u0.npy'}"]) == 0

@@ -22,18 +22,17 @@ def make_surrogate(name: str, **params: Any) -> Surrogate:
     """An unfitted surrogate ``name`` (one of :data:`MODELS`) with hyperparameters ``params``."""
     if name not in MODELS:
         raise ModelError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    if name.startswith("pod-"):
-        cls: type[Surrogate] = PODSurrogate
-        params = {"regressor": name[len("pod-") :], **params}
-    else:
-        cls = FNOSurrogate if name == "fno" else DeepONetSurrogate
-    known = [k for k in hyperparameters(cls) if k != "regressor"]
+    pod = name.startswith("pod-")
+    cls: type[Surrogate] = PODSurrogate if pod else FNOSurrogate
+    if name == "deeponet":
+        cls = DeepONetSurrogate
+    known = [k for k in hyperparameters(cls) if k != "regressor"]  # the name sets it
     unknown = sorted(set(params) - set(known))
     if unknown:
         raise ModelError(
             f"model {name!r}: unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}"
         )
-    return cls(**params)
+    return cls(regressor=name[len("pod-") :], **params) if pod else cls(**params)
 
 
 def hyperparameters(cls: type[Surrogate]) -> list[str]:
