@@ -111,7 +111,7 @@ def test_save_load_in_a_fresh_process_predicts_identically(fitted, data, tmp_pat
         (lambda p: (p / "model.json").write_text("{garbage"), "not valid JSON"),
         (lambda p: (p / "model.json").unlink(), "no model.json"),
         (lambda p: _edit(p, format_version=7), "format version 7"),
-        (lambda p: _edit(p, kind="fno"), "unknown model kind 'fno'"),
+        (lambda p: _edit(p, kind="kriging"), "unknown model kind 'kriging'"),
     ],
 )
 def test_damaged_or_foreign_models_give_clear_errors(fitted, tmp_path, damage, match) -> None:
