@@ -233,10 +233,12 @@ def fit(
     from nirom.surrogates import make_surrogate
 
     params = _parse_pairs(option, "model option")
-    if model.startswith("pod-"):
-        params.update({"n_modes": modes, "energy": energy})
-    elif modes is not None or energy is not None:
+    truncation = {k: v for k, v in (("n_modes", modes), ("energy", energy)) if v is not None}
+    if truncation and not model.startswith("pod-"):
         raise ParameterError(f"--modes/--energy set POD truncation; {model} takes -O options")
+    if set(truncation) & set(params):
+        raise ParameterError("give the POD truncation once: --modes/--energy or -O, not both")
+    params.update(truncation)
     surrogate = make_surrogate(model, **params)
     ds = Dataset(dataset)
     start = time.perf_counter()
@@ -287,6 +289,14 @@ def predict(
     if out is not None:
         if surrogate.mesh_ is None:
             raise SolverError(f"{model}: the model has no mesh to write fields on")
+        n_values = {
+            len(v) for name, v in mean.items() if surrogate.fields_[name].location == "point"
+        }
+        if n_values - {surrogate.mesh_.n_points}:
+            raise ParameterError(
+                f"the prediction has {sorted(n_values)} values per field, the model's mesh "
+                f"{surrogate.mesh_.n_points} points: --out writes on the training grid only"
+            )
         specs = list(surrogate.fields_.values())
         values = dict(mean)
         if sd is not None:
@@ -302,9 +312,13 @@ def _parameter_value(name: str, value: Any) -> Any:
     if isinstance(value, str) and value.startswith("@"):
         path = Path(value[1:])
         try:
-            return np.load(path, allow_pickle=False)
+            value = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise ParameterError(f"parameter {name!r}: cannot read {path} ({exc})") from None
+        if not isinstance(value, np.ndarray):
+            value.close()
+            raise ParameterError(f"parameter {name!r}: {path} holds several arrays; give a .npy")
+        return value
     return float(value) if isinstance(value, (int, float)) else value
 
 

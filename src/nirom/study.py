@@ -115,6 +115,21 @@ def check_study(config: Mapping[str, Any], where: str = "study") -> None:
         extra = set(entry) - {"model", "modes", "energy", "options"}
         if extra:
             raise StudyError(f"{where}: unknown surrogate entry key(s) {sorted(extra)}")
+        try:
+            _surrogate(entry)  # unfitted: checks the options before any solve
+        except NiromError as exc:
+            raise StudyError(f"{where}: {exc}") from None
+    if "test" in config:
+        train, test = config["train"], config["test"]
+        same = [train.get(k, d) == test.get(k, d) for k, d in (("design", "sobol"), ("seed", 0))]
+        if all(same):
+            raise StudyError(
+                f"{where}: [test] has the design and seed of [train], so its samples would "
+                "repeat the training ones; give [test] another seed"
+            )
+    norm = config.get("evaluation", {}).get("norm", "auto")
+    if norm not in ("auto", "euclidean"):
+        raise StudyError(f"{where}: [evaluation] norm must be 'auto' or 'euclidean', got {norm!r}")
 
 
 def _table(config: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:

@@ -17,9 +17,9 @@ import pytest
 
 pytest.importorskip("torch")
 
-from nirom import Dataset, FieldInput, FieldSpec, Mesh, ParameterSpace
+from nirom import Dataset, FieldInput, FieldSpec, Mesh, ParameterSpace, Uniform
 from nirom.cli import main
-from nirom.errors import ParameterError
+from nirom.errors import DatasetError, ParameterError
 from nirom.evaluation.evaluate import evaluate
 from nirom.surrogates import (
     DeepONetSurrogate,
@@ -27,6 +27,7 @@ from nirom.surrogates import (
     ModelError,
     PODSurrogate,
     Surrogate,
+    make_surrogate,
 )
 
 N = 32
@@ -137,7 +138,7 @@ def test_bad_field_inputs_are_named(fno) -> None:
         fno.predict({"u0": np.where(np.arange(N) == 3, np.nan, good)})
     with pytest.raises(ParameterError, match="'u0': expected shape"):
         fno.predict({"u0": np.zeros((N, N))})
-    with pytest.raises(ParameterError, match="too coarse for 8 Fourier modes"):
+    with pytest.raises(ParameterError, match=r"too coarse for \(8,\) Fourier modes"):
         fno.predict({"u0": np.zeros(10)})
     with pytest.raises(ParameterError, match="field input"):
         fno.predict(np.zeros((1, 0)))
@@ -202,3 +203,73 @@ def test_cli_fit_evaluate_predict_fno(data, tmp_path, capsys) -> None:
     assert main(["predict", str(tmp_path / "m"), "-p", f"u0=@{tmp_path / 'u0.npy'}"]) == 0
     assert main(["fit", str(train.path), "--model", "fno", "--out", "x", "-O", "depth=2"]) == 1
     assert "unknown option(s) depth" in capsys.readouterr().err
+
+
+def make_2d_dataset(path: Path, n_samples: int, s: int = 16) -> Dataset:
+    """A scalar ``k`` and two field inputs ``a``, ``b`` on an s x s grid; u = k * a + b^2."""
+    x = np.linspace(0.0, 1.0, s)
+    xx, yy = np.meshgrid(x, x)  # [iy, ix]: x fastest, the C order of the grid
+    mesh = Mesh(np.column_stack([xx.ravel(), yy.ravel()]), [("vertex", np.arange(s * s)[:, None])])
+    space = ParameterSpace(
+        [Uniform("k", 1.0, 2.0), FieldInput("a", (s, s)), FieldInput("b", (s, s))]
+    )
+    ds = Dataset.create(path, space, [FieldSpec("u", "point")], mesh)
+    rng = np.random.default_rng(0)
+    for _ in range(n_samples):
+        k, a, b = rng.uniform(1, 2), rng.normal(size=(s, s)), rng.normal(size=(s, s))
+        ds.append({"k": k, "a": a, "b": b}, {"u": (k * a + b**2).ravel()})
+    return ds
+
+
+def test_fno_2d_with_a_scalar_and_two_field_inputs(tmp_path) -> None:
+    ds = make_2d_dataset(tmp_path / "d", 12)
+    model = FNOSurrogate(modes=(4, 4), width=8, n_layers=1, epochs=3, progress=False).fit(ds)
+    mus = ds.parameter_sets()[:3]
+    assert model.predict(mus)["u"].shape == (3, 256)
+    loaded = Surrogate.load(model.save(tmp_path / "m"))
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(loaded.predict(mus)["u"], model.predict(mus)["u"])
+    fine = {"k": 1.5, "a": np.zeros((24, 24)), "b": np.ones((24, 24))}
+    assert model.predict(fine)["u"].shape == (576,)
+    with pytest.raises(ParameterError, match="must share one grid"):
+        model.predict({"k": 1.5, "a": np.zeros((24, 24)), "b": np.zeros((20, 20))})
+    with pytest.raises(ParameterError, match="'k'.*out of bounds"):
+        model.predict({**fine, "k": 3.0})
+
+
+def test_a_mesh_that_is_not_the_input_grid_in_c_order_is_refused(tmp_path) -> None:
+    ds = make_2d_dataset(tmp_path / "d", 3)
+    points = ds.mesh.points.copy()
+    swapped = Mesh(points[:, ::-1], ds.mesh.cells)  # y fastest: outputs transposed
+    other = Dataset.create(tmp_path / "t", ds.space, list(ds.fields.values()), swapped)
+    for mu in ds.parameter_sets():
+        other.append(mu, {"u": np.ones(256)})
+    model = FNOSurrogate(modes=4, width=8, epochs=1, progress=False)
+    with pytest.raises(DatasetError, match="not a uniform \\(16, 16\\) grid in C order"):
+        model.fit(other)
+    with pytest.raises(ModelError, match="not fitted"):
+        model.predict(ds.parameter_sets()[0])  # a failed fit leaves no half-fitted model
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "match"),
+    [
+        ("fno", {"scheduler": "cosin"}, "unknown TrainingConfig.scheduler 'cosin'"),
+        ("fno", {"modes": 0}, "modes must be a positive int"),
+        ("fno", {"validation_fraction": 1.5}, "validation_fraction"),
+        ("fno", {"patience": 5, "validation_fraction": 0.0}, "patience needs validation"),
+        ("deeponet", {"branch_layers": 64}, "branch_layers must be a list of positive integers"),
+        ("deeponet", {"width": 64}, "unknown option\\(s\\) width"),
+    ],
+)
+def test_bad_hyperparameters_are_refused_before_any_data(name, options, match) -> None:
+    with pytest.raises(ModelError, match=match):
+        make_surrogate(name, **options)
+
+
+def test_cli_predict_out_refuses_another_grid(fno, data, tmp_path, capsys) -> None:
+    path = fno.save(tmp_path / "fno")
+    np.save(tmp_path / "fine.npy", np.zeros(2 * N))
+    args = ["predict", str(path), "-p", f"u0=@{tmp_path / 'fine.npy'}", "--out", "x.vtu"]
+    assert main(args) == 1
+    assert "--out writes on the training grid only" in capsys.readouterr().err

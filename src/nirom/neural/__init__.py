@@ -28,6 +28,7 @@ from nirom.neural.fno import FNO, SpectralConv  # noqa: E402
 from nirom.neural.training import (  # noqa: E402
     TrainingConfig,
     TrainingHistory,
+    check_config,
     evaluate_error,
     relative_l2_loss,
     seed_everything,
@@ -40,6 +41,7 @@ __all__ = [
     "SpectralConv",
     "TrainingConfig",
     "TrainingHistory",
+    "check_config",
     "evaluate_error",
     "relative_l2_loss",
     "seed_everything",

@@ -145,7 +145,8 @@ def _default_forward(model: nn.Module, *inputs: Tensor) -> Tensor:
     return model(*inputs)
 
 
-def _check_config(config: TrainingConfig, has_validation: bool) -> None:
+def check_config(config: TrainingConfig, has_validation: bool) -> None:
+    """Raise ValueError naming the first setting of ``config`` that cannot work."""
     for name in ("epochs", "batch_size"):
         value = getattr(config, name)
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
@@ -158,6 +159,9 @@ def _check_config(config: TrainingConfig, has_validation: bool) -> None:
         raise ValueError(
             f"unknown TrainingConfig.scheduler {config.scheduler!r}; choose from {SCHEDULERS}"
         )
+    device = _resolve_device(config.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"TrainingConfig.device {config.device!r}: no CUDA GPU is available")
     if config.patience is not None:
         if not (isinstance(config.patience, int) and config.patience >= 1):
             raise ValueError(f"TrainingConfig.patience must be None or >= 1, got {config.patience}")
@@ -324,7 +328,7 @@ def train(
     if (val_inputs is None) != (val_targets is None):
         raise ValueError("give both val_inputs and val_targets, or neither")
     has_val = val_targets is not None
-    _check_config(config, has_val)
+    check_config(config, has_val)
     train_data = _check_data(inputs, targets, "training")
     val_data = _check_data(val_inputs, val_targets, "validation") if has_val else ()
     forward = forward or _default_forward

@@ -32,7 +32,11 @@ def make_surrogate(name: str, **params: Any) -> Surrogate:
         raise ModelError(
             f"model {name!r}: unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}"
         )
-    return cls(regressor=name[len("pod-") :], **params) if pod else cls(**params)
+    if pod:
+        return cls(regressor=name[len("pod-") :], **params)
+    model = cls(**params)
+    model.check_params()  # before any data is read
+    return model
 
 
 def hyperparameters(cls: type[Surrogate]) -> list[str]:

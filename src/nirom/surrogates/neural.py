@@ -8,9 +8,10 @@ the C order of that grid (x fastest in 2-D: point ``iy * nx + ix`` holds
 constant input channels (FNO) or extra branch inputs (DeepONet), in their
 unit-cube coordinates.
 
-Inputs and outputs are normalised per channel by one mean and one standard
-deviation over the training set (not per grid point, so the same statistics
-apply on any grid); the loss is the relative L2 error of the physical
+Each field input and each output channel is normalised by one mean and one
+standard deviation over the training set (not per grid point, so the same
+statistics apply on any grid); scalars enter as their unit-cube coordinates.
+The loss is the relative L2 error of the physical
 outputs, the metric the models are judged by. Training holds out a seeded
 validation fraction for early stopping and keeps the best weights.
 
@@ -112,9 +113,37 @@ class NeuralOperatorSurrogate(Surrogate):
         names = (*self._ARCHITECTURE, *self._TRAINING)
         return {name: getattr(self, name) for name in names}
 
+    def check_params(self) -> None:
+        """Raise :class:`ModelError` naming the first hyperparameter that cannot work."""
+        from nirom.neural import TrainingConfig, check_config
+
+        options = {k: getattr(self, k) for k in self._TRAINING if k != "validation_fraction"}
+        try:
+            check_config(TrainingConfig(**options), has_validation=self.validation_fraction > 0)
+            _split(2, self.validation_fraction, 0)
+            self._build_network(1, 1, probe=True)
+        except (ValueError, TypeError, ParameterError) as exc:
+            raise ModelError(f"{self.kind}: {exc}") from None
+
     # -- fitting -------------------------------------------------------------------------
+    _FITTED = ("space_", "fields_", "mesh_", "grid_shape_", "training_ids_", "x_stats_")
+    _FITTED += ("y_stats_", "channels_", "network_", "history_")
+
     def fit(self, dataset: Dataset, ids: list[int] | None = None) -> NeuralOperatorSurrogate:
-        """Train on the done samples ``ids`` of ``dataset`` (default: all); return self."""
+        """Train on the done samples ``ids`` of ``dataset`` (default: all); return self.
+
+        A failed fit (bad data, diverging training) leaves the model unfitted.
+        """
+        self.check_params()
+        try:
+            self._fit(dataset, ids)
+        except BaseException:
+            for name in self._FITTED:
+                self.__dict__.pop(name, None)
+            raise
+        return self
+
+    def _fit(self, dataset: Dataset, ids: list[int] | None) -> None:
         from nirom.neural import TrainingConfig, seed_everything, train
 
         torch = _torch()
@@ -126,33 +155,41 @@ class NeuralOperatorSurrogate(Surrogate):
         self.training_ids_ = ids
         u = self.space_.to_unit(dataset.parameters(ids))
         inputs = {p.name: dataset.field_input(p.name, ids) for p in self.space_.field_inputs}
+        self.x_stats_ = np.stack([_stats(inputs[p.name]) for p in self.space_.field_inputs], 1)
         x = self._input_array(u, inputs)
         y = self._output_array({name: dataset.field(name, ids) for name in self.fields_})
-        self.x_stats_ = _channel_stats(x, axis=1)
         self.y_stats_ = _channel_stats(y, axis=self._y_axis)
         train_rows, val_rows = _split(len(ids), self.validation_fraction, self.seed)
         seed_everything(self.seed)
-        self.network_ = self._build_network(x.shape[1], y.shape[self._y_axis])
-        xt = torch.as_tensor(_normalise(x, self.x_stats_), dtype=torch.float32)
+        self.channels_ = [int(x.shape[1]), int(y.shape[self._y_axis])]  # network in, out
+        self.network_ = self._build_network(*self.channels_)
+        xt = torch.as_tensor(x, dtype=torch.float32)
         yt = torch.as_tensor(y, dtype=torch.float32)
         options = {k: getattr(self, k) for k in self._TRAINING if k != "validation_fraction"}
-        config = TrainingConfig(**options)
-        forward = self._forward_fn()
         self.history_ = train(
             self.network_,
             xt[train_rows],
             yt[train_rows],
-            config,
+            TrainingConfig(**options),
             val_inputs=xt[val_rows] if len(val_rows) else None,
             val_targets=yt[val_rows] if len(val_rows) else None,
-            forward=forward,
+            forward=self._forward_fn(),
         )
         self.network_.eval()
-        return self
+
+    def _normalised_inputs(self, inputs: Fields) -> list[np.ndarray]:
+        """Field inputs in declaration order, each standardised by its training mean and std."""
+        return [
+            (inputs[p.name] - self.x_stats_[0, k]) / self.x_stats_[1, k]
+            for k, p in enumerate(self.space_.field_inputs)
+        ]
 
     @abstractmethod
-    def _build_network(self, in_channels: int, out_channels: int) -> Any:
-        """The torch module, from the hyperparameters and the data's channel counts."""
+    def _build_network(self, in_channels: int, out_channels: int, probe: bool = False) -> Any:
+        """The torch module, from the hyperparameters and the data's channel counts.
+
+        ``probe``: only check that the hyperparameters build a network (before any data).
+        """
 
     @abstractmethod
     def _forward_fn(self) -> Any:
@@ -175,13 +212,14 @@ class NeuralOperatorSurrogate(Surrogate):
         self, u: np.ndarray, inputs: Fields, return_std: bool
     ) -> tuple[Fields, Fields | None]:
         torch = _torch()
-        x = _normalise(self._input_array(u, inputs), self.x_stats_)
         grid = next(iter(inputs.values())).shape[1:]
         forward = self._forward_fn()
         outputs = []
         with torch.no_grad():
-            for start in range(0, len(x), _PREDICT_BATCH):
-                batch = torch.as_tensor(x[start : start + _PREDICT_BATCH], dtype=torch.float32)
+            for start in range(0, len(u), _PREDICT_BATCH):
+                rows = slice(start, start + _PREDICT_BATCH)
+                x = self._input_array(u[rows], {k: v[rows] for k, v in inputs.items()})
+                batch = torch.as_tensor(x, dtype=torch.float32)
                 outputs.append(forward(self.network_, batch).numpy())
         y = np.concatenate(outputs).astype(float)
         return self._fields_from_output(y, tuple(grid)), None
@@ -193,7 +231,7 @@ class NeuralOperatorSurrogate(Surrogate):
             "grid_shape": list(self.grid_shape_),
             "x_stats": self.x_stats_.tolist(),
             "y_stats": self.y_stats_.tolist(),
-            "channels": [self.x_stats_.shape[1], self.y_stats_.shape[1]],
+            "channels": self.channels_,
             "history": _history_dict(self.history_),
         }
         arrays = {
@@ -211,9 +249,13 @@ class NeuralOperatorSurrogate(Surrogate):
         model.grid_shape_ = tuple(state["grid_shape"])
         model.x_stats_ = np.asarray(state["x_stats"], dtype=float)
         model.y_stats_ = np.asarray(state["y_stats"], dtype=float)
-        model.history_ = state.get("history")
+        from nirom.neural import TrainingHistory
+
+        model.history_ = TrainingHistory(**state["history"])
         model._load_extra_arrays(arrays)
-        model.network_ = model._build_network(*state["channels"])
+        model.channels_ = list(state["channels"])
+        model.network_ = model._build_network(*model.channels_)
+        model.network_.requires_grad_(False)
         weights = {
             k[len("weights/") :]: torch.from_numpy(np.array(v))
             for k, v in arrays.items()
@@ -271,18 +313,22 @@ class FNOSurrogate(NeuralOperatorSurrogate):
         **training: Any,
     ) -> None:
         super().__init__(**training)
-        self.modes = modes
+        self.modes = modes if isinstance(modes, int) else tuple(modes)
         self.width = width
         self.n_layers = n_layers
         self.projection_channels = projection_channels
         self.padding = padding
         self.periodic = periodic
 
-    def _build_network(self, in_channels: int, out_channels: int) -> Any:
+    def _modes_per_axis(self, n_dim: int) -> tuple[int, ...]:
+        return (self.modes,) * n_dim if isinstance(self.modes, int) else tuple(self.modes)
+
+    def _build_network(self, in_channels: int, out_channels: int, probe: bool = False) -> Any:
         from nirom.neural import FNO
 
+        n_dim = (1 if isinstance(self.modes, int) else len(self.modes)) if probe else None
         return FNO(
-            n_dim=len(self.grid_shape_),
+            n_dim=n_dim or len(self.grid_shape_),
             in_channels=in_channels,
             out_channels=out_channels,
             modes=self.modes,
@@ -305,7 +351,7 @@ class FNOSurrogate(NeuralOperatorSurrogate):
 
     def _input_array(self, u: np.ndarray, inputs: Fields) -> np.ndarray:
         grid = next(iter(inputs.values())).shape[1:]
-        channels = [inputs[p.name] for p in self.space_.field_inputs]
+        channels = self._normalised_inputs(inputs)
         for j in range(u.shape[1]):  # scalars as constant channels
             channels.append(np.broadcast_to(u[:, j].reshape(-1, *[1] * len(grid)), (len(u), *grid)))
         return np.stack(channels, axis=1)
@@ -332,11 +378,15 @@ class FNOSurrogate(NeuralOperatorSurrogate):
                 p = dataclasses.replace(p, shape=shape)
             relaxed.append(p)
         checked = ParameterSpace(relaxed).validate(mu)
-        for p in relaxed:
-            if isinstance(p, FieldInput) and min(p.shape) < 2 * self.modes:
+        grids = {p.name: p.shape for p in relaxed if isinstance(p, FieldInput)}
+        if len(set(grids.values())) > 1:
+            raise ParameterError(f"field inputs must share one grid, got {grids}")
+        for name, shape in grids.items():
+            modes = self._modes_per_axis(len(shape))
+            if any(n < 2 * m for n, m in zip(shape, modes, strict=True)):
                 raise ParameterError(
-                    f"field input {p.name!r}: grid {p.shape} is too coarse for {self.modes} "
-                    f"Fourier modes (needs at least {2 * self.modes} points per axis)"
+                    f"field input {name!r}: grid {shape} is too coarse for {modes} "
+                    f"Fourier modes (needs at least {tuple(2 * m for m in modes)} points)"
                 )
         return checked
 
@@ -370,8 +420,8 @@ class DeepONetSurrogate(NeuralOperatorSurrogate):
         **training: Any,
     ) -> None:
         super().__init__(**training)
-        self.branch_layers = tuple(int(w) for w in branch_layers)
-        self.trunk_layers = tuple(int(w) for w in trunk_layers)
+        self.branch_layers = _widths("branch_layers", branch_layers)
+        self.trunk_layers = _widths("trunk_layers", trunk_layers)
         self.latent = latent
 
     def get_params(self) -> dict[str, Any]:
@@ -387,12 +437,12 @@ class DeepONetSurrogate(NeuralOperatorSurrogate):
         self.query_points_ = _unit_coordinates(mesh.points)
         return super().fit(dataset, ids)
 
-    def _build_network(self, in_channels: int, out_channels: int) -> Any:
+    def _build_network(self, in_channels: int, out_channels: int, probe: bool = False) -> Any:
         from nirom.neural import DeepONet
 
         return DeepONet(
             n_sensors=in_channels,
-            coord_dim=self.query_points_.shape[1],
+            coord_dim=1 if probe else self.query_points_.shape[1],
             out_channels=out_channels,
             branch_layers=self.branch_layers,
             trunk_layers=self.trunk_layers,
@@ -411,7 +461,7 @@ class DeepONetSurrogate(NeuralOperatorSurrogate):
         return forward
 
     def _input_array(self, u: np.ndarray, inputs: Fields) -> np.ndarray:
-        parts = [inputs[p.name].reshape(len(u), -1) for p in self.space_.field_inputs]
+        parts = [v.reshape(len(u), -1) for v in self._normalised_inputs(inputs)]
         return np.hstack([*parts, u])
 
     def _output_array(self, fields: Fields) -> np.ndarray:
@@ -455,7 +505,41 @@ def _grid_shape(dataset: Dataset) -> tuple[int, ...]:
             f"{dataset.path}: the mesh has {dataset.mesh.n_points} points, the input grid "
             f"{grid} has {int(np.prod(grid))}: outputs must live on the input grid"
         )
+    if not _is_c_ordered_grid(dataset.mesh.points, grid):
+        raise DatasetError(
+            f"{dataset.path}: the mesh points are not a uniform {grid} grid in C order "
+            "(x fastest), so outputs cannot be laid out like the field inputs"
+        )
     return grid
+
+
+def _is_c_ordered_grid(points: np.ndarray, grid: tuple[int, ...]) -> bool:
+    """Whether point ``k`` is grid node ``np.unravel_index(k, grid)`` with the last axis along x."""
+    for axis in range(len(grid)):
+        coord = points[:, len(grid) - 1 - axis].reshape(grid)  # axis -1 is x, axis -2 is y
+        line = np.moveaxis(coord, axis, -1).reshape(-1, grid[axis])
+        steps = np.diff(line[0])
+        if grid[axis] > 1 and not (
+            np.allclose(line, line[0]) and np.all(steps > 0) and np.allclose(steps, steps[0])
+        ):
+            return False
+    return True
+
+
+def _stats(values: np.ndarray) -> np.ndarray:
+    """Mean and std of all entries (std 1 for a constant input)."""
+    std = float(values.std())
+    return np.array(
+        [float(values.mean()), std if std > 1e-12 * max(1.0, abs(values.mean())) else 1.0]
+    )
+
+
+def _widths(name: str, widths: Any) -> tuple[int, ...]:
+    if isinstance(widths, (int, str)) or not all(
+        isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in widths
+    ):
+        raise ModelError(f"{name} must be a list of positive integers, got {widths!r}")
+    return tuple(widths)
 
 
 def _channel_stats(a: np.ndarray, axis: int) -> np.ndarray:
@@ -463,11 +547,6 @@ def _channel_stats(a: np.ndarray, axis: int) -> np.ndarray:
     moved = np.moveaxis(a, axis, 0).reshape(a.shape[axis], -1)
     std = moved.std(axis=1)
     return np.stack([moved.mean(axis=1), np.where(std > 0, std, 1.0)])
-
-
-def _normalise(a: np.ndarray, stats: np.ndarray) -> np.ndarray:
-    shape = (1, -1) + (1,) * (a.ndim - 2)
-    return (a - stats[0].reshape(shape)) / stats[1].reshape(shape)
 
 
 def _split_channels(y: np.ndarray, fields: dict[str, FieldSpec]) -> Fields:
