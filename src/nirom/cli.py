@@ -177,7 +177,9 @@ def generate(
     samples: Annotated[int, typer.Option("--samples", "-n", help="Number of design points.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset to create or resume.")],
     design: Annotated[str, typer.Option(help="sobol | lhs | random | grid.")] = "sobol",
-    seed: Annotated[int, typer.Option(help="Seed of the design.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the design and of field inputs drawn from the prior.")
+    ] = 0,
     workers: Annotated[
         int,
         typer.Option("--workers", "-w", help="Local Dask worker processes (0: in this process)."),
