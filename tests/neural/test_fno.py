@@ -196,3 +196,14 @@ def test_bad_settings_raise(kwargs, message) -> None:
     settings = {"n_dim": 2, "in_channels": 1, "out_channels": 1, "modes": 4, **kwargs}
     with pytest.raises(ValueError, match=message):
         FNO(**settings)
+
+
+def test_padding_per_axis_overrides_the_default() -> None:
+    torch.manual_seed(0)
+    model = FNO(n_dim=2, in_channels=1, out_channels=1, modes=4, width=8, padding=3)
+    x = torch.randn(2, 1, 12, 16)
+    with torch.no_grad():
+        same = model(x, padding=(3, 3))
+        other = model(x, padding=(2, 5))
+    torch.testing.assert_close(same, model(x).detach())
+    assert other.shape == x.shape and not torch.allclose(other, same)

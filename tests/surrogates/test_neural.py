@@ -273,3 +273,13 @@ def test_cli_predict_out_refuses_another_grid(fno, data, tmp_path, capsys) -> No
     args = ["predict", str(path), "-p", f"u0=@{tmp_path / 'fine.npy'}", "--out", "x.vtu"]
     assert main(args) == 1
     assert "--out writes on the training grid only" in capsys.readouterr().err
+
+
+def test_fno_pads_the_same_physical_length_on_every_grid() -> None:
+    model = FNOSurrogate(padding=9, periodic=False)
+    model.grid_shape_ = (85, 85)
+    assert model._padding((85, 85)) == (9, 9)
+    assert model._padding((141, 141)) == (15, 15)  # 9/84 of the domain either way
+    periodic = FNOSurrogate(padding=4, periodic=True)
+    periodic.grid_shape_ = (64,)
+    assert periodic._padding((128,)) == (8,)

@@ -196,7 +196,7 @@ class FNO(nn.Module):
             _pointwise(n_dim, projection_channels, out_channels),
         )
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, padding: tuple[int, ...] | None = None) -> Tensor:
         """Evaluate the operator.
 
         Parameters
@@ -204,6 +204,11 @@ class FNO(nn.Module):
         x : Tensor of shape (batch, in_channels, *grid)
             Input functions on a uniform grid, float32 (the weights' dtype); ``grid``
             has ``n_dim`` axes of at least ``2 * modes`` points each.
+        padding : tuple of int, optional
+            Points padded per axis instead of ``self.padding`` on each. On another
+            grid than the training one, pad the same physical length (e.g. 9 points at
+            85 x 85 are 15 at 141 x 141): the Fourier modes live on the padded domain,
+            so its physical size must not change with the resolution.
 
         Returns
         -------
@@ -218,13 +223,14 @@ class FNO(nn.Module):
         check_grid(grid, self.modes)
         coords = grid_coordinates(grid, self.periodic, x).expand(x.shape[0], -1, *grid)
         h = self.lift(torch.cat([x, coords], dim=1))
-        if self.padding:
-            h = F.pad(h, [0, self.padding] * self.n_dim)
+        pads = (self.padding,) * self.n_dim if padding is None else tuple(padding)
+        if any(pads):
+            h = F.pad(h, [v for p in reversed(pads) for v in (0, p)])
         last = len(self.spectral) - 1
         for i, (spectral, local) in enumerate(zip(self.spectral, self.local, strict=True)):
             h = spectral(h) + local(h)
             if i < last:
                 h = F.gelu(h)
-        if self.padding:
+        if any(pads):
             h = h[(..., *(slice(0, n) for n in grid))]
         return self.project(h)

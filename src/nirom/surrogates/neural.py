@@ -192,8 +192,11 @@ class NeuralOperatorSurrogate(Surrogate):
         """
 
     @abstractmethod
-    def _forward_fn(self) -> Any:
-        """``forward(network, x_batch) -> outputs`` in physical units, in the target layout."""
+    def _forward_fn(self, grid: tuple[int, ...] | None = None) -> Any:
+        """``forward(network, x_batch) -> outputs`` in physical units, in the target layout.
+
+        ``grid``: the grid of the inputs when it is not the training one.
+        """
 
     @abstractmethod
     def _input_array(self, u: np.ndarray, inputs: Fields) -> np.ndarray:
@@ -213,7 +216,7 @@ class NeuralOperatorSurrogate(Surrogate):
     ) -> tuple[Fields, Fields | None]:
         torch = _torch()
         grid = next(iter(inputs.values())).shape[1:]
-        forward = self._forward_fn()
+        forward = self._forward_fn(tuple(grid))
         outputs = []
         with torch.no_grad():
             for start in range(0, len(u), _PREDICT_BATCH):
@@ -286,8 +289,10 @@ class FNOSurrogate(NeuralOperatorSurrogate):
     projection_channels : int
         Hidden channels of the pointwise projection.
     padding : int
-        Zero-padding points appended per axis (non-periodic problems, e.g. 8
-        for Darcy); 0 for periodic ones.
+        Zero-padding points appended per axis at the training resolution
+        (non-periodic problems, e.g. 9 for Darcy at 85 x 85); 0 for periodic
+        ones. On another grid the same physical length is padded (15 points at
+        141 x 141), since the Fourier modes live on the padded domain.
     periodic : bool
         Grid convention of the coordinate channels: periodic grids hold
         ``x_j = j / n``, others ``x_j = j / (n - 1)``.
@@ -339,15 +344,25 @@ class FNOSurrogate(NeuralOperatorSurrogate):
             periodic=self.periodic,
         )
 
-    def _forward_fn(self) -> Any:
+    def _forward_fn(self, grid: tuple[int, ...] | None = None) -> Any:
         torch = _torch()
         mean, std = (torch.as_tensor(s, dtype=torch.float32) for s in self.y_stats_)
         shape = (1, -1) + (1,) * len(self.grid_shape_)
+        padding = self._padding(grid or self.grid_shape_)
 
         def forward(network: Any, x: Any) -> Any:
-            return network(x) * std.to(x.device).view(shape) + mean.to(x.device).view(shape)
+            out = network(x, padding=padding)
+            return out * std.to(x.device).view(shape) + mean.to(x.device).view(shape)
 
         return forward
+
+    def _padding(self, grid: tuple[int, ...]) -> tuple[int, ...]:
+        """Points padded per axis so the padded domain has the training grid's physical size."""
+        offset = 0 if self.periodic else 1  # intervals per axis: n (periodic) or n - 1
+        return tuple(
+            round(self.padding * (n - offset) / (n0 - offset))
+            for n, n0 in zip(grid, self.grid_shape_, strict=True)
+        )
 
     def _input_array(self, u: np.ndarray, inputs: Fields) -> np.ndarray:
         grid = next(iter(inputs.values())).shape[1:]
@@ -449,7 +464,7 @@ class DeepONetSurrogate(NeuralOperatorSurrogate):
             latent=self.latent,
         )
 
-    def _forward_fn(self) -> Any:
+    def _forward_fn(self, grid: tuple[int, ...] | None = None) -> Any:
         torch = _torch()
         points = torch.as_tensor(self.query_points_, dtype=torch.float32)
         mean, std = (torch.as_tensor(s, dtype=torch.float32) for s in self.y_stats_)
