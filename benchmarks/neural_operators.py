@@ -26,6 +26,7 @@ Run::
     python benchmarks/neural_operators.py --workdir /tmp/no-bench            # everything
     python benchmarks/neural_operators.py --problems burgers --models fno --epochs 100
     python benchmarks/neural_operators.py --n-train 100 --n-test 20 --epochs 5   # smoke run
+    python benchmarks/neural_operators.py --workdir /tmp/no-bench --reuse-models  # re-evaluate
 
 ``--threads`` sets PyTorch's intra-op threads (default: all cores); two runs
 with ``--threads 1`` use a 2-core machine as well as one run with 2.
@@ -108,6 +109,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--reuse-models",
+        action="store_true",
+        help="evaluate the models saved in --workdir by an earlier run instead of fitting",
+    )
     args = parser.parse_args()
     if args.threads:
         import torch
@@ -197,6 +203,11 @@ def dataset(
 def fit(
     label: str, params: dict[str, Any], train: Dataset, args: argparse.Namespace, where: Path
 ) -> tuple[Surrogate, float]:
+    saved = where / f"{label}.model"
+    if args.reuse_models and saved.is_dir():
+        model = Surrogate.load(saved)
+        history = getattr(model, "history_", None)
+        return model, float("nan") if history is None else history.time_s
     if label == "pca-nn":
         model = make_surrogate("pod-mlp", regressor_params=PCA_NN_REGRESSOR, **params)
     else:
