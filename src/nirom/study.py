@@ -26,6 +26,7 @@
     [[surrogates]]
     model = "pod-gp"                    # pod-gp | pod-rbf | pod-mlp
     energy = 1e-6                       # or modes = 20
+    # input_modes = 64                  # PCA coefficients per field input
     # options = { n_restarts = 2 }      # the regressor's options
 
     [[surrogates]]
@@ -112,7 +113,7 @@ def check_study(config: Mapping[str, Any], where: str = "study") -> None:
             raise StudyError(
                 f"{where}: surrogate model {entry.get('model')!r}; choose {', '.join(MODELS)}"
             )
-        extra = set(entry) - {"model", "modes", "energy", "options"}
+        extra = set(entry) - {"model", "modes", "energy", "input_modes", "options"}
         if extra:
             raise StudyError(f"{where}: unknown surrogate entry key(s) {sorted(extra)}")
         try:
@@ -181,14 +182,18 @@ def _surrogate(entry: Mapping[str, Any]) -> Surrogate:
     """POD models: modes, energy and regressor options; neural operators: hyperparameters."""
     options = dict(entry.get("options") or {})
     if entry["model"].startswith("pod-"):
+        extra = {"input_modes": entry["input_modes"]} if "input_modes" in entry else {}
         return make_surrogate(
             entry["model"],
             n_modes=entry.get("modes"),
             energy=entry.get("energy"),
             regressor_params=options,
+            **extra,
         )
-    if "modes" in entry or "energy" in entry:
-        raise StudyError(f"surrogate {entry['model']}: modes/energy are POD keys; use options")
+    if {"modes", "energy", "input_modes"} & set(entry):
+        raise StudyError(
+            f"surrogate {entry['model']}: modes/energy/input_modes are POD keys; use options"
+        )
     return make_surrogate(entry["model"], **options)
 
 

@@ -283,3 +283,23 @@ def test_fno_pads_the_same_physical_length_on_every_grid() -> None:
     periodic = FNOSurrogate(padding=4, periodic=True)
     periodic.grid_shape_ = (64,)
     assert periodic._padding((128,)) == (8,)
+
+
+def test_fitting_leaves_the_callers_random_streams_alone(data) -> None:
+    import random
+
+    import torch
+
+    def draws() -> tuple[float, float, float]:
+        return np.random.random(), random.random(), torch.rand(1).item()  # noqa: NPY002
+
+    def seed() -> None:
+        np.random.seed(7)  # noqa: NPY002 (the legacy global stream is what is checked)
+        random.seed(7)
+        torch.manual_seed(7)
+
+    seed()
+    expected = draws()
+    seed()
+    FNOSurrogate(modes=4, width=4, n_layers=1, epochs=1, progress=False).fit(data[0])
+    assert draws() == expected

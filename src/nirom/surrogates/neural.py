@@ -24,9 +24,11 @@ load and predict; without it these raise :class:`TorchMissingError`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import random
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -121,7 +123,8 @@ class NeuralOperatorSurrogate(Surrogate):
         try:
             check_config(TrainingConfig(**options), has_validation=self.validation_fraction > 0)
             _split(2, self.validation_fraction, 0)
-            self._build_network(1, 1, probe=True)
+            with _caller_rng_kept():
+                self._build_network(1, 1, probe=True)
         except (ValueError, TypeError, ParameterError) as exc:
             raise ModelError(f"{self.kind}: {exc}") from None
 
@@ -135,12 +138,13 @@ class NeuralOperatorSurrogate(Surrogate):
         A failed fit (bad data, diverging training) leaves the model unfitted.
         """
         self.check_params()
-        try:
-            self._fit(dataset, ids)
-        except BaseException:
-            for name in self._FITTED:
-                self.__dict__.pop(name, None)
-            raise
+        with _caller_rng_kept():
+            try:
+                self._fit(dataset, ids)
+            except BaseException:
+                for name in self._FITTED:
+                    self.__dict__.pop(name, None)
+                raise
         return self
 
     def _fit(self, dataset: Dataset, ids: list[int] | None) -> None:
@@ -497,6 +501,19 @@ class DeepONetSurrogate(NeuralOperatorSurrogate):
 
 
 # -- helpers --------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _caller_rng_kept() -> Iterator[None]:
+    """Seeding for training without changing the caller's random, NumPy and torch streams."""
+    torch = _torch()
+    state = random.getstate(), np.random.get_state()  # noqa: NPY002 (seed_everything seeds it)
+    with torch.random.fork_rng(devices=[]):
+        try:
+            yield
+        finally:
+            random.setstate(state[0])
+            np.random.set_state(state[1])  # noqa: NPY002
+
+
 def _grid_shape(dataset: Dataset) -> tuple[int, ...]:
     """The common grid of the field inputs; every output must be a point field on it."""
     shapes = {p.shape for p in dataset.space.field_inputs}
