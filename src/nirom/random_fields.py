@@ -36,33 +36,8 @@ from typing import Any
 import numpy as np
 import scipy.fft
 
+from nirom.checks import check_integer, check_number
 from nirom.errors import ParameterError
-
-
-def _positive_int(what: str, value: Any, least: int = 1) -> int:
-    try:
-        ok = not isinstance(value, bool) and int(value) == value and value >= least
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise ParameterError(f"{what} must be an integer >= {least}, got {value!r}")
-    return int(value)
-
-
-def _nonnegative(what: str, value: Any, strict: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError, OverflowError):
-        v = float("nan")
-    if (
-        isinstance(value, (bool, str, bytes))
-        or not math.isfinite(v)
-        or v < 0
-        or (strict and v == 0)
-    ):
-        bound = "> 0" if strict else ">= 0"
-        raise ParameterError(f"{what} must be a finite number {bound}, got {value!r}")
-    return v
 
 
 def _check_generator(rng: Any) -> np.random.Generator:
@@ -82,11 +57,11 @@ def _grf_periodic(
     alpha: float,
     n_modes: int | None,
 ) -> np.ndarray:
-    n = _positive_int("number of points n", n)
-    k_max = n // 2 if n_modes is None else _positive_int("n_modes", n_modes)
-    sigma = _nonnegative("sigma", sigma)
-    tau = _nonnegative("tau", tau)
-    alpha = _nonnegative("alpha", alpha, strict=True)
+    n = check_integer("number of points n", n)
+    k_max = n // 2 if n_modes is None else check_integer("n_modes", n_modes)
+    sigma = check_number("sigma", sigma, "nonnegative")
+    tau = check_number("tau", tau, "nonnegative")
+    alpha = check_number("alpha", alpha, "positive")
     rng = _check_generator(rng)
     k = np.arange(-k_max, k_max + 1)
     grids = np.meshgrid(*([k] * dim), indexing="ij")
@@ -213,10 +188,10 @@ def grf_neumann_2d(
     -------
     ndarray of shape (s, s), indexed ``[iy, ix]`` (node ``(ix / (s-1), iy / (s-1))``)
     """
-    s = _positive_int("number of nodes per side s", s, least=2)
-    tau = _nonnegative("tau", tau)
-    alpha = _nonnegative("alpha", alpha, strict=True)
-    sigma = tau ** (alpha - 1) if sigma is None else _nonnegative("sigma", sigma)
+    s = check_integer("number of nodes per side s", s, least=2)
+    tau = check_number("tau", tau, "nonnegative")
+    alpha = check_number("alpha", alpha, "positive")
+    sigma = tau ** (alpha - 1) if sigma is None else check_number("sigma", sigma, "nonnegative")
     rng = _check_generator(rng)
     with np.errstate(divide="ignore"):
         coefficients = sigma * neumann_eigenvalues(s, tau) ** (-alpha / 2)
@@ -249,6 +224,6 @@ def sample_rng(seed: int, sample_id: int) -> np.random.Generator:
     It depends on the pair only, so any worker draws the same field for a
     sample, in any order.
     """
-    seed = _positive_int("seed", seed, least=0)
-    sample_id = _positive_int("sample_id", sample_id, least=0)
+    seed = check_integer("seed", seed, least=0)
+    sample_id = check_integer("sample_id", sample_id, least=0)
     return np.random.default_rng([seed, sample_id])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -26,14 +25,6 @@ SENSORS = np.linspace(0.0, 1.0, N_SENSORS)
 # weights checked); predicting zero gives 1. The budget (200 epochs, a few seconds) and
 # not the architecture sets this floor: longer training goes lower.
 ANTIDERIVATIVE_TOLERANCE = 0.04
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def random_functions(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -28,14 +27,6 @@ N_WAVES = 8  # wavenumbers 1..8 in the inputs: resolved (below Nyquist) on 32 po
 HEAT_TOLERANCE = 0.02
 # Zero-shot on the finer grid: only the aliasing of the GELU harmonics differs.
 RESOLUTION_GAP = 0.002
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def heat_data(n_samples: int, n: int, seed: int) -> tuple[Any, Any]:

@@ -73,7 +73,7 @@ def _saved_keys(n_layers: int) -> tuple[str, ...]:
     return (*weights, "y_mean", "y_std", "y_ndim")
 
 
-def _split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def train_validation_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded (train, validation) row indices; no validation rows if too few samples."""
     order = np.random.default_rng(seed).permutation(n)
     n_val = round(fraction * n) if n >= 2 else 0
@@ -174,7 +174,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         torch = _import_torch()
         y_ndim, Y = Y.ndim, Y.reshape(len(Y), -1)
         self.y_mean_, self.y_std_ = _standardise(Y)
-        train, val = _split(len(X), self.validation_fraction, self.random_state)
+        train, val = train_validation_split(len(X), self.validation_fraction, self.random_state)
         Xs, Zs = 2.0 * X - 1.0, (Y - self.y_mean_) / self.y_std_
         with torch.random.fork_rng(devices=[]):  # leave the caller's global RNG alone
             torch.manual_seed(self.random_state)

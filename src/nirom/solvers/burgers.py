@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nirom.checks import check_integer, check_number
 from nirom.dataset.schema import FieldSpec
 from nirom.errors import ParameterError
 from nirom.mesh import Mesh
@@ -55,33 +56,6 @@ from nirom.solvers.base import Solver, SolverError, check_finite, register
 
 # Points of the contour integrals for the ETDRK4 coefficients (upper half circle).
 _CONTOUR_POINTS = 32
-
-
-def _integer(what: str, value: Any, least: int) -> int:
-    try:
-        ok = not isinstance(value, bool) and int(value) == value and value >= least
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise ParameterError(f"{what} must be an integer >= {least}, got {value!r}")
-    return int(value)
-
-
-def _number(what: str, value: Any, positive: bool = True) -> float:
-    """A finite float, > 0 if ``positive`` else >= 0; ParameterError naming ``what``."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError, OverflowError):
-        v = float("nan")
-    if (
-        isinstance(value, (bool, str, bytes))
-        or not math.isfinite(v)
-        or v < 0
-        or (positive and v == 0)
-    ):
-        kind = "a finite number > 0" if positive else "a finite number >= 0"
-        raise ParameterError(f"{what} must be {kind}, got {value!r}")
-    return v
 
 
 def etdrk4_coefficients(
@@ -148,16 +122,20 @@ class Burgers(Solver):
         tau: float = 5.0,
         gamma: float = 2.0,
     ) -> None:
-        n = _integer("resolution", resolution, 4)
-        fine = n if solve_resolution is None else _integer("solve_resolution", solve_resolution, 4)
+        n = check_integer("resolution", resolution, 4)
+        fine = (
+            n
+            if solve_resolution is None
+            else check_integer("solve_resolution", solve_resolution, 4)
+        )
         if fine % n:
             raise ParameterError(f"solve_resolution {fine} must be a multiple of resolution {n}")
-        self.viscosity = _number("viscosity", viscosity)
-        self.t_final = _number("t_final", t_final)
-        dt = _number("dt", dt)
-        self.sigma = _number("sigma", sigma, positive=False)
-        self.tau = _number("tau", tau, positive=False)
-        self.gamma = _number("gamma", gamma)
+        self.viscosity = check_number("viscosity", viscosity, "positive")
+        self.t_final = check_number("t_final", t_final, "positive")
+        dt = check_number("dt", dt, "positive")
+        self.sigma = check_number("sigma", sigma, "nonnegative")
+        self.tau = check_number("tau", tau, "nonnegative")
+        self.gamma = check_number("gamma", gamma, "positive")
         self.resolution, self.solve_resolution = n, fine
         self.n_steps = max(1, math.ceil(self.t_final / dt * (1 - 1e-12)))
         self.dt = self.t_final / self.n_steps

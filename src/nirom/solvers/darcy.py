@@ -41,6 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from nirom.checks import check_integer, check_number
 from nirom.dataset.schema import FieldSpec
 from nirom.errors import ParameterError
 from nirom.mesh import Mesh
@@ -49,27 +50,6 @@ from nirom.random_fields import grf_neumann_2d, sample_rng
 from nirom.solvers.base import Solver, SolverError, check_finite, register
 
 Source = float | Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-def _integer(what: str, value: Any, least: int) -> int:
-    try:
-        ok = not isinstance(value, bool) and int(value) == value and value >= least
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise ParameterError(f"{what} must be an integer >= {least}, got {value!r}")
-    return int(value)
-
-
-def _number(what: str, value: Any, positive: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError, OverflowError):
-        v = float("nan")
-    if isinstance(value, (bool, str, bytes)) or not np.isfinite(v) or (positive and v <= 0):
-        kind = "a finite number > 0" if positive else "a finite number"
-        raise ParameterError(f"{what} must be {kind}, got {value!r}")
-    return v
 
 
 def grid_mesh(s: int) -> Mesh:
@@ -163,8 +143,8 @@ class Darcy(Solver):
         alpha: float = 2.0,
         source: Source = 1.0,
     ) -> None:
-        s = _integer("resolution", resolution, 2)
-        fine = _integer("solve_resolution", solve_resolution, 3)
+        s = check_integer("resolution", resolution, 2)
+        fine = check_integer("solve_resolution", solve_resolution, 3)
         if (fine - 1) % (s - 1):
             raise ParameterError(
                 f"solve_resolution - 1 = {fine - 1} must be a multiple of resolution - 1 = "
@@ -173,11 +153,11 @@ class Darcy(Solver):
         if isinstance(a_values, (str, bytes)) or np.ndim(a_values) != 1 or len(a_values) != 2:
             raise ParameterError(f"a_values must be two numbers (high, low), got {a_values!r}")
         a_values = (
-            _number("a_values[0]", a_values[0], positive=True),
-            _number("a_values[1]", a_values[1], positive=True),
+            check_number("a_values[0]", a_values[0], "positive"),
+            check_number("a_values[1]", a_values[1], "positive"),
         )
-        self.tau = _number("tau", tau)
-        self.alpha = _number("alpha", alpha, positive=True)
+        self.tau = check_number("tau", tau)
+        self.alpha = check_number("alpha", alpha, "positive")
         if self.tau < 0:
             raise ParameterError(f"tau must be a finite number >= 0, got {tau!r}")
         self.resolution, self.solve_resolution, self.a_values = s, fine, a_values
@@ -200,7 +180,7 @@ class Darcy(Solver):
         """Source at the interior fine nodes, in unknown order (x fastest)."""
         inner = np.linspace(0.0, 1.0, self.solve_resolution)[1:-1]
         x, y = np.meshgrid(inner, inner)
-        f = source(x, y) if callable(source) else _number("source", source)
+        f = source(x, y) if callable(source) else check_number("source", source)
         return np.array(np.broadcast_to(np.asarray(f, dtype=float), x.shape)).ravel()
 
     def draw_field_inputs(self, sample_id: int, seed: int) -> dict[str, np.ndarray]:

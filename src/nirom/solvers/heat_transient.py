@@ -35,13 +35,13 @@ and assembled once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import skfem
 
+from nirom.checks import check_integer
 from nirom.dataset.schema import FieldSpec
 from nirom.errors import ParameterError
 from nirom.mesh import Mesh
@@ -63,16 +63,6 @@ def _gaussian(x: np.ndarray, y: np.ndarray, t: float) -> np.ndarray:
 
 def _unit_flux(x: np.ndarray, y: np.ndarray, t: float) -> np.ndarray:
     return np.ones_like(x)
-
-
-def _integer(what: str, value: Any, least: int) -> int:
-    try:
-        ok = not isinstance(value, bool) and int(value) == value and value >= least
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise ParameterError(f"{what} must be an integer >= {least}, got {value!r}")
-    return int(value)
 
 
 def _quadrature_load(basis: skfem.AbstractBasis) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -124,9 +114,9 @@ class HeatTransient(Solver):
         source: TimeFunction | None = None,
         flux: TimeFunction | None = None,
     ) -> None:
-        resolution = _integer("resolution", resolution, 1)
-        n_steps = _integer("n_steps", n_steps, 1)
-        n_outputs = _integer("n_outputs", n_outputs, 2)
+        resolution = check_integer("resolution", resolution, 1)
+        n_steps = check_integer("n_steps", n_steps, 1)
+        n_outputs = check_integer("n_outputs", n_outputs, 2)
         try:
             t_final = float(t_final)
         except (TypeError, ValueError):

@@ -36,6 +36,7 @@ import numpy as np
 from nirom.dataset import Dataset, FieldSpec
 from nirom.errors import DatasetError, ParameterError, TorchMissingError
 from nirom.parameters import FieldInput, ParameterSpace
+from nirom.regression.mlp import train_validation_split
 from nirom.surrogates.base import Fields, ModelError, Surrogate
 
 TORCH_HINT = "neural operators need PyTorch: pip install torch==2.13.0"
@@ -122,7 +123,10 @@ class NeuralOperatorSurrogate(Surrogate):
         options = {k: getattr(self, k) for k in self._TRAINING if k != "validation_fraction"}
         try:
             check_config(TrainingConfig(**options), has_validation=self.validation_fraction > 0)
-            _split(2, self.validation_fraction, 0)
+            if not 0.0 <= self.validation_fraction < 1.0:
+                raise ValueError(
+                    f"validation_fraction must be in [0, 1), got {self.validation_fraction}"
+                )
             with _caller_rng_kept():
                 self._build_network(1, 1, probe=True)
         except (ValueError, TypeError, ParameterError) as exc:
@@ -163,7 +167,7 @@ class NeuralOperatorSurrogate(Surrogate):
         x = self._input_array(u, inputs)
         y = self._output_array({name: dataset.field(name, ids) for name in self.fields_})
         self.y_stats_ = _channel_stats(y, axis=self._y_axis)
-        train_rows, val_rows = _split(len(ids), self.validation_fraction, self.seed)
+        train_rows, val_rows = train_validation_split(len(ids), self.validation_fraction, self.seed)
         seed_everything(self.seed)
         self.channels_ = [int(x.shape[1]), int(y.shape[self._y_axis])]  # network in, out
         self.network_ = self._build_network(*self.channels_)
@@ -596,15 +600,6 @@ def _unit_coordinates(points: np.ndarray) -> np.ndarray:
     low, high = points.min(axis=0), points.max(axis=0)
     used = high > low
     return (points[:, used] - low[used]) / (high[used] - low[used])
-
-
-def _split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded (train, validation) rows; no validation rows when ``fraction`` is 0."""
-    if not 0.0 <= fraction < 1.0:
-        raise ParameterError(f"validation_fraction must be in [0, 1), got {fraction}")
-    order = np.random.default_rng(seed).permutation(n)
-    n_val = min(round(fraction * n), n - 1)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
 def _history_dict(history: Any) -> dict[str, Any] | None:
