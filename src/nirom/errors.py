@@ -44,5 +44,22 @@ class MetricError(NiromError, ValueError):
     """Predictions and references cannot be compared (shapes, NaN, zero reference)."""
 
 
+class ModelError(NiromError, ValueError):
+    """A model cannot be built, loaded or used.
+
+    An unknown model name or option, a model used before it is fitted, a saved
+    model (or a part of one) missing, damaged, of another format or of another kind.
+    """
+
+
+class HyperparameterError(ParameterError, ModelError):
+    """A hyperparameter of an estimator (reduction, regressor, surrogate) cannot work.
+
+    Raised by ``check_params()`` before any data is read. It is a
+    :class:`ParameterError` (so a ``ValueError``, as scikit-learn raises) and a
+    :class:`ModelError` (what building a model by name raises).
+    """
+
+
 class TorchMissingError(NiromError, ImportError):
     """PyTorch, needed to train neural models, is not installed."""

@@ -25,20 +25,28 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from collections.abc import Mapping
+from typing import ClassVar
 
 import numpy as np
-from numpy.typing import ArrayLike
 from scipy.linalg import solve_triangular
-from scipy.sparse import issparse
 from scipy.special import gamma, kv
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, WhiteKernel
 from sklearn.utils.validation import check_is_fitted
 
-from nirom.errors import ParameterError
+from nirom.checks import Boolean, Constraint, Integer, Real
+from nirom.errors import ModelError
+from nirom.regression.base import Regressor
+from nirom.regression.validation import (  # noqa: F401 (check_inputs: its former home)
+    check_inputs,
+    check_saved,
+    check_saved_shapes,
+    check_targets,
+    standardise,
+)
+from nirom.saving import saveable
 
 LENGTH_SCALE_BOUNDS = (1e-3, 1e3)
 SIGNAL_VARIANCE_BOUNDS = (1e-5, 1e5)
@@ -62,66 +70,6 @@ _SAVED_KEYS = (
     "log_marginal_likelihood",
     "y_ndim",
 )
-
-
-# --- validation shared by the regressors ---------------------------------------------------
-
-
-def _as_float_array(A: ArrayLike, name: str) -> np.ndarray:
-    """``A`` as a float ndarray; sparse and complex data are refused."""
-    if issparse(A):
-        raise TypeError(f"Sparse data was passed for {name}, but dense data is required")
-    A = np.asarray(A)
-    if np.iscomplexobj(A):
-        raise ValueError(f"Complex data not supported: {name} of shape {A.shape}")
-    return A.astype(float)
-
-
-def check_inputs(X: ArrayLike, n_features: int | None = None, who: str = "") -> np.ndarray:
-    """Return ``X`` as a finite float array of shape ``(n, d)``, or raise ParameterError.
-
-    ``n_features`` is the number of columns the fitted model ``who`` expects (None at fit).
-    """
-    X = _as_float_array(X, "X")
-    if X.ndim != 2:
-        raise ParameterError(
-            f"X must have shape (n_samples, n_features), got shape {X.shape}. "
-            "Reshape your data to 2-D."
-        )
-    for axis, what in enumerate(("sample", "feature")):
-        if X.shape[axis] == 0:
-            raise ParameterError(
-                f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 is required."
-            )
-    if n_features is not None and X.shape[1] != n_features:
-        raise ParameterError(
-            f"X has {X.shape[1]} features, but {who} is expecting {n_features} features as "
-            f"input (X has shape {X.shape})"
-        )
-    if not np.isfinite(X).all():
-        raise ParameterError(f"X of shape {X.shape} holds NaN or infinite values")
-    return X
-
-
-def check_targets(Y: ArrayLike, n_samples: int, who: str = "") -> np.ndarray:
-    """Return ``Y`` as a finite float array of shape ``(n_samples,)`` or ``(n_samples, r)``."""
-    if Y is None:
-        raise ValueError(f"{who} requires y to be passed, but the target y is None")
-    Y = _as_float_array(Y, "Y")
-    if Y.ndim not in (1, 2):
-        raise ValueError(f"Y must have shape (n_samples,) or (n_samples, r), got shape {Y.shape}")
-    if Y.shape[0] != n_samples:
-        raise ValueError(f"Y has shape {Y.shape} but X has {n_samples} rows")
-    if not np.isfinite(Y).all():
-        raise ValueError(f"Y of shape {Y.shape} holds NaN or infinite values")
-    return Y
-
-
-def check_saved(arrays: dict[str, np.ndarray], keys: tuple[str, ...], cls: type) -> None:
-    """Raise ValueError naming the arrays a saved ``cls`` model lacks."""
-    missing = [k for k in keys if k not in arrays]
-    if missing:
-        raise ValueError(f"saved {cls.__name__} lacks arrays {missing}")
 
 
 # --- kernel ---------------------------------------------------------------------------------
@@ -155,15 +103,8 @@ def _matern_of_q(q: np.ndarray, nu: float) -> np.ndarray:
     return s
 
 
-def _standardise(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column means and stds of ``Y`` (n, r); a (near-)constant column gets std 1."""
-    mean = Y.mean(axis=0)
-    std = Y.std(axis=0)
-    constant = std <= 10 * np.finfo(float).eps * np.maximum(1.0, np.abs(mean))
-    return mean, np.where(constant, 1.0, std)
-
-
-class GPRegressor(RegressorMixin, BaseEstimator):
+@saveable("regressor", "gp")
+class GPRegressor(Regressor):
     """Gaussian-process regression from unit-cube parameters to reduced coordinates.
 
     Parameters
@@ -172,7 +113,9 @@ class GPRegressor(RegressorMixin, BaseEstimator):
         Matern smoothness: 0.5, 1.5, 2.5 (default) or inf have closed forms; other
         positive values use the slower Bessel form.
     n_restarts : int
-        Extra optimiser starts from random hyperparameters (per GP).
+        Extra optimiser starts from random hyperparameters, per GP (scikit-learn's
+        ``n_restarts_optimizer`` of each ``GaussianProcessRegressor`` fitted here; the
+        shorter name is the one saved models and study files use).
     shared_kernel : bool
         False: one GP, with its own kernel, per output column. True: one GP whose
         kernel all columns share.
@@ -200,14 +143,23 @@ class GPRegressor(RegressorMixin, BaseEstimator):
         Lower Cholesky factor of each training covariance (noise included).
     y_mean_, y_std_ : ndarray of shape (r,)
         Output standardisation.
-    y_ndim_ : int
-        1 if ``fit`` got a 1-D ``Y`` (predictions are then 1-D), else 2.
-    n_features_in_ : int
-    n_outputs_ : int
+    y_ndim_, n_features_in_, n_outputs_
+        See :class:`~nirom.regression.base.Regressor`.
     """
+
+    provides_std = True
+    _fitted = "alpha_"
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "nu": Real(low=0, closed="neither", infinite=True),
+        "n_restarts": Integer(least=0),
+        "shared_kernel": Boolean(),
+        "noise": Real(low=0, none=True),
+        "random_state": Integer(none=True),
+    }
 
     def __init__(
         self,
+        *,
         nu: float = 2.5,
         n_restarts: int = 4,
         shared_kernel: bool = False,
@@ -222,41 +174,15 @@ class GPRegressor(RegressorMixin, BaseEstimator):
 
     # --- fitting ----------------------------------------------------------------------------
 
-    def fit(self, X: ArrayLike, Y: ArrayLike) -> GPRegressor:
-        """Learn kernel hyperparameters and prediction weights.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, d)
-            Parameters in the unit cube.
-        Y : array-like of shape (n, r) or (n,)
-            Reduced coordinates.
-
-        Returns
-        -------
-        self
-        """
-        self._check_hyperparameters()
-        X = check_inputs(X)
-        Y = check_targets(Y, X.shape[0], type(self).__name__)
-        y_ndim, Y = Y.ndim, Y.reshape(len(Y), -1)
-        self.y_mean_, self.y_std_ = _standardise(Y)
+    def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        """Learn kernel hyperparameters and prediction weights from ``X`` (n, d), ``Y`` (n, r)."""
+        self.y_mean_, self.y_std_ = standardise(Y)
         Z = (Y - self.y_mean_) / self.y_std_
         targets = [Z] if self.shared_kernel else [Z[:, k] for k in range(Z.shape[1])]
         fits = [self._fit_one(X, z) for z in targets]
         self.X_train_ = X
-        self.y_ndim_ = int(y_ndim)
         self._store_fits(fits)
         self._prepare_predict()
-        return self
-
-    def _check_hyperparameters(self) -> None:
-        if not (isinstance(self.nu, (int, float)) and self.nu > 0):
-            raise ValueError(f"nu must be a positive number, got {self.nu!r}")
-        if not (isinstance(self.n_restarts, (int, np.integer)) and self.n_restarts >= 0):
-            raise ValueError(f"n_restarts must be a non-negative integer, got {self.n_restarts!r}")
-        if self.noise is not None and not (math.isfinite(self.noise) and self.noise >= 0):
-            raise ValueError(f"noise must be None or a finite number >= 0, got {self.noise!r}")
 
     def _kernel(self, d: int) -> Kernel:
         """Initial kernel: amplitude * anisotropic Matern (+ nugget when noise is learned)."""
@@ -315,37 +241,16 @@ class GPRegressor(RegressorMixin, BaseEstimator):
 
     # --- prediction -------------------------------------------------------------------------
 
-    def predict(
-        self, X: ArrayLike, return_std: bool = False
-    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """Posterior mean (and std of the latent function, noise excluded) at ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (m, d)
-            Parameters in the unit cube.
-        return_std : bool
-            Also return the posterior standard deviation.
-
-        Returns
-        -------
-        mean : ndarray of shape (m, r), or (m,) if fitted with 1-D ``Y``
-            In the units of ``Y``.
-        std : ndarray of the same shape, only with ``return_std``
-        """
-        check_is_fitted(self, "alpha_")
-        X = check_inputs(X, self.n_features_in_, type(self).__name__)
+    def _predict(self, X: np.ndarray, return_std: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """Posterior mean and std of the latent function (noise excluded), units of ``y``."""
         n, d = self.X_train_.shape
         budget = _STD_BLOCK_ELEMENTS if return_std else _BLOCK_ELEMENTS
         rows = max(1, budget // (n * max(d, self._q_scale.shape[0])))
         parts = [self._predict_block(X[i : i + rows], return_std) for i in range(0, len(X), rows)]
         mean = np.concatenate([p[0] for p in parts]) * self.y_std_ + self.y_mean_
-        if self.y_ndim_ == 1:
-            mean = mean[:, 0]
         if not return_std:
-            return mean
-        std = np.concatenate([p[1] for p in parts]) * self.y_std_
-        return mean, std[:, 0] if self.y_ndim_ == 1 else std
+            return mean, None
+        return mean, np.concatenate([p[1] for p in parts]) * self.y_std_
 
     def _correlation(self, X: np.ndarray) -> np.ndarray:
         """Matern correlation of queries (m, d) with the training inputs: (n_models, m, n)."""
@@ -373,7 +278,7 @@ class GPRegressor(RegressorMixin, BaseEstimator):
     # --- saving -----------------------------------------------------------------------------
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The fitted state as named numpy arrays (save with ``get_params()`` as JSON).
+        """The fitted state as named numpy arrays (the hyperparameters are :meth:`to_json`).
 
         ``cholesky`` has shape (n_models, n, n): 100 MB for n=800 and 20 per-mode GPs.
         """
@@ -391,41 +296,36 @@ class GPRegressor(RegressorMixin, BaseEstimator):
             "y_ndim": np.array(self.y_ndim_),
         }
 
-    @classmethod
-    def from_saved(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> GPRegressor:
-        """Rebuild a fitted regressor from ``get_params()`` and ``to_arrays()``; no refit."""
-        check_saved(arrays, _SAVED_KEYS, cls)
-        est = cls(**params)
-        est._check_hyperparameters()
+    def _load(self, arrays: Mapping[str, np.ndarray]) -> None:
+        check_saved(arrays, _SAVED_KEYS, type(self))
         a = {k: np.asarray(arrays[k], dtype=float) for k in _SAVED_KEYS}
-        est.X_train_, est.alpha_, est.cholesky_ = a["X_train"], a["alpha"], a["cholesky"]
-        est.length_scales_, est.signal_variance_ = a["length_scales"], a["signal_variance"]
-        est.noise_, est.log_marginal_likelihood_ = a["noise"], a["log_marginal_likelihood"]
-        est.y_mean_, est.y_std_, est.y_ndim_ = a["y_mean"], a["y_std"], int(a["y_ndim"])
-        est._prepare_predict()
-        est._check_saved_shapes()
-        return est
-
-    def _check_saved_shapes(self) -> None:
+        self.X_train_, self.alpha_, self.cholesky_ = a["X_train"], a["alpha"], a["cholesky"]
+        self.length_scales_, self.signal_variance_ = a["length_scales"], a["signal_variance"]
+        self.noise_, self.log_marginal_likelihood_ = a["noise"], a["log_marginal_likelihood"]
+        self.y_mean_, self.y_std_, self.y_ndim_ = a["y_mean"], a["y_std"], int(a["y_ndim"])
+        if self.X_train_.ndim != 2 or self.alpha_.ndim != 2:
+            raise ModelError(
+                f"saved GPRegressor arrays 'X_train' and 'alpha' must be 2-D, got shapes "
+                f"{self.X_train_.shape} and {self.alpha_.shape}"
+            )
         n, d = self.X_train_.shape
-        r = self.n_outputs_
+        r = self.alpha_.shape[1]
         n_models = 1 if self.shared_kernel else r
-        expected = {
-            "alpha": ((n, r), self.alpha_),
-            "cholesky": ((n_models, n, n), self.cholesky_),
-            "length_scales": ((n_models, d), self.length_scales_),
-            "signal_variance": ((n_models,), self.signal_variance_),
-            "noise": ((n_models,), self.noise_),
-            "y_mean": ((r,), self.y_mean_),
-            "y_std": ((r,), self.y_std_),
-        }
-        for name, (shape, value) in expected.items():
-            if value.shape != shape:
-                raise ValueError(
-                    f"saved GPRegressor array {name!r} has shape {value.shape}, expected {shape}"
-                )
+        check_saved_shapes(
+            type(self),
+            {
+                "alpha": ((n, r), self.alpha_),
+                "cholesky": ((n_models, n, n), self.cholesky_),
+                "length_scales": ((n_models, d), self.length_scales_),
+                "signal_variance": ((n_models,), self.signal_variance_),
+                "noise": ((n_models,), self.noise_),
+                "y_mean": ((r,), self.y_mean_),
+                "y_std": ((r,), self.y_std_),
+            },
+        )
+        self._prepare_predict()
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
+    def summary(self) -> str:
+        check_is_fitted(self, "alpha_")
+        models = "one shared kernel" if self.shared_kernel else f"{self.n_outputs_} GPs"
+        return f"gp: {models} on {self.X_train_.shape[0]} training points"

@@ -19,16 +19,17 @@ set them with ``torch.set_num_threads``. The network gives no uncertainty.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from nirom.errors import TorchMissingError
-from nirom.regression.gp import _standardise, check_inputs, check_saved, check_targets
+from nirom.checks import Constraint, Integer, OneOf, Real, Widths
+from nirom.errors import ModelError, TorchMissingError
+from nirom.regression.base import Regressor
+from nirom.regression.validation import check_saved, check_saved_shapes, standardise
+from nirom.saving import saveable
 
 if TYPE_CHECKING:
     import torch
@@ -81,7 +82,8 @@ def train_validation_split(n: int, fraction: float, seed: int) -> tuple[np.ndarr
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-class MLPRegressor(RegressorMixin, BaseEstimator):
+@saveable("regressor", "mlp")
+class MLPRegressor(Regressor):
     """Multilayer perceptron from unit-cube parameters to reduced coordinates.
 
     Parameters
@@ -124,14 +126,26 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         Epochs run (fewer than ``epochs`` if stopped early).
     best_epoch_ : int
         Epoch (1-based) whose weights were kept.
-    y_ndim_ : int
-        1 if ``fit`` got a 1-D ``Y`` (predictions are then 1-D), else 2.
-    n_features_in_ : int
-    n_outputs_ : int
+    y_ndim_, n_features_in_, n_outputs_
+        See :class:`~nirom.regression.base.Regressor`.
     """
+
+    _fitted = "weights_"
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "hidden": Widths(),
+        "activation": OneOf(choices=tuple(ACTIVATIONS), label="activation"),
+        "epochs": Integer(least=1),
+        "learning_rate": Real(low=0, closed="neither"),
+        "weight_decay": Real(low=0),
+        "batch_size": Integer(least=1, none=True),
+        "validation_fraction": Real(low=0, high=1, closed="left"),
+        "patience": Integer(least=1),
+        "random_state": Integer(),
+    }
 
     def __init__(
         self,
+        *,
         hidden: Sequence[int] = (64, 64),
         activation: str = "tanh",
         epochs: int = 2000,
@@ -154,26 +168,10 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
 
     # --- fitting ----------------------------------------------------------------------------
 
-    def fit(self, X: ArrayLike, Y: ArrayLike) -> MLPRegressor:
-        """Train the network (PyTorch, float64, CPU) and copy its weights to numpy.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, d)
-            Parameters in the unit cube.
-        Y : array-like of shape (n, r) or (n,)
-            Reduced coordinates.
-
-        Returns
-        -------
-        self
-        """
-        self._check_hyperparameters()
-        X = check_inputs(X)
-        Y = check_targets(Y, X.shape[0], type(self).__name__)
+    def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        """Train the network (PyTorch, float64, CPU) and copy its weights to numpy."""
         torch = _import_torch()
-        y_ndim, Y = Y.ndim, Y.reshape(len(Y), -1)
-        self.y_mean_, self.y_std_ = _standardise(Y)
+        self.y_mean_, self.y_std_ = standardise(Y)
         train, val = train_validation_split(len(X), self.validation_fraction, self.random_state)
         Xs, Zs = 2.0 * X - 1.0, (Y - self.y_mean_) / self.y_std_
         with torch.random.fork_rng(devices=[]):  # leave the caller's global RNG alone
@@ -181,32 +179,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
             model = self._network(torch, X.shape[1], Y.shape[1])
             self._train(torch, model, Xs, Zs, train, val)
         self.weights_ = _extract(model)
-        self.y_ndim_ = int(y_ndim)
         self._set_shapes()
-        return self
-
-    def _check_hyperparameters(self) -> None:
-        hidden = self.hidden
-        if not (
-            isinstance(hidden, (tuple, list))
-            and all(isinstance(w, (int, np.integer)) and w >= 1 for w in hidden)
-        ):
-            raise ValueError(f"hidden must be a sequence of positive integers, got {hidden!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {self.activation!r}; choose from {tuple(ACTIVATIONS)}"
-            )
-        _check_positive_int(self.epochs, "epochs")
-        _check_positive_int(self.patience, "patience")
-        if self.batch_size is not None:
-            _check_positive_int(self.batch_size, "batch_size")
-        if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
-        if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
-        fraction = self.validation_fraction
-        if not (isinstance(fraction, (int, float)) and 0 <= fraction < 1):
-            raise ValueError(f"validation_fraction must be in [0, 1), got {fraction!r}")
 
     def _network(self, torch: Any, d: int, r: int) -> torch.nn.Sequential:
         """Float64 network of widths ``(d, *hidden, r)``, PyTorch's default initialisation."""
@@ -286,28 +259,11 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
 
     # --- prediction -------------------------------------------------------------------------
 
-    def predict(self, X: ArrayLike, return_std: bool = False) -> np.ndarray:
-        """Network output at ``X``, in numpy (no PyTorch needed).
-
-        Parameters
-        ----------
-        X : array-like of shape (m, d)
-            Parameters in the unit cube.
-        return_std : bool
-            Must be False: the network gives no uncertainty.
-
-        Returns
-        -------
-        ndarray of shape (m, r), or (m,) if fitted with 1-D ``Y``; units of ``Y``.
-        """
-        if return_std:
-            raise ValueError(
-                "the MLP regressor gives no uncertainty; use GPRegressor for error bars"
-            )
-        check_is_fitted(self, "weights_")
-        X = check_inputs(X, self.n_features_in_, type(self).__name__)
-        Y = forward(self.weights_, 2.0 * X - 1.0, self.activation) * self.y_std_ + self.y_mean_
-        return Y[:, 0] if self.y_ndim_ == 1 else Y
+    def _predict(self, X: np.ndarray, return_std: bool) -> tuple[np.ndarray, None]:
+        """Network output in numpy (no PyTorch needed)."""
+        return forward(
+            self.weights_, 2.0 * X - 1.0, self.activation
+        ) * self.y_std_ + self.y_mean_, None
 
     # --- saving -----------------------------------------------------------------------------
 
@@ -321,29 +277,23 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         arrays.update(y_mean=self.y_mean_, y_std=self.y_std_, y_ndim=np.array(self.y_ndim_))
         return arrays
 
-    @classmethod
-    def from_saved(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> MLPRegressor:
-        """Rebuild a fitted regressor from ``get_params()`` and ``to_arrays()``; no PyTorch."""
-        if isinstance(params.get("hidden"), list):  # JSON turns the tuple into a list
-            params = {**params, "hidden": tuple(params["hidden"])}
-        est = cls(**params)
-        est._check_hyperparameters()
-        n_layers = len(est.hidden) + 1
-        check_saved(arrays, _saved_keys(n_layers), cls)
-        est.weights_ = [
+    def _load(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Weights from :meth:`to_arrays` output, checked against ``hidden``; no PyTorch."""
+        n_layers = len(self.hidden) + 1
+        check_saved(arrays, _saved_keys(n_layers), type(self))
+        self.weights_ = [
             np.asarray(arrays[f"{k}{i}"], dtype=float) for i in range(n_layers) for k in "Wb"
         ]
-        est.y_mean_ = np.asarray(arrays["y_mean"], dtype=float)
-        est.y_std_ = np.asarray(arrays["y_std"], dtype=float)
-        est.y_ndim_ = int(arrays["y_ndim"])
-        _check_weight_shapes(est.weights_, (*est.hidden,), est.y_mean_, est.y_std_)
-        est._set_shapes()
-        return est
+        self.y_mean_ = np.asarray(arrays["y_mean"], dtype=float)
+        self.y_std_ = np.asarray(arrays["y_std"], dtype=float)
+        self.y_ndim_ = int(arrays["y_ndim"])
+        _check_weight_shapes(self.weights_, (*self.hidden,), self.y_mean_, self.y_std_)
+        self._set_shapes()
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
+    def summary(self) -> str:
+        check_is_fitted(self, "weights_")
+        widths = [self.n_features_in_, *self.hidden, self.n_outputs_]
+        return f"mlp: layer widths {widths}, {self.activation}"
 
 
 # --- numpy network --------------------------------------------------------------------------
@@ -370,28 +320,19 @@ def _extract(model: torch.nn.Sequential) -> list[np.ndarray]:
     return weights
 
 
-def _check_positive_int(value: Any, name: str) -> None:
-    if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
 def _check_weight_shapes(
     weights: list[np.ndarray], hidden: tuple[int, ...], y_mean: np.ndarray, y_std: np.ndarray
 ) -> None:
-    """Raise ValueError unless saved weights chain through widths ``(d, *hidden, r)``."""
+    """Raise ModelError unless saved weights chain through widths ``(d, *hidden, r)``."""
     d, r = weights[0].shape[0] if weights[0].ndim == 2 else -1, y_mean.shape[0]
     widths = [d, *hidden, r]
+    expected = {}
     for i in range(len(widths) - 1):
-        for name, got, shape in (
-            (f"W{i}", weights[2 * i].shape, (widths[i], widths[i + 1])),
-            (f"b{i}", weights[2 * i + 1].shape, (widths[i + 1],)),
-        ):
-            if got != shape:
-                raise ValueError(
-                    f"saved MLPRegressor array {name!r} has shape {got}, expected {shape}"
-                )
+        expected[f"W{i}"] = ((widths[i], widths[i + 1]), weights[2 * i])
+        expected[f"b{i}"] = ((widths[i + 1],), weights[2 * i + 1])
+    check_saved_shapes(MLPRegressor, expected)
     if y_mean.ndim != 1 or y_std.shape != y_mean.shape:
-        raise ValueError(
+        raise ModelError(
             f"saved MLPRegressor y_mean/y_std have shapes {y_mean.shape}/{y_std.shape}, "
             "expected (r,) each"
         )

@@ -11,16 +11,19 @@ interpolant by the same deterministic solve.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import ClassVar
 
 import numpy as np
-from numpy.typing import ArrayLike
 from scipy.interpolate import RBFInterpolator
 from scipy.spatial import cKDTree
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from nirom.regression.gp import check_inputs, check_saved, check_targets
+from nirom.checks import Constraint, Integer, OneOf, Real
+from nirom.errors import ParameterError
+from nirom.regression.base import Regressor
+from nirom.regression.validation import check_inputs, check_saved, check_targets
+from nirom.saving import saveable
 
 # Kernels whose interpolant does not depend on epsilon (scipy's "scale invariant" ones).
 SCALE_FREE_KERNELS = ("linear", "thin_plate_spline", "cubic", "quintic")
@@ -34,7 +37,8 @@ def mean_nearest_neighbour_distance(X: np.ndarray) -> float:
     return float(distances[:, 1].mean())
 
 
-class RBFRegressor(RegressorMixin, BaseEstimator):
+@saveable("regressor", "rbf")
+class RBFRegressor(Regressor):
     """RBF interpolation from unit-cube parameters to reduced coordinates.
 
     Parameters
@@ -57,14 +61,21 @@ class RBFRegressor(RegressorMixin, BaseEstimator):
     epsilon_ : float
         The shape parameter used.
     interpolator_ : scipy.interpolate.RBFInterpolator
-    y_ndim_ : int
-        1 if ``fit`` got a 1-D ``Y`` (predictions are then 1-D), else 2.
-    n_features_in_ : int
-    n_outputs_ : int
+    y_ndim_, n_features_in_, n_outputs_
+        See :class:`~nirom.regression.base.Regressor`.
     """
+
+    _fitted = "interpolator_"
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "kernel": OneOf(choices=SCALE_FREE_KERNELS + SHAPED_KERNELS, label="RBF kernel"),
+        "smoothing": Real(low=0),
+        "epsilon": Real(low=0, closed="neither", none=True),
+        "degree": Integer(least=-1, none=True),
+    }
 
     def __init__(
         self,
+        *,
         kernel: str = "thin_plate_spline",
         smoothing: float = 0.0,
         epsilon: float | None = None,
@@ -75,33 +86,13 @@ class RBFRegressor(RegressorMixin, BaseEstimator):
         self.epsilon = epsilon
         self.degree = degree
 
-    def fit(self, X: ArrayLike, Y: ArrayLike) -> RBFRegressor:
-        """Solve for the interpolation weights.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, d)
-            Parameters in the unit cube, pairwise distinct.
-        Y : array-like of shape (n, r) or (n,)
-            Reduced coordinates.
-
-        Returns
-        -------
-        self
-        """
-        if self.kernel not in SCALE_FREE_KERNELS + SHAPED_KERNELS:
-            raise ValueError(
-                f"unknown RBF kernel {self.kernel!r}; "
-                f"choose from {SCALE_FREE_KERNELS + SHAPED_KERNELS}"
-            )
-        X = check_inputs(X)
-        Y = check_targets(Y, X.shape[0], type(self).__name__)
+    def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        """Solve for the interpolation weights (``X`` pairwise distinct, n >= 2)."""
         if X.shape[0] < 2:
-            raise ValueError(
+            raise ParameterError(
                 f"RBF interpolation needs 2 samples or more, got 1 sample (X has shape {X.shape})"
             )
-        self._build(X, Y.reshape(len(Y), -1), self._default_epsilon(X), Y.ndim)
-        return self
+        self._build(X, Y, self._default_epsilon(X))
 
     def _default_epsilon(self, X: np.ndarray) -> float:
         if self.epsilon is not None:
@@ -110,10 +101,10 @@ class RBFRegressor(RegressorMixin, BaseEstimator):
             return 1.0
         spacing = mean_nearest_neighbour_distance(X)
         if spacing == 0.0:
-            raise ValueError(f"X of shape {X.shape} has only repeated rows; cannot set epsilon")
+            raise ParameterError(f"X of shape {X.shape} has only repeated rows; cannot set epsilon")
         return 1.0 / spacing
 
-    def _build(self, X: np.ndarray, Y: np.ndarray, epsilon: float, y_ndim: int) -> None:
+    def _build(self, X: np.ndarray, Y: np.ndarray, epsilon: float) -> None:
         self.interpolator_ = RBFInterpolator(
             X,
             Y,
@@ -122,35 +113,15 @@ class RBFRegressor(RegressorMixin, BaseEstimator):
             smoothing=self.smoothing,
             degree=self.degree,
         )
-        self.X_train_, self.Y_train_, self.epsilon_, self.y_ndim_ = X, Y, epsilon, y_ndim
+        self.X_train_, self.Y_train_, self.epsilon_ = X, Y, epsilon
         self.n_features_in_ = int(X.shape[1])
         self.n_outputs_ = int(Y.shape[1])
 
-    def predict(self, X: ArrayLike, return_std: bool = False) -> np.ndarray:
-        """Interpolated reduced coordinates at ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (m, d)
-            Parameters in the unit cube.
-        return_std : bool
-            Must be False: RBF interpolation gives no uncertainty.
-
-        Returns
-        -------
-        ndarray of shape (m, r), or (m,) if fitted with 1-D ``Y``; units of ``Y``.
-        """
-        if return_std:
-            raise ValueError(
-                "RBF interpolation gives no uncertainty; use GPRegressor for error bars"
-            )
-        check_is_fitted(self, "interpolator_")
-        X = check_inputs(X, self.n_features_in_, type(self).__name__)
-        Y = self.interpolator_(X)
-        return Y[:, 0] if self.y_ndim_ == 1 else Y
+    def _predict(self, X: np.ndarray, return_std: bool) -> tuple[np.ndarray, None]:
+        return self.interpolator_(X), None
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The fitted state as named numpy arrays (save with ``get_params()`` as JSON)."""
+        """The fitted state as named numpy arrays (the hyperparameters are :meth:`to_json`)."""
         check_is_fitted(self, "interpolator_")
         return {
             "X_train": self.X_train_,
@@ -159,17 +130,14 @@ class RBFRegressor(RegressorMixin, BaseEstimator):
             "y_ndim": np.array(self.y_ndim_),
         }
 
-    @classmethod
-    def from_saved(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> RBFRegressor:
-        """Rebuild a fitted regressor from ``get_params()`` and ``to_arrays()``."""
-        check_saved(arrays, _SAVED_KEYS, cls)
-        est = cls(**params)
+    def _load(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Rebuild the same interpolant by the same deterministic solve."""
+        check_saved(arrays, _SAVED_KEYS, type(self))
         X = check_inputs(arrays["X_train"])
-        Y = check_targets(arrays["Y_train"], X.shape[0], cls.__name__).reshape(len(X), -1)
-        est._build(X, Y, float(arrays["epsilon"]), int(arrays["y_ndim"]))
-        return est
+        Y = check_targets(arrays["Y_train"], X.shape[0], type(self).__name__).reshape(len(X), -1)
+        self._build(X, Y, float(arrays["epsilon"]))
+        self.y_ndim_ = int(arrays["y_ndim"])
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
+    def summary(self) -> str:
+        check_is_fitted(self, "interpolator_")
+        return f"rbf: {self.kernel} through {self.X_train_.shape[0]} training points"

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nirom.dataset import Dataset, FieldSpec
-from nirom.errors import NiromError, ParameterError
+from nirom.errors import ModelError, ParameterError
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
 
@@ -41,10 +41,6 @@ FORMAT_VERSION = 1
 
 Fields = dict[str, np.ndarray]
 Inputs = Mapping[str, Any] | Sequence[Mapping[str, Any]] | np.ndarray
-
-
-class ModelError(NiromError):
-    """A saved model is missing, damaged, of another format, or of another kind."""
 
 
 class Surrogate(ABC):
