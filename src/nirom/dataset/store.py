@@ -19,75 +19,52 @@ Crash safety rests on one atomic step: a sample is written completely under
 at any instant leaves either the whole sample or none of it; leftovers stay
 in ``staging/`` and :meth:`Dataset.clean_staging` removes them. Sample
 directories are never empty, so renaming onto an existing one fails: the
-rename also arbitrates between processes appending at once, without a lock.
+rename also arbitrates between processes appending at once, without a lock
+(:mod:`nirom.dataset.publish`). How arrays and meshes lie in the hierarchy is
+:mod:`nirom.dataset.layout`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
-import errno
-import fcntl
-import json
 import os
-import re
-import shutil
 import socket
-import time
-import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import zarr
 
+from nirom.atomic import built_aside
+from nirom.dataset.layout import (
+    SAMPLE_DIR,
+    Sample,
+    disk_size,
+    nirom_version,
+    now,
+    read_array,
+    read_attributes,
+    read_block,
+    read_mesh,
+    read_root_meta,
+    sample_name,
+    staged,
+    time_statistics,
+    write_array,
+    write_mesh,
+)
+from nirom.dataset.publish import check_id, clean_staging, publish_sample
 from nirom.dataset.schema import FORMAT_NAME, FORMAT_VERSION, FieldSpec
 from nirom.errors import (
     DatasetError,
     FieldError,
     MeshError,
-    SampleExistsError,
     SampleMissingError,
     SchemaError,
 )
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
-
-_SAMPLE_DIR = re.compile(r"^s(\d{8,})$")
-# Missing chunks read back as the fill value; NaN is never stored (appends
-# reject it), so a NaN read back means the store was damaged.
-_FILL = np.nan
-
-
-def _codec() -> Any:
-    return zarr.codecs.ZstdCodec(level=1, checksum=True)
-
-
-def _sample_name(sample_id: int) -> str:
-    return f"s{sample_id:08d}"
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-
-
-@dataclass
-class Sample:
-    """One sample as read back from a dataset.
-
-    ``fields`` and the field inputs in ``mu`` are loaded arrays;
-    ``solve_time`` is in seconds (None if not recorded).
-    """
-
-    id: int
-    status: str
-    mu: dict[str, Any]
-    fields: dict[str, np.ndarray] = field(default_factory=dict)
-    solve_time: float | None = None
-    error: str | None = None
-    mesh: Mesh | None = None
 
 
 class Dataset:
@@ -100,7 +77,7 @@ class Dataset:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        meta = _read_root_meta(self.path)
+        meta = read_root_meta(self.path)
         try:
             self.space = ParameterSpace.from_dict(meta["parameter_space"])
             self.fields: dict[str, FieldSpec] = {
@@ -113,7 +90,7 @@ class Dataset:
             raise SchemaError(f"{self.path}: malformed dataset metadata ({exc})") from None
         self.mesh: Mesh | None = None
         if (self.path / "mesh" / "zarr.json").is_file():
-            self.mesh = _read_mesh(self.path / "mesh", what=f"{self.path}: reference mesh")
+            self.mesh = read_mesh(self.path / "mesh", what=f"{self.path}: reference mesh")
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Dataset:
@@ -166,8 +143,8 @@ class Dataset:
         meta = {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
-            "written_by": f"nirom {_nirom_version()}",
-            "created_at": _now(),
+            "written_by": f"nirom {nirom_version()}",
+            "created_at": now(),
             "description": description,
             "parameter_space": space.to_dict(),
             "fields": [f.to_dict() for f in specs],
@@ -175,49 +152,36 @@ class Dataset:
             "provenance": dict(provenance or {}),
         }
         # Build the skeleton aside and rename it into place, so a crash never
-        # leaves a half-made dataset at ``path``.
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.creating-{uuid.uuid4().hex[:8]}"
+        # leaves a half-made dataset at ``path`` (the rename replaces an empty folder).
         try:
-            root = zarr.open_group(tmp, mode="w-")
-            root.create_group("samples")
-            root.create_group("staging")
-            if mesh is not None:
-                _write_mesh(root.create_group("mesh"), mesh)
-            root.attrs["nirom"] = meta  # written last: its presence marks a dataset
-            _fsync_tree(tmp)
-            try:
-                os.rename(tmp, path)  # atomically replaces an empty directory too
-            except OSError as exc:
-                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                    raise
-                raise DatasetError(f"{path}: created by another process meanwhile") from None
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+            with built_aside(path, tag="creating") as tmp:
+                root = zarr.open_group(tmp, mode="w-")
+                root.create_group("samples")
+                root.create_group("staging")
+                if mesh is not None:
+                    write_mesh(root.create_group("mesh"), mesh)
+                root.attrs["nirom"] = meta  # written last: its presence marks a dataset
+        except FileExistsError:
+            raise DatasetError(f"{path}: created by another process meanwhile") from None
         return cls(path)
 
     # -- listing -------------------------------------------------------------
     def _sample_dir(self, sample_id: int) -> Path:
-        return self.path / "samples" / _sample_name(sample_id)
+        return self.path / "samples" / sample_name(sample_id)
 
     def _all_ids(self) -> list[int]:
         try:
             names = os.listdir(self.path / "samples")
         except FileNotFoundError:
             raise SchemaError(f"{self.path}: samples/ folder is missing") from None
-        return sorted(int(m.group(1)) for n in names if (m := _SAMPLE_DIR.match(n)))
+        return sorted(int(m.group(1)) for n in names if (m := SAMPLE_DIR.match(n)))
 
     def read_meta(self, sample_id: int) -> dict[str, Any]:
         """The attributes of one sample (id, status, mu, solve_time_s, error, ...)."""
-        meta_file = self._sample_dir(sample_id) / "zarr.json"
         try:
-            with open(meta_file, encoding="utf-8") as fh:
-                return dict(json.load(fh)["attributes"])
+            return read_attributes(self._sample_dir(sample_id))
         except FileNotFoundError:
             raise SampleMissingError(f"{self.path}: no sample {sample_id}") from None
-        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise DatasetError(f"{meta_file}: corrupt sample metadata ({exc})") from None
 
     def status(self, sample_id: int) -> str | None:
         """Status of one sample: "done", "failed", or None if it is not on disk."""
@@ -246,7 +210,7 @@ class Dataset:
         return {
             "done": statuses.count("done"),
             "failed": statuses.count("failed"),
-            "staging": len(_staged(self.path)),
+            "staging": len(staged(self.path)),
         }
 
     def __len__(self) -> int:
@@ -304,7 +268,7 @@ class Dataset:
             "mu": {p.name: mu[p.name] for p in self.space.scalars},
             "solve_time_s": None if solve_time is None else float(solve_time),
             "error": None,
-            "written_at": _now(),
+            "written_at": now(),
             "host": socket.gethostname(),
             "info": dict(info or {}),
         }
@@ -312,13 +276,13 @@ class Dataset:
         def write(group: zarr.Group) -> None:
             for name, arr in arrays.items():
                 per_step = self.fields[name].times is not None
-                _write_array(group, f"fields/{name}", arr, per_step=per_step)
+                write_array(group, f"fields/{name}", arr, per_step=per_step)
             for p in self.space.field_inputs:
-                _write_array(group, f"inputs/{p.name}", mu[p.name])
+                write_array(group, f"inputs/{p.name}", mu[p.name])
             if self.per_sample_mesh:
-                _write_mesh(group.create_group("mesh"), sample_mesh)
+                write_mesh(group.create_group("mesh"), sample_mesh)
 
-        return self._publish(attrs, write, sample_id)
+        return publish_sample(self, attrs, write, sample_id)
 
     def record_failure(
         self,
@@ -345,78 +309,11 @@ class Dataset:
             "mu": scalars,
             "solve_time_s": None if solve_time is None else float(solve_time),
             "error": str(error),
-            "written_at": _now(),
+            "written_at": now(),
             "host": socket.gethostname(),
             "info": {},
         }
-        return self._publish(attrs, lambda group: None, sample_id)
-
-    def _publish(self, attrs: dict[str, Any], write: Any, sample_id: int | None) -> int:
-        if sample_id is not None:
-            sample_id = _check_id(sample_id)
-            self._refuse_done(sample_id)
-        staged = self.path / "staging" / f"{uuid.uuid4().hex}.{os.getpid()}"
-        try:
-            group = zarr.open_group(staged, mode="w-")
-            write(group)
-            group.attrs.update(attrs)
-            _fsync_tree(staged)
-            sample_id = self._rename_into_place(staged, sample_id)
-        finally:
-            if staged.exists():
-                shutil.rmtree(staged, ignore_errors=True)
-        _fsync_dir(self.path / "samples")
-        return sample_id
-
-    def _refuse_done(self, sample_id: int) -> None:
-        if self.status(sample_id) == "done":
-            raise SampleExistsError(f"{self.path}: sample {sample_id} is already done")
-
-    @contextlib.contextmanager
-    def _id_lock(self, sample_id: int) -> Iterator[None]:
-        """Exclusive lock on one sample id, across processes (flock; freed if killed)."""
-        fd = os.open(
-            self.path / "staging" / f"{_sample_name(sample_id)}.lock", os.O_CREAT | os.O_RDWR
-        )
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
-
-    def _rename_into_place(self, staged: Path, sample_id: int | None) -> int:
-        if sample_id is None:
-            return self._rename_to_free_id(staged)
-        target = self._sample_dir(sample_id)
-        # Check and replace under the id's lock: a done sample is never replaced,
-        # a failed record is (by a done sample or a newer failure).
-        with self._id_lock(sample_id):
-            self._refuse_done(sample_id)
-            if target.is_dir():
-                trash = self.path / "staging" / f"{uuid.uuid4().hex}.replaced"
-                os.rename(target, trash)
-                shutil.rmtree(trash, ignore_errors=True)
-            try:
-                os.rename(staged, target)
-            except OSError as exc:  # an appender without an id took the free slot
-                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                    raise
-                raise SampleExistsError(
-                    f"{self.path}: sample {sample_id} was written by another process meanwhile"
-                ) from None
-        return sample_id
-
-    def _rename_to_free_id(self, staged: Path) -> int:
-        """Rename into the next free id; only ever into an empty slot, so no lock."""
-        candidate = max(self._all_ids(), default=-1) + 1
-        while True:
-            try:
-                os.rename(staged, self._sample_dir(candidate))
-                return candidate
-            except OSError as exc:
-                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                    raise
-                candidate += 1  # taken by a concurrent writer
+        return publish_sample(self, attrs, lambda group: None, sample_id)
 
     def _mesh_for_append(self, mesh: Mesh | None) -> Mesh | None:
         if self.per_sample_mesh:
@@ -464,16 +361,7 @@ class Dataset:
         Staged writes of live processes are younger; the default hour keeps
         them safe even on a cluster sharing the store.
         """
-        cutoff = time.time() - older_than
-        removed = 0
-        for entry in _staged(self.path):
-            try:
-                if entry.stat().st_mtime < cutoff:
-                    shutil.rmtree(entry)
-                    removed += 1
-            except FileNotFoundError:
-                continue
-        return removed
+        return clean_staging(self.path, older_than)
 
     # -- reading -------------------------------------------------------------
     def sample(self, sample_id: int) -> Sample:
@@ -501,12 +389,12 @@ class Dataset:
         """The mesh sample ``sample_id`` lives on."""
         if not self.per_sample_mesh:
             return self.mesh
-        return _read_mesh(self._sample_dir(sample_id) / "mesh", what=f"sample {sample_id}: mesh")
+        return read_mesh(self._sample_dir(sample_id) / "mesh", what=f"sample {sample_id}: mesh")
 
     def _resolve_ids(self, ids: Iterable[int] | None) -> list[int]:
         if ids is None:
             return self.sample_ids("done")
-        ids = [_check_id(i) for i in ids]
+        ids = [check_id(i) for i in ids]
         for i in ids:
             status = self.read_meta(i)["status"]
             if status != "done":
@@ -584,7 +472,7 @@ class Dataset:
         ids = np.asarray(self._resolve_ids(ids), dtype=np.int64)
         index = da.from_array(ids, chunks=1)
         return da.map_blocks(
-            _read_block,
+            read_block,
             index,
             path=str(self.path),
             key=f"fields/{name}",
@@ -595,7 +483,7 @@ class Dataset:
         )
 
     def _read(self, sample_id: int, key: str) -> np.ndarray:
-        return _read_array(self._sample_dir(sample_id) / key, f"sample {sample_id}, {key}")
+        return read_array(self._sample_dir(sample_id) / key, f"sample {sample_id}, {key}")
 
     # -- summary ---------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -608,14 +496,7 @@ class Dataset:
         failures = [
             {"id": i, "error": m["error"]} for i, m in metas.items() if m["status"] == "failed"
         ]
-        times = np.array(
-            [
-                m["solve_time_s"]
-                for m in metas.values()
-                if m["status"] == "done" and m["solve_time_s"] is not None
-            ],
-            dtype=float,
-        )
+        times = [m["solve_time_s"] for m in metas.values() if m["status"] == "done"]
         mesh = self.mesh
         return {
             "path": str(self.path),
@@ -630,147 +511,6 @@ class Dataset:
             else {"points": mesh.n_points, "cells": mesh.cell_counts(), "dim": mesh.dim},
             "per_sample_mesh": self.per_sample_mesh,
             "provenance": self.provenance,
-            "solve_time_s": None
-            if times.size == 0
-            else {
-                "median": float(np.median(times)),
-                "min": float(times.min()),
-                "max": float(times.max()),
-                "total": float(times.sum()),
-            },
+            "solve_time_s": time_statistics(times),
             "disk_bytes": disk_size(self.path),
         }
-
-
-# -- helpers -----------------------------------------------------------------
-def _nirom_version() -> str:
-    from nirom import __version__
-
-    return __version__
-
-
-def _check_id(sample_id: Any) -> int:
-    if isinstance(sample_id, bool) or not isinstance(sample_id, (int, np.integer)) or sample_id < 0:
-        raise DatasetError(f"sample id must be a non-negative integer, got {sample_id!r}")
-    return int(sample_id)
-
-
-def _read_root_meta(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise SchemaError(f"{path}: no such dataset directory")
-    if not path.is_dir():
-        raise SchemaError(f"{path}: not a directory, so not a nirom dataset")
-    meta_file = path / "zarr.json"
-    if not meta_file.is_file():
-        raise SchemaError(f"{path}: not a nirom dataset (no zarr.json)")
-    try:
-        with open(meta_file, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SchemaError(f"{meta_file}: corrupt metadata, not valid JSON ({exc})") from None
-    attrs = doc.get("attributes") if isinstance(doc, dict) else None
-    meta = attrs.get("nirom") if isinstance(attrs, dict) else None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-        raise SchemaError(f"{path}: a zarr store but not a nirom dataset")
-    version = meta.get("format_version")
-    if version != FORMAT_VERSION:
-        raise SchemaError(
-            f"{path}: dataset format version {version!r} (written by {meta.get('written_by')}); "
-            f"this nirom {_nirom_version()} reads version {FORMAT_VERSION}"
-        )
-    return meta
-
-
-def _write_array(group: zarr.Group, key: str, arr: np.ndarray, per_step: bool = False) -> None:
-    """Store ``arr`` at ``key``: one chunk, or one chunk per leading index if ``per_step``."""
-    arr = np.asarray(arr, order="C")  # not ascontiguousarray: it turns 0-d into 1-d
-    chunks = (1, *arr.shape[1:]) if per_step else arr.shape
-    out = group.create_array(
-        key,
-        shape=arr.shape,
-        dtype=arr.dtype,
-        chunks=chunks,
-        fill_value=_FILL if arr.dtype.kind == "f" else -1,
-        compressors=_codec(),
-    )
-    out[...] = arr
-
-
-def _read_array(path: Path, what: str) -> np.ndarray:
-    try:
-        arr = np.asarray(zarr.open_array(path, mode="r")[...])
-    except FileNotFoundError:
-        raise DatasetError(f"{what}: missing on disk") from None
-    except Exception as exc:  # zarr/numcodecs raise assorted types for damaged data
-        raise DatasetError(f"{what}: damaged on disk ({exc})") from None
-    if arr.dtype.kind == "f" and np.isnan(arr).any():
-        raise DatasetError(f"{what}: damaged on disk (missing chunks read back as NaN)")
-    if arr.dtype.kind == "i" and (arr == -1).any():  # only indices are stored as integers
-        raise DatasetError(f"{what}: damaged on disk (missing chunks read back as -1)")
-    return arr
-
-
-def _read_block(block: np.ndarray, path: str, key: str) -> np.ndarray:
-    sample_id = int(block[0])
-    where = Path(path) / "samples" / _sample_name(sample_id) / key
-    return _read_array(where, f"sample {sample_id}, {key}")[None]
-
-
-def _write_mesh(group: zarr.Group, mesh: Mesh) -> None:
-    _write_array(group, "points", mesh.points)
-    for k, (cell_type, conn) in enumerate(mesh.cells):
-        _write_array(group, f"cells/{k}", conn)
-        group[f"cells/{k}"].attrs["cell_type"] = cell_type
-
-
-def _read_mesh(path: Path, what: str) -> Mesh:
-    try:
-        group = zarr.open_group(path, mode="r")
-        points = _read_array(path / "points", f"{what} points")
-        cells_group = group["cells"]
-        blocks = []
-        for k in range(len(list(cells_group.array_keys()))):
-            arr = cells_group[str(k)]
-            blocks.append((arr.attrs["cell_type"], _read_array(path / "cells" / str(k), what)))
-    except (KeyError, FileNotFoundError) as exc:
-        raise DatasetError(f"{what}: incomplete on disk ({exc})") from None
-    return Mesh(points, blocks)
-
-
-def _staged(path: Path) -> list[Path]:
-    staging = path / "staging"
-    if not staging.is_dir():
-        return []
-    return [p for p in staging.iterdir() if p.is_dir()]
-
-
-def _fsync_tree(root: Path) -> None:
-    """Flush every file and folder under ``root`` to stable storage."""
-    for dirpath, _, filenames in os.walk(root):
-        for name in filenames:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        _fsync_dir(Path(dirpath))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def disk_size(path: str | os.PathLike[str]) -> int:
-    """Total size in bytes of the files under ``path``."""
-    total = 0
-    for dirpath, _, filenames in os.walk(path):
-        for name in filenames:
-            try:
-                total += os.stat(os.path.join(dirpath, name)).st_size
-            except FileNotFoundError:
-                continue
-    return total

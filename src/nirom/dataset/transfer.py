@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import math
 import os
-import shutil
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from xml.etree import ElementTree
@@ -20,6 +18,7 @@ import meshio
 import numpy as np
 
 from nirom import mesh as mesh_io
+from nirom.atomic import built_aside
 from nirom.dataset.schema import FieldSpec
 from nirom.dataset.store import Dataset
 from nirom.errors import DatasetError, FieldError, ParameterError
@@ -143,8 +142,9 @@ def import_folder(
     folder : path
         Folder of solver outputs, one mesh file per sample in any format meshio reads.
     out : path
-        Dataset to create; it must not exist. It appears only when every file
-        was read and checked, so a failed import leaves nothing behind.
+        Dataset to create; it must not exist. It is built aside and appears
+        only when every file was read, checked and flushed to disk
+        (:func:`nirom.atomic.built_aside`), so a failed import leaves nothing behind.
     parameters_csv : path, optional
         CSV with a ``file`` column (paths relative to ``folder``), one column
         per scalar parameter and an optional ``solve_time_s`` column.
@@ -199,26 +199,24 @@ def import_folder(
 
     reference, point_data, cell_data = mesh_io.read(files[0])
     specs = field_specs_from_data(point_data, cell_data, fields, files[0])
-    tmp = out.parent / f".{out.name}.importing-{uuid.uuid4().hex[:8]}"
     try:
-        ds = Dataset.create(tmp, space, specs, reference, description=description)
-        for i, path in enumerate(files):
-            sample_mesh, point_data, cell_data = (
-                (reference, point_data, cell_data) if i == 0 else mesh_io.read(path)
-            )
-            reference.check_matches(sample_mesh, str(path))
-            mu = space.as_dict(values[i])
-            ds.append(
-                mu,
-                fields_from_data(path, specs, point_data, cell_data),
-                sample_id=i,
-                solve_time=times[i],
-                info={"source": str(path)},
-            )
-        os.rename(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        with built_aside(out, tag="importing") as tmp:
+            ds = Dataset.create(tmp, space, specs, reference, description=description)
+            for i, path in enumerate(files):
+                sample_mesh, point_data, cell_data = (
+                    (reference, point_data, cell_data) if i == 0 else mesh_io.read(path)
+                )
+                reference.check_matches(sample_mesh, str(path))
+                mu = space.as_dict(values[i])
+                ds.append(
+                    mu,
+                    fields_from_data(path, specs, point_data, cell_data),
+                    sample_id=i,
+                    solve_time=times[i],
+                    info={"source": str(path)},
+                )
+    except FileExistsError:
+        raise DatasetError(f"{out}: created by another process meanwhile") from None
     return Dataset(out)
 
 
