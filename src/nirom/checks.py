@@ -231,6 +231,9 @@ class Anything(Constraint):
     def accepts(self, value: Any) -> bool:
         return True
 
+    def words(self) -> str:
+        return "given"
+
 
 def check_hyperparameters(
     values: Mapping[str, Any], constraints: Mapping[str, Constraint], owner: str = ""
