@@ -293,6 +293,36 @@ def test_user_error(
     assert "Traceback" not in captured.out
 
 
+@pytest.mark.parametrize(
+    ("option", "culprit"),
+    [
+        (["--energy", "2"], "discarded_energy must be a number in (0, 1)"),
+        (["--discarded-energy", "0"], "discarded_energy must be a number in (0, 1)"),
+        (["--modes", "0"], "n_modes must be a positive integer"),
+        (
+            ["--model", "pod-rbf", "-O", 'regressor_params={"kernel": "spline"}'],
+            "unknown RBF kernel 'spline'",
+        ),
+        (["-O", 'regressor_params={"n_restart": 2}'], "unexpected keyword argument 'n_restart'"),
+        (["--model", "fno", "-O", "epochs=0"], "epochs"),
+    ],
+)
+def test_fit_refuses_bad_hyperparameters_before_reading_the_dataset(
+    option: list[str], culprit: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if "fno" in option:
+        pytest.importorskip("torch")
+    missing = tmp_path / "not-a-dataset"  # reading it would be another error
+    rc = main(["fit", str(missing), "--out", str(tmp_path / "m"), *option])
+    assert_user_error(rc, capsys.readouterr().err, culprit)
+    assert not (tmp_path / "m").exists()
+
+
+def test_fit_energy_error_from_console_script(tmp_path: Path) -> None:
+    proc = nirom_cmd("fit", tmp_path / "missing-ds", "--out", tmp_path / "m", "--energy", "2")
+    assert_user_error(proc.returncode, proc.stderr, "discarded_energy", "got 2.0")
+
+
 def test_user_error_from_console_script(tmp_path: Path) -> None:
     proc = nirom_cmd("info", tmp_path / "missing-ds")
     assert_user_error(proc.returncode, proc.stderr, str(tmp_path / "missing-ds"))

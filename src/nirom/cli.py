@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from nirom import __version__
-from nirom.dataset import Dataset, FieldSpec, export_sample, import_folder
-from nirom.errors import NiromError, ParameterError
+from nirom.dataset import Dataset, export_sample, import_folder
+from nirom.errors import ModelError, NiromError, ParameterError
 from nirom.generation import generate as run_generation
 from nirom.parameters import ParameterSpace
 from nirom.report.terminal import (
@@ -29,7 +29,7 @@ from nirom.report.terminal import (
     print_generation_report,
     print_prediction,
 )
-from nirom.solvers import SolverError, solver_names
+from nirom.solvers import solver_names
 from nirom.surrogates.factory import MODELS
 
 app = typer.Typer(
@@ -218,8 +218,13 @@ def fit(
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
     model: Annotated[str, typer.Option(help=f"Surrogate: {' | '.join(MODELS)}.")] = "pod-gp",
     modes: Annotated[int | None, typer.Option(help="POD modes kept per field.")] = None,
-    energy: Annotated[
-        float | None, typer.Option(help="Or the POD energy fraction left out (default 1e-6).")
+    discarded_energy: Annotated[
+        float | None,
+        typer.Option(
+            "--discarded-energy",
+            "--energy",
+            help="Or the fraction of the snapshot energy the POD discards (default 1e-6).",
+        ),
     ] = None,
     option: Annotated[
         list[str] | None,
@@ -235,31 +240,25 @@ def fit(
     from nirom.surrogates import make_surrogate
 
     params = _parse_pairs(option, "model option")
-    truncation = {k: v for k, v in (("n_modes", modes), ("energy", energy)) if v is not None}
+    truncation = {
+        k: v
+        for k, v in (("n_modes", modes), ("discarded_energy", discarded_energy))
+        if v is not None
+    }
     if truncation and not model.startswith("pod-"):
         raise ParameterError(f"--modes/--energy set POD truncation; {model} takes -O options")
-    if set(truncation) & set(params):
+    if set(truncation) & set(params) or ("discarded_energy" in truncation and "energy" in params):
         raise ParameterError("give the POD truncation once: --modes/--energy or -O, not both")
     params.update(truncation)
-    surrogate = make_surrogate(model, **params)
+    surrogate = make_surrogate(model, **params)  # checks every option before reading data
     ds = Dataset(dataset)
     start = time.perf_counter()
     surrogate.fit(ds)
     seconds = time.perf_counter() - start
     surrogate.save(out)
     console.print(
-        f"Fitted {model} on {len(surrogate.training_ids_)} samples ({_fit_summary(surrogate)}) "
+        f"Fitted {model} on {len(surrogate.training_ids_)} samples ({surrogate.summary()}) "
         f"in {seconds:.1f} s; saved to [bold]{escape(str(out))}[/]"
-    )
-
-
-def _fit_summary(surrogate: Any) -> str:
-    if hasattr(surrogate, "pods_"):
-        return ", ".join(f"{n}: {p.n_modes_} modes" for n, p in surrogate.pods_.items())
-    history = surrogate.history_
-    return (
-        f"{history.epochs_run} epochs, best validation error "
-        f"{min(history.val_error, default=float('nan')):.4g}"
     )
 
 
@@ -278,8 +277,8 @@ def predict(
     std: Annotated[bool, typer.Option("--std", help="Also predict standard deviations.")] = False,
 ) -> None:
     """Predict the fields for one parameter set."""
-    from nirom.dataset import write_fields
     from nirom.surrogates import Surrogate
+    from nirom.surrogates.export import write_prediction
 
     surrogate = Surrogate.load(model)
     mu = {k: _parameter_value(k, v) for k, v in _parse_pairs(param).items()}
@@ -289,23 +288,7 @@ def predict(
     mean, sd = result if std else (result, None)
     print_prediction(mean, sd, seconds, console)
     if out is not None:
-        if surrogate.mesh_ is None:
-            raise SolverError(f"{model}: the model has no mesh to write fields on")
-        n_values = {
-            len(v) for name, v in mean.items() if surrogate.fields_[name].location == "point"
-        }
-        if n_values - {surrogate.mesh_.n_points}:
-            raise ParameterError(
-                f"the prediction has {sorted(n_values)} values per field, the model's mesh "
-                f"{surrogate.mesh_.n_points} points: --out writes on the training grid only"
-            )
-        specs = list(surrogate.fields_.values())
-        values = dict(mean)
-        if sd is not None:
-            specs += [FieldSpec(f"{s.name}_std", s.location, s.components, s.times) for s in specs]
-            values.update({f"{k}_std": v for k, v in sd.items()})
-        scalars = {k: v for k, v in mu.items() if np.ndim(v) == 0}
-        written = write_fields(out, surrogate.mesh_, specs, values, scalars=scalars)
+        written = write_prediction(surrogate, out, mean, sd, scalars=mu, what="--out")
         console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
 
 
@@ -363,11 +346,14 @@ def refine(
 ) -> None:
     """Solve new samples where the surrogate is least certain, then refit it."""
     from nirom.refinement import refine as run_refinement
-    from nirom.surrogates import PODSurrogate, Surrogate
+    from nirom.surrogates import Surrogate
 
     surrogate = Surrogate.load(model)
-    if not isinstance(surrogate, PODSurrogate) or surrogate.regressor != "gp":
-        raise SolverError(f"{model}: refine needs a pod-gp model (it uses the error bars)")
+    if not surrogate.provides_std:
+        raise ModelError(
+            f"{model}: refine needs a pod-gp model (it uses the error bars); "
+            f"this {surrogate.kind} model has none"
+        )
     report = run_refinement(
         Dataset(dataset),
         surrogate,

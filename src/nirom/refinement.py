@@ -22,8 +22,9 @@ from scipy.spatial import cKDTree
 
 from nirom.dataset import Dataset
 from nirom.errors import DatasetError, ParameterError
+from nirom.estimator import clone
 from nirom.generation import GenerationReport, resolve_solver, solve_samples
-from nirom.surrogates import PODSurrogate, Surrogate
+from nirom.surrogates import Surrogate
 
 
 def uncertainty(model: Surrogate, x: np.ndarray) -> np.ndarray:
@@ -94,7 +95,7 @@ class RefinementReport:
 
 def refine(
     dataset: Dataset,
-    model: PODSurrogate,
+    model: Surrogate,
     k: int,
     *,
     n_candidates: int = 2048,
@@ -103,7 +104,8 @@ def refine(
     scheduler: str | None = None,
     console: Console | None = None,
 ) -> RefinementReport:
-    """Solve ``k`` new samples where ``model`` is least certain; refit on all samples.
+    """Solve ``k`` new samples where ``model`` (one with error bars) is least certain; refit
+    a clone of it (same hyperparameters) on all samples.
 
     The solver is the one that generated ``dataset`` (its recorded recipe).
     New samples get the ids after the largest id on disk.
@@ -120,7 +122,7 @@ def refine(
         solver, dataset, todo, workers=workers, scheduler=scheduler, console=console
     )
     start = time.perf_counter()
-    refitted = PODSurrogate(**model.get_params()).fit(dataset)
+    refitted = clone(model).fit(dataset)
     return RefinementReport(points, ids, generation, refitted, time.perf_counter() - start)
 
 

@@ -11,9 +11,10 @@ is a :class:`Saveable`:
   describe a model without inspecting its attributes).
 
 Classes register under a family and a name with :func:`saveable` (which also
-sets ``cls.kind``); :func:`saved_class` finds them again from what a file
-says. A container saves its parts with :func:`parts` (arrays under a prefix)
-and reads them back with :func:`arrays_under`. No pickle anywhere: a saved
+sets ``cls.kind``); :func:`saved_class` (or the live mapping :func:`registry`)
+finds them again from what a file says. A container keeps each part's
+``to_json()`` in its own state, stores the part's arrays under a prefix
+(:func:`arrays_of`) and hands them back with :func:`arrays_under`. No pickle anywhere: a saved
 object is data, and loading it never runs code.
 """
 
@@ -88,9 +89,9 @@ def saved_class(family: str, name: Any, where: str = "") -> type:
     return known[name]
 
 
-def parts(obj: Saveable, prefix: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """``obj``'s JSON state and its arrays, each array name preceded by ``prefix``."""
-    return obj.to_json(), {prefix + k: v for k, v in obj.to_arrays().items()}
+def arrays_of(obj: Saveable, prefix: str) -> dict[str, np.ndarray]:
+    """``obj``'s arrays, each name preceded by ``prefix`` (a part inside a container)."""
+    return {prefix + k: v for k, v in obj.to_arrays().items()}
 
 
 def arrays_under(arrays: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:

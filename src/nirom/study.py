@@ -25,7 +25,7 @@
 
     [[surrogates]]
     model = "pod-gp"                    # pod-gp | pod-rbf | pod-mlp
-    energy = 1e-6                       # or modes = 20
+    discarded_energy = 1e-6             # or modes = 20 ("energy": the old name)
     # input_modes = 64                  # PCA coefficients per field input
     # options = { n_restarts = 2 }      # the regressor's options
 
@@ -73,6 +73,9 @@ from nirom.report.terminal import print_model_comparison
 from nirom.solvers import Solver
 from nirom.surrogates import MODELS, PODSurrogate, Surrogate, make_surrogate
 
+#: Keys of a [[surrogates]] entry that set a POD model's hyperparameters.
+_POD_KEYS = ("modes", "discarded_energy", "energy", "input_modes")
+
 
 class StudyError(NiromError, ValueError):
     """A study file is missing, unreadable, or has a wrong or missing entry."""
@@ -113,7 +116,7 @@ def check_study(config: Mapping[str, Any], where: str = "study") -> None:
             raise StudyError(
                 f"{where}: surrogate model {entry.get('model')!r}; choose {', '.join(MODELS)}"
             )
-        extra = set(entry) - {"model", "modes", "energy", "input_modes", "options"}
+        extra = set(entry) - {"model", *_POD_KEYS, "options"}
         if extra:
             raise StudyError(f"{where}: unknown surrogate entry key(s) {sorted(extra)}")
         try:
@@ -179,20 +182,16 @@ def run_study(
 
 
 def _surrogate(entry: Mapping[str, Any]) -> Surrogate:
-    """POD models: modes, energy and regressor options; neural operators: hyperparameters."""
+    """POD models: modes, discarded energy and regressor options; neural operators: options."""
     options = dict(entry.get("options") or {})
     if entry["model"].startswith("pod-"):
-        extra = {"input_modes": entry["input_modes"]} if "input_modes" in entry else {}
-        return make_surrogate(
-            entry["model"],
-            n_modes=entry.get("modes"),
-            energy=entry.get("energy"),
-            regressor_params=options,
-            **extra,
-        )
-    if {"modes", "energy", "input_modes"} & set(entry):
+        keys = {"modes": "n_modes", "discarded_energy": "discarded_energy", "energy": "energy"}
+        keys["input_modes"] = "input_modes"
+        given = {param: entry[key] for key, param in keys.items() if key in entry}
+        return make_surrogate(entry["model"], regressor_params=options, **given)
+    if set(_POD_KEYS) & set(entry):
         raise StudyError(
-            f"surrogate {entry['model']}: modes/energy/input_modes are POD keys; use options"
+            f"surrogate {entry['model']}: {'/'.join(_POD_KEYS)} are POD keys; use options"
         )
     return make_surrogate(entry["model"], **options)
 

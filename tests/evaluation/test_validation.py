@@ -56,3 +56,13 @@ def test_learning_curve_error_falls_with_more_samples(data) -> None:
     assert errors[1] < errors[0]
     with pytest.raises(DatasetError, match="outside"):
         learning_curve(factory, train, test, [41])
+
+
+def test_an_unfitted_estimator_is_cloned_per_fold_and_matches_a_factory(data) -> None:
+    train, _ = data
+    model = factory()
+    by_model = cross_validate(model, train, k=2, seed=3)
+    by_factory = cross_validate(factory, train, k=2, seed=3)
+    assert not hasattr(model, "fields_")  # each fold fitted a clone
+    for a, b in zip(by_model["folds"], by_factory["folds"], strict=True):
+        assert a["fields"]["u"]["relative_l2"] == b["fields"]["u"]["relative_l2"]

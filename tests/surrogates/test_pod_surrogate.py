@@ -144,8 +144,11 @@ def test_bad_inputs(fitted: PODSurrogate, data) -> None:
         fitted.predict(np.zeros((2, 3)))
     with pytest.raises(ModelError, match="not fitted"):
         PODSurrogate().predict({"a": 0.5, "b": 1.5})
+    unknown = PODSurrogate(regressor="forest")  # the constructor only stores (scikit-learn)
     with pytest.raises(ModelError, match="unknown regressor"):
-        PODSurrogate(regressor="forest")
+        unknown.check_params()
+    with pytest.raises(ModelError, match="unknown regressor"):
+        unknown.fit(data[0])
 
 
 def test_evaluation_reports_every_metric(fitted: PODSurrogate, data) -> None:

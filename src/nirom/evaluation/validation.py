@@ -1,9 +1,9 @@
 """Validation studies for any surrogate: k-fold cross-validation and learning curves.
 
-Both take a *factory* (a zero-argument callable returning an unfitted
-surrogate, e.g. ``lambda: PODSurrogate(regressor="gp")``), so every fold or
-size gets a fresh model with the same hyperparameters, and report the
-metrics of :func:`nirom.evaluation.evaluate.evaluate`.
+Both take an unfitted surrogate (e.g. ``PODSurrogate(regressor="gp")``) and
+fit a clone of it (:func:`nirom.estimator.clone`: the same hyperparameters)
+for every fold or size; a zero-argument factory returning one works too.
+They report the metrics of :func:`nirom.evaluation.evaluate.evaluate`.
 """
 
 from __future__ import annotations
@@ -16,14 +16,17 @@ import numpy as np
 
 from nirom.dataset import Dataset
 from nirom.errors import DatasetError
+from nirom.estimator import clone
 from nirom.evaluation.evaluate import evaluate
 from nirom.surrogates.base import Surrogate
 
 Factory = Callable[[], Surrogate]
+#: an unfitted surrogate (cloned for each fit) or a factory making one
+Model = Surrogate | Factory
 
 
 def cross_validate(
-    factory: Factory, dataset: Dataset, k: int = 5, seed: int = 0, level: float = 0.95
+    model: Model, dataset: Dataset, k: int = 5, seed: int = 0, level: float = 0.95
 ) -> dict[str, Any]:
     """k-fold cross-validation on the done samples of ``dataset`` (folds seeded).
 
@@ -38,12 +41,12 @@ def cross_validate(
     reports = []
     for held_out in folds:
         train = sorted(set(ids.tolist()) - set(held_out.tolist()))
-        reports.append(_fit_and_evaluate(factory, dataset, train, dataset, sorted(held_out), level))
+        reports.append(_fit_and_evaluate(model, dataset, train, dataset, sorted(held_out), level))
     return {"k": k, "folds": reports, "fields": _across(reports)}
 
 
 def learning_curve(
-    factory: Factory,
+    model: Model,
     train: Dataset,
     test: Dataset,
     sizes: Sequence[int],
@@ -59,23 +62,24 @@ def learning_curve(
     for m in sizes:
         if not 2 <= m <= len(ids):
             raise DatasetError(f"{train.path}: training size {m} outside [2, {len(ids)}]")
-        report = _fit_and_evaluate(factory, train, ids[:m], test, None, level)
+        report = _fit_and_evaluate(model, train, ids[:m], test, None, level)
         reports.append({"n_train": m, **report})
     return reports
 
 
 def _fit_and_evaluate(
-    factory: Factory,
+    model: Model,
     train: Dataset,
     train_ids: list[int],
     test: Dataset,
     test_ids: list[int] | None,
     level: float,
 ) -> dict[str, Any]:
+    fresh = clone(model) if isinstance(model, Surrogate) else model()
     start = time.perf_counter()
-    model = factory().fit(train, train_ids)
+    fresh.fit(train, train_ids)
     fit_s = time.perf_counter() - start
-    return {**evaluate(model, test, test_ids, level=level, n_timing=20), "fit_s": fit_s}
+    return {**evaluate(fresh, test, test_ids, level=level, n_timing=20), "fit_s": fit_s}
 
 
 def _across(reports: list[dict[str, Any]]) -> dict[str, Any]:

@@ -56,7 +56,9 @@ METHODS = ("auto", "exact", "randomized", "snapshots", "incremental")
 #: Dask inputs larger than this (bytes) go to the incremental method under "auto".
 AUTO_INCREMENTAL_BYTES = 2 * 1024**3
 SAVE_TYPE = "nirom.POD"
-SAVE_VERSION = 1
+#: Version 2 saves ``discarded_energy`` (and its alias ``energy``); version 1 only ``energy``.
+SAVE_VERSION = 2
+_READS_VERSIONS = (1, 2)
 
 _FRACTION = Real(
     low=0,
@@ -376,9 +378,9 @@ class POD(Estimator, TransformerMixin, Saveable):
             :meth:`projection_error`. It is checked against the saved dual modes.
         """
         meta = dict(state)
-        if meta.get("type") != SAVE_TYPE or meta.get("format_version") != SAVE_VERSION:
+        if meta.get("type") != SAVE_TYPE or meta.get("format_version") not in _READS_VERSIONS:
             raise ModelError(
-                f"params: not a saved POD of format {SAVE_TYPE} version {SAVE_VERSION} "
+                f"params: not a saved POD of format {SAVE_TYPE} version 1 or 2 "
                 f"(type {meta.get('type')!r}, version {meta.get('format_version')!r})"
             )
         try:

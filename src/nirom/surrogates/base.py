@@ -1,58 +1,52 @@
-"""The `Surrogate` interface every surrogate shares, and its safe on-disk format.
+"""The `Surrogate` interface every surrogate shares: fit, predict (batched, error bars), save.
 
 ``fit(dataset)`` learns from a dataset's done samples; ``predict(mu)`` answers
 a parameter set (a mapping, with arrays for field inputs) with one array per
 field, or many parameter sets (a list of mappings, or for spaces of scalars
 only an array of shape (n, dim), columns in ``space.scalar_names`` order)
 with arrays of shape (n, *field_shape); ``return_std=True`` adds the
-predictive standard deviation per value. ``save(path)`` writes a directory::
+predictive standard deviation per value.
 
-    MODEL/model.json   format stamp, kind, parameter space, fields, mesh flag,
-                       hyperparameters, per-component state, SHA-256 of arrays
-    MODEL/arrays.npz   every array (loaded with allow_pickle=False)
-
-No pickle: loading a model never executes code. A truncated or edited file
-fails its checksum or its parse with a :class:`ModelError` naming the file.
+A surrogate is an :class:`~nirom.estimator.Estimator` (hyperparameters only
+in the keyword-only constructor, declared rules, ``get_params``, ``clone``)
+and a :class:`~nirom.saving.Saveable` registered in family ``"surrogate"``
+under its ``kind``: ``save(path)`` writes ``to_json()`` and ``to_arrays()`` as
+a model directory (:mod:`nirom.surrogates.format`), ``load(path)`` rebuilds it
+with ``from_saved``, and ``summary()`` says in one line what was learned. A
+subclass implements ``fit``, ``_predict_batch``, ``_state_json``,
+``_state_arrays``, ``_from_state`` and ``summary``.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
-import json
 import os
-import shutil
-import uuid
-import zipfile
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from nirom.dataset import Dataset, FieldSpec
 from nirom.errors import ModelError, ParameterError
+from nirom.estimator import Estimator, jsonable
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
+from nirom.saving import Saveable, registry
+from nirom.surrogates.format import FORMAT_NAME, FORMAT_VERSION, read_model, write_model
 
-FORMAT_NAME = "nirom-surrogate"
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Fields", "Inputs", "ModelError", "Surrogate"]
 
 Fields = dict[str, np.ndarray]
 Inputs = Mapping[str, Any] | Sequence[Mapping[str, Any]] | np.ndarray
 
 
-class Surrogate(ABC):
-    """A fitted map from parameters to fields, with the same interface for every model."""
+class Surrogate(Estimator, Saveable):
+    """A fitted map from parameters to fields, with the same interface for every model.
 
-    kind: ClassVar[str] = ""
-    _KINDS: ClassVar[dict[str, type[Surrogate]]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.kind:
-            Surrogate._KINDS[cls.kind] = cls
+    Register a subclass with ``@saveable("surrogate", KIND)`` (from
+    :mod:`nirom.saving`); that sets ``kind``, the name saved models carry.
+    """
 
     # fitted state every surrogate has
     space_: ParameterSpace
@@ -73,15 +67,6 @@ class Surrogate(ABC):
     def provides_std(self) -> bool:
         """Whether ``predict(..., return_std=True)`` gives error bars."""
         return False
-
-    @abstractmethod
-    def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """JSON-compatible state and named arrays that :meth:`_from_state` rebuilds."""
-
-    @classmethod
-    @abstractmethod
-    def _from_state(cls, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Surrogate:
-        """Rebuild a fitted surrogate from :meth:`_state` output."""
 
     # -- prediction ------------------------------------------------------------------
     def predict(self, mu: Inputs, return_std: bool = False) -> Fields | tuple[Fields, Fields]:
@@ -124,72 +109,93 @@ class Surrogate(ABC):
         """One parameter set checked against the space (models free of the grid relax it)."""
         return self.space_.validate(mu)
 
+    def _owner(self) -> str:
+        return self.kind or type(self).__name__
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "fields_"):
             raise ModelError(f"this {type(self).__name__} is not fitted yet: call fit(dataset)")
 
     # -- persistence -------------------------------------------------------------------
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the model directory ``path`` (replacing a model already there)."""
+    def to_json(self) -> dict[str, Any]:
+        """The model as JSON: kind, parameter space, fields, mesh cell types, its state."""
         self._check_fitted()
-        path = Path(path)
-        if path.exists() and not (path / "model.json").is_file():
-            raise ModelError(f"{path}: exists and is not a nirom model; choose another path")
-        state, arrays = self._state()
-        arrays = dict(arrays)
+        return {
+            "kind": self.kind,
+            "space": self.space_.to_dict(),
+            "fields": [f.to_dict() for f in self.fields_.values()],
+            "mesh_cell_types": None if self.mesh_ is None else [t for t, _ in self.mesh_.cells],
+            "state": jsonable(self._state_json()),
+        }
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The model's arrays, and the mesh's (``mesh/points``, ``mesh/cells/<k>``)."""
+        self._check_fitted()
+        arrays = dict(self._state_arrays())
         if self.mesh_ is not None:
             arrays["mesh/points"] = self.mesh_.points
             for k, (_, conn) in enumerate(self.mesh_.cells):
                 arrays[f"mesh/cells/{k}"] = conn
-        tmp = path.parent / f".{path.name}.saving-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir(parents=True)
-        try:
-            np.savez(tmp / "arrays.npz", **arrays)
-            doc = {
-                "format": FORMAT_NAME,
-                "format_version": FORMAT_VERSION,
-                "kind": self.kind,
-                "written_by": f"nirom {_version()}",
-                "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-                "space": self.space_.to_dict(),
-                "fields": [f.to_dict() for f in self.fields_.values()],
-                "mesh_cell_types": None if self.mesh_ is None else [t for t, _ in self.mesh_.cells],
-                "state": state,
-                "arrays_sha256": _sha256(tmp / "arrays.npz"),
-            }
-            (tmp / "model.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
-            _replace_dir(tmp, path)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return path
+        return arrays
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Surrogate:
-        """Load a model directory written by :meth:`save`.
+    def from_saved(cls, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Surrogate:
+        """The fitted model of the kind ``state`` names, from :meth:`to_json` / :meth:`to_arrays`.
 
-        ``Surrogate.load`` loads any kind; a subclass (``FNOSurrogate.load``)
-        refuses a model of another kind with a :class:`ModelError`.
+        ``Surrogate.from_saved`` rebuilds any kind; a subclass refuses another
+        kind with a :class:`ModelError`.
         """
-        path = Path(path)
-        doc = _read_doc(path)
-        kind = doc.get("kind")
-        if kind not in Surrogate._KINDS:
-            raise ModelError(f"{path}: unknown model kind {kind!r}")
-        if not issubclass(Surrogate._KINDS[kind], cls):
-            raise ModelError(f"{path}: is a {kind!r} model, not a {cls.kind or cls.__name__} one")
-        arrays = _read_arrays(path, doc)
+        kind = state.get("kind")
+        known = registry("surrogate")
+        if kind not in known:
+            raise ModelError(f"unknown model kind {kind!r}")
+        if not issubclass(known[kind], cls):
+            raise ModelError(f"is a {kind!r} model, not a {cls.kind or cls.__name__} one")
         try:
-            model = Surrogate._KINDS[kind]._from_state(doc["state"], arrays)
-            model.space_ = ParameterSpace.from_dict(doc["space"])
-            model.fields_ = {d["name"]: FieldSpec.from_dict(d) for d in doc["fields"]}
-            types = doc["mesh_cell_types"]
+            model = known[kind]._from_state(state["state"], arrays)
+            model.space_ = ParameterSpace.from_dict(state["space"])
+            model.fields_ = {d["name"]: FieldSpec.from_dict(d) for d in state["fields"]}
+            types = state["mesh_cell_types"]
             model.mesh_ = None
             if types is not None:
                 cells = [(t, arrays[f"mesh/cells/{k}"]) for k, t in enumerate(types)]
                 model.mesh_ = Mesh(arrays["mesh/points"], cells)
+        except ModelError:
+            raise
         except (KeyError, TypeError, ValueError) as exc:
-            raise ModelError(f"{path}: malformed model ({exc!r})") from None
+            raise ModelError(f"malformed model ({exc!r})") from None
         return model
+
+    @abstractmethod
+    def _state_json(self) -> dict[str, Any]:
+        """This kind's JSON state: hyperparameters and the state of its parts."""
+
+    @abstractmethod
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        """This kind's arrays."""
+
+    @classmethod
+    @abstractmethod
+    def _from_state(cls, state: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> Surrogate:
+        """A fitted model of this kind from :meth:`_state_json` / :meth:`_state_arrays`."""
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model directory ``path`` (replacing a model already there); see
+        :mod:`nirom.surrogates.format`."""
+        return write_model(path, self.to_json(), self.to_arrays())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Surrogate:
+        """Load a model directory written by :meth:`save` (any kind from ``Surrogate.load``).
+
+        A subclass (``FNOSurrogate.load``) refuses a model of another kind with a
+        :class:`ModelError`, as does a damaged or foreign directory.
+        """
+        doc, arrays = read_model(path)
+        try:
+            return cls.from_saved(doc, arrays)
+        except ModelError as exc:
+            raise ModelError(f"{path}: {exc}") from None
 
 
 def _stack(name: str, values: list[np.ndarray]) -> np.ndarray:
@@ -199,59 +205,3 @@ def _stack(name: str, values: list[np.ndarray]) -> np.ndarray:
             f"field input {name!r}: one batch needs one shape, got {sorted(shapes)}"
         )
     return np.stack(values)
-
-
-def _version() -> str:
-    from nirom import __version__
-
-    return __version__
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _read_doc(path: Path) -> dict[str, Any]:
-    meta = path / "model.json"
-    if not meta.is_file():
-        raise ModelError(f"{path}: not a nirom model (no model.json)")
-    try:
-        doc = json.loads(meta.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{meta}: damaged, not valid JSON ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-        raise ModelError(f"{meta}: not a nirom model file")
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise ModelError(
-            f"{meta}: model format version {doc.get('format_version')!r} "
-            f"(written by {doc.get('written_by')}); this nirom reads version {FORMAT_VERSION}"
-        )
-    return doc
-
-
-def _read_arrays(path: Path, doc: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    npz = path / "arrays.npz"
-    if not npz.is_file():
-        raise ModelError(f"{npz}: missing")
-    if _sha256(npz) != doc.get("arrays_sha256"):
-        raise ModelError(f"{npz}: damaged or edited (checksum does not match model.json)")
-    try:
-        with np.load(npz, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise ModelError(f"{npz}: unreadable ({exc})") from None
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Put directory ``new`` at ``target``, replacing an existing one without a gap in use."""
-    if target.exists():
-        trash = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(target, trash)
-        os.rename(new, target)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.rename(new, target)

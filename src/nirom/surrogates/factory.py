@@ -1,13 +1,21 @@
-"""Surrogates by name, as the command line and studies ask for them."""
+"""Surrogates by name, as the command line and studies ask for them.
+
+:data:`MODELS` lists the names; each is a surrogate kind (the registry name,
+family ``"surrogate"`` of :mod:`nirom.saving`) plus the hyperparameters the
+name fixes (``pod-gp`` is the ``pod`` kind with ``regressor="gp"``).
+:func:`make_surrogate` builds one and checks every hyperparameter before any
+data is read.
+"""
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from nirom.surrogates.base import ModelError, Surrogate
-from nirom.surrogates.neural import DeepONetSurrogate, FNOSurrogate, NeuralOperatorSurrogate
-from nirom.surrogates.pod import PODSurrogate
+from nirom.errors import ModelError
+from nirom.saving import saved_class
+from nirom.surrogates.base import Surrogate
+from nirom.surrogates.neural import DeepONetSurrogate, FNOSurrogate  # noqa: F401 (registers)
+from nirom.surrogates.pod import PODSurrogate  # noqa: F401 (registers)
 
 MODELS: dict[str, str] = {
     "pod-gp": "POD + Gaussian process (error bars)",
@@ -16,36 +24,38 @@ MODELS: dict[str, str] = {
     "fno": "Fourier neural operator (grids, any resolution)",
     "deeponet": "deep operator network (grids)",
 }
+#: model name -> (surrogate kind, hyperparameters the name fixes)
+RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
+    "pod-gp": ("pod", {"regressor": "gp"}),
+    "pod-rbf": ("pod", {"regressor": "rbf"}),
+    "pod-mlp": ("pod", {"regressor": "mlp"}),
+    "fno": ("fno", {}),
+    "deeponet": ("deeponet", {}),
+}
 
 
 def make_surrogate(name: str, **params: Any) -> Surrogate:
-    """An unfitted surrogate ``name`` (one of :data:`MODELS`) with hyperparameters ``params``."""
+    """An unfitted surrogate ``name`` (one of :data:`MODELS`) with hyperparameters ``params``.
+
+    Unknown options and values that cannot work raise a :class:`ModelError`
+    (a :class:`~nirom.errors.HyperparameterError` for the values) naming them,
+    before any data is read.
+    """
     if name not in MODELS:
         raise ModelError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    pod = name.startswith("pod-")
-    cls: type[Surrogate] = PODSurrogate if pod else FNOSurrogate
-    if name == "deeponet":
-        cls = DeepONetSurrogate
-    known = [k for k in hyperparameters(cls) if k != "regressor"]  # the name sets it
+    kind, fixed = RECIPES[name]
+    cls = saved_class("surrogate", kind)
+    known = [k for k in hyperparameters(cls) if k not in fixed]
     unknown = sorted(set(params) - set(known))
     if unknown:
         raise ModelError(
             f"model {name!r}: unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}"
         )
-    if pod:
-        return cls(regressor=name[len("pod-") :], **params)
-    model = cls(**params)
+    model = cls(**fixed, **params)
     model.check_params()  # before any data is read
     return model
 
 
 def hyperparameters(cls: type[Surrogate]) -> list[str]:
-    """Names of the keyword hyperparameters of a surrogate class."""
-    names = [
-        p.name
-        for p in inspect.signature(cls.__init__).parameters.values()
-        if p.name != "self" and p.kind is not p.VAR_KEYWORD
-    ]
-    if issubclass(cls, NeuralOperatorSurrogate) and cls is not NeuralOperatorSurrogate:
-        names += hyperparameters(NeuralOperatorSurrogate)
-    return names
+    """Names of the keyword hyperparameters of a surrogate class (its ``get_params`` keys)."""
+    return cls._get_param_names()

@@ -26,34 +26,50 @@ FNO and DeepONet.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from nirom.checks import Boolean, Constraint, Integer, OneOf, Options, Real
 from nirom.dataset import Dataset, FieldSpec
-from nirom.errors import DatasetError
+from nirom.errors import DatasetError, HyperparameterError
 from nirom.reduction import POD
-from nirom.regression import GPRegressor, MLPRegressor, RBFRegressor
-from nirom.surrogates.base import Fields, Inputs, ModelError, Surrogate
+from nirom.reduction.pod import METHODS
+from nirom.regression import GPRegressor, MLPRegressor, RBFRegressor  # noqa: F401 (registers)
+from nirom.saving import arrays_of, arrays_under, registry, saveable
+from nirom.surrogates.base import Fields, Inputs, Surrogate
 
-REGRESSORS: dict[str, type] = {"gp": GPRegressor, "rbf": RBFRegressor, "mlp": MLPRegressor}
+#: name -> regressor class: the live registry family "regressor" (gp, rbf, mlp)
+REGRESSORS: dict[str, type] = registry("regressor")
+#: Discarded energy fraction of each field's POD when neither it nor n_modes is given.
+DEFAULT_DISCARDED_ENERGY = 1e-6
+
+_FRACTION = Real(
+    low=0,
+    high=1,
+    closed="neither",
+    none=True,
+    phrase="a number in (0, 1) (the discarded energy fraction)",
+)
 
 
+@saveable("surrogate", "pod")
 class PODSurrogate(Surrogate):
     """POD + regression surrogate (``pod-gp``, ``pod-rbf``, ``pod-mlp``).
 
-    Parameters
-    ----------
+    Parameters (keyword-only)
+    -------------------------
     regressor : {"gp", "rbf", "mlp"}
         Regressor of the POD coefficients; "gp" gives error bars; "mlp"
         needs PyTorch.
     n_modes : int, optional
         Modes kept per field.
-    energy : float, optional
+    discarded_energy : float, optional
         Or keep the fewest modes leaving at most this fraction of the
-        snapshot energy out (default 1e-6 when ``n_modes`` is not given).
+        snapshot energy out (default 1e-6 when ``n_modes`` is not given either).
     pod_method : str
         POD algorithm ("auto", "exact", "snapshots", "randomized", "incremental").
     weighted : bool
@@ -62,44 +78,74 @@ class PODSurrogate(Surrogate):
         Keyword arguments of the regressor (e.g. ``{"n_restarts": 2}``).
     input_modes : int
         PCA coefficients kept per field input (spaces with field inputs).
+    energy : float, optional
+        The former name of ``discarded_energy`` (an alias: give one of them).
     """
 
-    kind = "pod"
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "n_modes": Integer(least=1, none=True),
+        "discarded_energy": _FRACTION,
+        "energy": _FRACTION,
+        "pod_method": OneOf(choices=METHODS),
+        "weighted": Boolean(),
+        "regressor_params": Options(none=True),
+        "input_modes": Integer(least=1),
+    }
+    _aliases: ClassVar[dict[str, str]] = {"energy": "discarded_energy"}
 
     def __init__(
         self,
+        *,
         regressor: str = "gp",
         n_modes: int | None = None,
-        energy: float | None = None,
+        discarded_energy: float | None = None,
         pod_method: str = "auto",
         weighted: bool = True,
-        regressor_params: dict[str, Any] | None = None,
+        regressor_params: Mapping[str, Any] | None = None,
         input_modes: int = 64,
+        energy: float | None = None,
     ) -> None:
-        if regressor not in REGRESSORS:
-            raise ModelError(f"unknown regressor {regressor!r}; choose {', '.join(REGRESSORS)}")
         self.regressor = regressor
         self.n_modes = n_modes
-        self.energy = energy if (energy is not None or n_modes is not None) else 1e-6
+        self.discarded_energy = discarded_energy
         self.pod_method = pod_method
         self.weighted = weighted
-        self.regressor_params = dict(regressor_params or {})
+        self.regressor_params = regressor_params
         self.input_modes = input_modes
+        self.energy = energy
 
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "regressor": self.regressor,
-            "n_modes": self.n_modes,
-            "energy": self.energy,
-            "pod_method": self.pod_method,
-            "weighted": self.weighted,
-            "regressor_params": self.regressor_params,
-            "input_modes": self.input_modes,
-        }
+    def _check_relations(self) -> None:
+        """A known regressor with options it takes, and a POD these settings can build."""
+        if self.regressor not in REGRESSORS:
+            raise HyperparameterError(
+                f"pod: unknown regressor {self.regressor!r}; choose {', '.join(REGRESSORS)}"
+            )
+        try:
+            regressor = self._new_regressor()
+        except TypeError as exc:
+            raise HyperparameterError(f"pod: regressor_params of {self.regressor}: {exc}") from None
+        regressor.check_params()
+        self._new_pod(product=None).check_params()
+
+    def _new_regressor(self) -> Any:
+        return REGRESSORS[self.regressor](**dict(self.regressor_params or {}))
+
+    def _new_pod(self, product: Any) -> POD:
+        """A POD of one field with these truncation settings and inner product ``product``."""
+        discarded = self._value("discarded_energy")
+        if discarded is None and self.n_modes is None:
+            discarded = DEFAULT_DISCARDED_ENERGY
+        return POD(
+            n_modes=self.n_modes,
+            discarded_energy=discarded,
+            method=self.pod_method,
+            product=product,
+        )
 
     # -- fitting -----------------------------------------------------------------------
     def fit(self, dataset: Dataset, ids: list[int] | None = None) -> PODSurrogate:
         """Fit one POD and one regressor per field on the done samples ``ids``."""
+        self.check_params()
         if dataset.per_sample_mesh:
             raise DatasetError(f"{dataset.path}: POD needs one mesh for all samples")
         ids = dataset.sample_ids() if ids is None else list(ids)
@@ -119,19 +165,12 @@ class PODSurrogate(Surrogate):
         self.truncation_var_: dict[str, np.ndarray] = {}
         for name, spec in self.fields_.items():
             snapshots = dataset.field(name, ids).reshape(len(ids), -1)
-            pod = POD(
-                n_modes=self.n_modes,
-                energy=self.energy,
-                method=self.pod_method,
-                product=_product(spec, mass),
-            ).fit(snapshots)
+            pod = self._new_pod(_field_inner_product(spec, mass)).fit(snapshots)
             z = pod.transform(snapshots)
             residual = snapshots - pod.inverse_transform(z)
             self.pods_[name] = pod
             self.truncation_var_[name] = np.mean(residual**2, axis=0)
-            self.regressors_[name] = _fit_quietly(
-                REGRESSORS[self.regressor](**self.regressor_params), u, z, name
-            )
+            self.regressors_[name] = _fit_quietly(self._new_regressor(), u, z, name)
         self._prepare()
         return self
 
@@ -164,7 +203,7 @@ class PODSurrogate(Surrogate):
     # -- prediction ------------------------------------------------------------------------
     @property
     def provides_std(self) -> bool:
-        return self.regressor == "gp"
+        return bool(REGRESSORS[self.regressor].provides_std)
 
     def _predict_batch(
         self, u: np.ndarray, inputs: Fields, return_std: bool
@@ -197,42 +236,49 @@ class PODSurrogate(Surrogate):
         return self.regressors_[name].predict(self._features(*self._batch(mu)))
 
     # -- persistence ---------------------------------------------------------------------------
-    def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        state: dict[str, Any] = {"params": self.get_params(), "fields": {}}
+    def _state_json(self) -> dict[str, Any]:
+        fields = {
+            name: {"pod": self.pods_[name].to_json(), "regressor": self.regressors_[name].to_json()}
+            for name in self.pods_
+        }
+        inputs = {name: pod.to_json() for name, pod in self.input_pods_.items()}
+        return {"params": self.params_to_json(), "fields": fields, "inputs": inputs}
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
         arrays: dict[str, np.ndarray] = {}
         for name in self.pods_:
-            pod_params, pod_arrays = _saved(self.pods_[name])
-            reg_params, reg_arrays = _saved(self.regressors_[name])
-            state["fields"][name] = {"pod": pod_params, "regressor": reg_params}
-            arrays.update({f"{name}/pod/{k}": v for k, v in pod_arrays.items()})
-            arrays.update({f"{name}/regressor/{k}": v for k, v in reg_arrays.items()})
+            arrays |= arrays_of(self.pods_[name], f"{name}/pod/")
+            arrays |= arrays_of(self.regressors_[name], f"{name}/regressor/")
             arrays[f"{name}/truncation_var"] = self.truncation_var_[name]
-        state["inputs"] = {}
         for name, pod in self.input_pods_.items():
-            pod_params, pod_arrays = _saved(pod)
-            state["inputs"][name] = pod_params
-            arrays.update({f"inputs/{name}/pod/{k}": v for k, v in pod_arrays.items()})
+            arrays |= arrays_of(pod, f"inputs/{name}/pod/")
             arrays[f"inputs/{name}/range"] = self.input_range_[name]
-        return state, arrays
+        return arrays
 
     @classmethod
-    def _from_state(cls, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> PODSurrogate:
-        model = cls(**state["params"])
+    def _from_state(cls, state: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> PODSurrogate:
+        model = cls(**cls.params_from_json(state["params"]))
+        model.check_params()
         model.pods_, model.regressors_, model.truncation_var_ = {}, {}, {}
         regressor_cls = REGRESSORS[model.regressor]
-        for name, parts in state["fields"].items():
-            model.pods_[name] = POD.from_saved(parts["pod"], _prefixed(arrays, f"{name}/pod/"))
+        for name, saved in state["fields"].items():
+            model.pods_[name] = POD.from_saved(saved["pod"], arrays_under(arrays, f"{name}/pod/"))
             model.regressors_[name] = regressor_cls.from_saved(
-                parts["regressor"], _prefixed(arrays, f"{name}/regressor/")
+                saved["regressor"], arrays_under(arrays, f"{name}/regressor/")
             )
             model.truncation_var_[name] = arrays[f"{name}/truncation_var"]
         model.input_pods_, model.input_range_ = {}, {}
-        for name, pod_params in state.get("inputs", {}).items():
+        for name, saved in state.get("inputs", {}).items():
             prefix = f"inputs/{name}/pod/"
-            model.input_pods_[name] = POD.from_saved(pod_params, _prefixed(arrays, prefix))
+            model.input_pods_[name] = POD.from_saved(saved, arrays_under(arrays, prefix))
             model.input_range_[name] = arrays[f"inputs/{name}/range"]
         model._prepare()
         return model
+
+    def summary(self) -> str:
+        """Modes kept per field, e.g. ``"u: 3 modes, v: 2 modes"``."""
+        self._check_fitted()
+        return ", ".join(f"{name}: {pod.n_modes_} modes" for name, pod in self.pods_.items())
 
 
 def _fit_quietly(regressor: Any, u: np.ndarray, z: np.ndarray, field: str) -> Any:
@@ -254,7 +300,7 @@ def _fit_quietly(regressor: Any, u: np.ndarray, z: np.ndarray, field: str) -> An
     return regressor
 
 
-def _product(spec: FieldSpec, mass: sp.spmatrix | None) -> sp.spmatrix | None:
+def _field_inner_product(spec: FieldSpec, mass: sp.spmatrix | None) -> sp.spmatrix | None:
     """Inner product of flattened values of a field: the mass matrix per component and time."""
     if mass is None or spec.location != "point":
         return None
@@ -262,17 +308,3 @@ def _product(spec: FieldSpec, mass: sp.spmatrix | None) -> sp.spmatrix | None:
     if spec.times is not None:
         product = sp.kron(sp.identity(len(spec.times)), product)
     return sp.csr_matrix(product)
-
-
-def _saved(estimator: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """JSON state and arrays of a POD (``to_json``) or a regressor (``get_params``)."""
-    params = estimator.to_json() if hasattr(estimator, "to_json") else estimator.get_params()
-    return _jsonable(params), estimator.to_arrays()
-
-
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()}
-
-
-def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
