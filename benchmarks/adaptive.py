@@ -51,7 +51,9 @@ def main() -> None:
     options = {"resolution": args.resolution}
 
     def model() -> PODSurrogate:
-        return PODSurrogate(regressor="gp", energy=1e-4, regressor_params={"n_restarts": 1})
+        return PODSurrogate(
+            regressor="gp", discarded_energy=1e-4, regressor_params={"n_restarts": 1}
+        )
 
     sobol, test = train_and_test(
         workdir, "sobol.nirom", args.reference, args.test, args.resolution, args.workers

@@ -58,12 +58,13 @@ def main() -> None:
     for label in args.models:
         params = {"n_restarts": args.restarts} if label == "pod-gp" else {}
 
-        def factory(regressor: str = MODELS[label], params: dict = params) -> PODSurrogate:
-            return PODSurrogate(regressor=regressor, energy=args.energy, regressor_params=params)
+        model = PODSurrogate(
+            regressor=MODELS[label], discarded_energy=args.energy, regressor_params=params
+        )
 
         results[label] = []
         for size in args.sizes:  # one size at a time, printed as soon as it is measured
-            row = learning_curve(factory, train, test, [size])[0]
+            row = learning_curve(model, train, test, [size])[0]
             results[label].append(row)
             u, t = row["fields"]["u"], row["timing"]
             cover = "-" if u.get("coverage") is None else f"{u['coverage']:.1%}"

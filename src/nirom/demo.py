@@ -36,8 +36,8 @@ def demo_study(out: Path, n_samples: int, n_test: int, resolution: int) -> dict[
         "test": {"samples": n_test, "design": "random", "seed": 1},
         "generation": {"workers": 0},
         "surrogates": [
-            {"model": "pod-gp", "energy": 1e-4},
-            {"model": "pod-rbf", "energy": 1e-4},
+            {"model": "pod-gp", "discarded_energy": 1e-4},
+            {"model": "pod-rbf", "discarded_energy": 1e-4},
         ],
     }
     check_study(config, "demo")

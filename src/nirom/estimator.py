@@ -3,8 +3,9 @@
 An :class:`Estimator` follows scikit-learn's contract:
 
 - the constructor takes keyword-only hyperparameters and stores them as given
-  (no checks, no rewriting), so ``get_params`` / ``set_params`` /
-  :func:`clone` work and a clone is the same unfitted model;
+  (no checks, no rewriting: ``self._store_hyperparameters(locals())``), so
+  ``get_params`` / ``set_params`` / :func:`clone` work and a clone is the same
+  unfitted model;
 - the rules each hyperparameter must satisfy are declared in one table,
   ``_constraints`` (see :mod:`nirom.checks`); :meth:`Estimator.check_params`
   checks them, plus the relations between them (``_check_relations``), and
@@ -58,6 +59,17 @@ class Estimator(BaseEstimator):
             if not any(p.kind is p.VAR_KEYWORD for p in parameters):
                 break
         return sorted(names)
+
+    def _store_hyperparameters(self, given: Mapping[str, Any]) -> None:
+        """Store the constructor's arguments (pass ``locals()``) as attributes, unchanged.
+
+        The one line a constructor holds: no check, no rewriting (scikit-learn's
+        rule), so ``get_params`` returns what was given and ``clone`` copies it.
+        Arguments forwarded with ``**params`` are stored by the base constructor.
+        """
+        for name in self._get_param_names():
+            if name in given:
+                setattr(self, name, given[name])
 
     @classmethod
     def constraints(cls) -> dict[str, Constraint]:

@@ -21,20 +21,13 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from nirom.dataset import Dataset
 from nirom.distributed import dask_client
 from nirom.errors import DatasetError, NiromError, ParameterError, SampleExistsError
 from nirom.parameters import DESIGNS, ParameterSpace
-from nirom.solvers import CommandSolver, Solver, SolverError, make_solver
+from nirom.report.terminal import SolveProgress
+from nirom.solvers import Solver, SolverError, make_solver, resolve_solver
 
 # Designs whose first m points do not depend on the total n: a run may grow them.
 _PREFIX_STABLE = ("sobol", "random")
@@ -61,22 +54,6 @@ class GenerationReport:
     wall_time_s: float = 0.0
     solve_times_s: list[float] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
-
-
-def resolve_solver(
-    case: str | os.PathLike[str] | Solver, options: Mapping[str, Any] | None = None
-) -> Solver:
-    """A solver from a built-in name, a CommandSolver TOML file, or a Solver itself."""
-    if isinstance(case, Solver):
-        if options:
-            raise SolverError("solver options apply to a solver name, not a solver object")
-        return case
-    text = str(case)
-    if text.endswith(".toml"):
-        if options:
-            raise SolverError(f"{text}: a command solver takes its options from its TOML file")
-        return CommandSolver(text)
-    return make_solver(text, options)
 
 
 def generate(
@@ -163,9 +140,13 @@ def solve_samples(
     start = time.perf_counter()
     report = GenerationReport(dataset=ds)
     if todo:
-        run = _run_in_process if workers == 0 and scheduler is None else _run_on_dask
-        with _progress(console, len(todo)) as advance:
-            run(solver, ds, todo, workers, scheduler, seed, partial(_tally, report, advance))
+        with SolveProgress(console, len(todo)) as advance:
+            tally = partial(_tally, report, advance)
+            if workers == 0 and scheduler is None:  # in this process
+                for sample_id, mu in todo:
+                    tally(run_sample(solver, ds, sample_id, mu, seed))
+            else:
+                _run_on_dask(solver, ds, todo, workers, scheduler, seed, tally)
     report.wall_time_s = time.perf_counter() - start
     return report
 
@@ -244,19 +225,6 @@ def _reason(exc: BaseException) -> str:
 Todo = list[tuple[int, dict[str, Any]]]
 
 
-def _run_in_process(
-    solver: Solver,
-    ds: Dataset,
-    todo: Todo,
-    workers: int,
-    scheduler: str | None,
-    seed: int | None,
-    report: Callable[[Outcome], None],
-) -> None:
-    for sample_id, mu in todo:
-        report(run_sample(solver, ds, sample_id, mu, seed))
-
-
 def _run_on_dask(
     solver: Solver,
     ds: Dataset,
@@ -333,35 +301,6 @@ def _tally(report: GenerationReport, advance: Callable[[str], None], outcome: Ou
     else:
         report.skipped += 1
     advance(outcome.status)
-
-
-class _progress:
-    """Rich progress bar (done / failed / remaining, ETA) as a context manager."""
-
-    def __init__(self, console: Console | None, total: int) -> None:
-        columns = (
-            TextColumn("[bold]solving"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("[red]{task.fields[failed]} failed"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-        )
-        self.bar = Progress(*columns, console=console or Console(stderr=True), transient=False)
-        self.task = self.bar.add_task("solve", total=total, failed=0)
-        self.failed = 0
-
-    def __enter__(self) -> Callable[[str], None]:
-        self.bar.start()
-        return self.advance
-
-    def advance(self, status: str) -> None:
-        self.failed += status == "failed"
-        self.bar.update(self.task, advance=1, failed=self.failed)
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
 
 
 # -- the dataset and its provenance ---------------------------------------------------------

@@ -23,7 +23,8 @@ from scipy.spatial import cKDTree
 from nirom.dataset import Dataset
 from nirom.errors import DatasetError, ParameterError
 from nirom.estimator import clone
-from nirom.generation import GenerationReport, resolve_solver, solve_samples
+from nirom.generation import GenerationReport, solve_samples
+from nirom.solvers import resolve_solver
 from nirom.surrogates import Surrogate
 
 

@@ -61,7 +61,7 @@ from rich.console import Console
 from nirom.dataset import Dataset
 from nirom.errors import NiromError
 from nirom.evaluation.evaluate import evaluate
-from nirom.generation import generate, resolve_solver
+from nirom.generation import generate
 from nirom.parameters import DESIGNS
 from nirom.report.plots import (
     error_vs_modes,
@@ -70,8 +70,8 @@ from nirom.report.plots import (
     plot_singular_values,
 )
 from nirom.report.terminal import print_model_comparison
-from nirom.solvers import Solver
-from nirom.surrogates import MODELS, PODSurrogate, Surrogate, make_surrogate
+from nirom.solvers import Solver, resolve_solver
+from nirom.surrogates import MODELS, Surrogate, make_surrogate
 
 #: Keys of a [[surrogates]] entry that set a POD model's hyperparameters.
 _POD_KEYS = ("modes", "discarded_energy", "energy", "input_modes")
@@ -226,32 +226,32 @@ def _generate(
 def write_plots(models: dict[str, Surrogate], data: Dataset, out: Path) -> list[Path]:
     """Field comparison of the worst sample, singular values, error against modes.
 
-    For the POD models of scalar-parameter studies; uses the first point field;
-    the field plot needs a 2-D triangle or quad mesh.
+    For the models with a reduced basis (POD) of scalar-parameter studies; uses
+    the first point field; the field plot needs a 2-D triangle or quad mesh.
     """
-    models = {k: m for k, m in models.items() if isinstance(m, PODSurrogate)}
     name = next((n for n, s in data.fields.items() if s.location == "point"), None)
-    if name is None or data.mesh is None or not models or data.space.field_inputs:
+    if name is None or data.mesh is None or data.space.field_inputs:
+        return []
+    models = {k: m for k, m in models.items() if m.reduced_basis(name) is not None}
+    if not models:
         return []
     ids, x, reference = data.sample_ids(), data.parameters(), data.field(name)
     flat = reference.reshape(len(ids), -1)
     first = next(iter(models.values()))
     paths = [
         plot_singular_values(
-            {f"{name} (training snapshots)": first.pods_[name].singular_values_},
+            {f"{name} (training snapshots)": first.reduced_basis(name).singular_values_},
             out / f"{name}_singular_values.png",
         )
     ]
     mass = data.mesh.mass_matrix() if data.fields[name].components == 1 else None
     if data.fields[name].components == 1 and data.fields[name].times is None:
         curves = {
-            label: error_vs_modes(m.pods_[name], m.predict_coordinates(name, x), flat, mass)
+            label: error_vs_modes(m.reduced_basis(name), m.predict_coordinates(name, x), flat, mass)
             for label, m in models.items()
         }
         paths.append(plot_error_vs_modes(curves, out / f"{name}_error_vs_modes.png"))
-        label, model = next(
-            ((k, m) for k, m in models.items() if m.regressor == "gp"), (None, first)
-        )
+        label, model = next(((k, m) for k, m in models.items() if m.provides_std), (None, first))
         worst = int(np.argmax(np.linalg.norm(model.predict(x)[name] - reference, axis=1)))
         mean, std = (
             model.predict(x[worst : worst + 1], return_std=True)

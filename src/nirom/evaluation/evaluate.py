@@ -106,8 +106,8 @@ def _field_metrics(
     if std is not None:
         out["coverage"] = coverage(ref, pred, std, level=level)
         out["interval_width"] = interval_width(std, level=level)
-    if hasattr(model, "pods_"):
-        pod = model.pods_[name]
+    pod = model.reduced_basis(name)
+    if pod is not None:
         flat = ref.reshape(n, -1)
         out["n_modes"] = int(pod.n_modes_)
         # The floor in the same norm as the surrogate's error, so the two compare.

@@ -19,16 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress
 from torch import Tensor, nn
+
+from nirom.report.terminal import progress_bar
 
 SCHEDULERS = ("cosine", "step", "onecycle", "none")
 # The FNO reference code halves the learning rate every 100 epochs.
@@ -222,16 +216,8 @@ def _scheduler(
 
 
 def _progress_bar(config: TrainingConfig) -> Progress:
-    columns = (
-        TextColumn("[bold]training"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}"),
-        TextColumn("val {task.fields[val]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    return Progress(*columns, console=Console(stderr=True), disable=not config.progress)
+    fields = ("loss {task.fields[loss]}", "val {task.fields[val]}")
+    return progress_bar("training", *fields, disable=not config.progress)
 
 
 @torch.no_grad()

@@ -60,7 +60,8 @@ SAVE_TYPE = "nirom.POD"
 SAVE_VERSION = 2
 _READS_VERSIONS = (1, 2)
 
-_FRACTION = Real(
+#: The rule of ``discarded_energy`` (and its alias ``energy``), shared with PODSurrogate.
+ENERGY_FRACTION = Real(
     low=0,
     high=1,
     closed="neither",
@@ -138,8 +139,8 @@ class POD(Estimator, TransformerMixin, Saveable):
 
     _constraints: ClassVar[dict[str, Constraint]] = {
         "n_modes": Integer(least=1, none=True),
-        "discarded_energy": _FRACTION,
-        "energy": _FRACTION,
+        "discarded_energy": ENERGY_FRACTION,
+        "energy": ENERGY_FRACTION,
         "method": OneOf(choices=METHODS),
         "center": Boolean(),
         "product": Anything(none=True, saved=False),
@@ -160,14 +161,7 @@ class POD(Estimator, TransformerMixin, Saveable):
         batch_size: int = 256,
         energy: float | None = None,
     ) -> None:
-        self.n_modes = n_modes
-        self.discarded_energy = discarded_energy
-        self.method = method
-        self.center = center
-        self.product = product
-        self.random_state = random_state
-        self.batch_size = batch_size
-        self.energy = energy
+        self._store_hyperparameters(locals())
 
     def _check_relations(self) -> None:
         if self.method == "randomized" and self.n_modes is None:

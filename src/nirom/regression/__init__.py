@@ -1,8 +1,11 @@
 """Regressors from unit-cube parameters ``X`` (n, d) to reduced coordinates ``Y`` (n, r).
 
-Both follow scikit-learn's estimator conventions and save as data, not pickle:
-``est.get_params()`` (JSON) plus ``est.to_arrays()`` (numpy arrays), read back by
-``Class.from_saved(params, arrays)``.
+They share :class:`~nirom.regression.base.Regressor` (scikit-learn's estimator
+conventions: keyword-only hyperparameters, ``fit(X, y)``, ``predict(X, return_std)``)
+and its input checks (:mod:`nirom.regression.validation`), and save as data, not
+pickle: ``est.to_json()`` (the hyperparameters) plus ``est.to_arrays()`` (numpy
+arrays), read back by ``Class.from_saved(state, arrays)``; they are registered
+as family ``"regressor"`` of :mod:`nirom.saving` (``gp``, ``rbf``, ``mlp``).
 
 - :class:`GPRegressor`: Gaussian process per output (or shared), with a posterior
   standard deviation and a pure-numpy predictor.

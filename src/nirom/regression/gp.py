@@ -166,11 +166,7 @@ class GPRegressor(Regressor):
         noise: float | None = None,
         random_state: int = 0,
     ) -> None:
-        self.nu = nu
-        self.n_restarts = n_restarts
-        self.shared_kernel = shared_kernel
-        self.noise = noise
-        self.random_state = random_state
+        self._store_hyperparameters(locals())
 
     # --- fitting ----------------------------------------------------------------------------
 

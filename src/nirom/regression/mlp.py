@@ -156,15 +156,7 @@ class MLPRegressor(Regressor):
         patience: int = 200,
         random_state: int = 0,
     ) -> None:
-        self.hidden = hidden
-        self.activation = activation
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
+        self._store_hyperparameters(locals())
 
     # --- fitting ----------------------------------------------------------------------------
 

@@ -81,10 +81,7 @@ class RBFRegressor(Regressor):
         epsilon: float | None = None,
         degree: int | None = None,
     ) -> None:
-        self.kernel = kernel
-        self.smoothing = smoothing
-        self.epsilon = epsilon
-        self.degree = degree
+        self._store_hyperparameters(locals())
 
     def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
         """Solve for the interpolation weights (``X`` pairwise distinct, n >= 2)."""

@@ -1,12 +1,61 @@
-"""Terminal output: rich tables of what nirom holds and measured."""
+"""Terminal output: rich tables of what nirom holds and measured, and progress bars."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+
+
+def progress_bar(
+    label: str, *fields: str, console: Console | None = None, disable: bool = False
+) -> Progress:
+    """A rich progress bar: ``label``, bar, done/total, ``fields`` (rich text templates
+    such as ``"loss {task.fields[loss]}"``), elapsed time, ETA; on stderr by default."""
+    columns = (
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        *(TextColumn(f) for f in fields),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    return Progress(*columns, console=console or Console(stderr=True), disable=disable)
+
+
+class SolveProgress:
+    """Progress of solver runs (done / failed / remaining, ETA) as a context manager.
+
+    ``with SolveProgress(console, n) as advance: advance(status)`` once per sample.
+    """
+
+    def __init__(self, console: Console | None, total: int) -> None:
+        self.bar = progress_bar("solving", "[red]{task.fields[failed]} failed", console=console)
+        self.task = self.bar.add_task("solve", total=total, failed=0)
+        self.failed = 0
+
+    def __enter__(self) -> Callable[[str], None]:
+        self.bar.start()
+        return self.advance
+
+    def advance(self, status: str) -> None:
+        self.failed += status == "failed"
+        self.bar.update(self.task, advance=1, failed=self.failed)
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
 
 
 def _human_bytes(n: int) -> str:

@@ -11,6 +11,7 @@ from nirom.solvers.base import (
     check_finite,
     make_solver,
     register,
+    resolve_solver,
     solver_names,
 )
 from nirom.solvers.burgers import Burgers
@@ -32,5 +33,6 @@ __all__ = [
     "check_finite",
     "make_solver",
     "register",
+    "resolve_solver",
     "solver_names",
 ]

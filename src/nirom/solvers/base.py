@@ -1,5 +1,10 @@
 """The `Solver` interface every high-fidelity solver implements, and the registry.
 
+The registry: :func:`register` (a class decorator), :func:`make_solver` (a
+name and options to a solver), :func:`solver_names`, and :func:`resolve_solver`
+(a name, a command-solver TOML file or a solver object to a solver), which
+generation, studies and refinement use.
+
 A solver declares its parameter space, its mesh and the fields it returns;
 ``solve(mu)`` returns the fields for one parameter set. Generation ships a
 solver to Dask workers as a *recipe* (its registered name and JSON options),
@@ -9,6 +14,7 @@ so each worker builds (and assembles) it once and no heavy object travels.
 from __future__ import annotations
 
 import json
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -105,6 +111,25 @@ def register(name: str) -> Callable[[type[Solver]], type[Solver]]:
 def solver_names() -> list[str]:
     """Names of the registered solvers."""
     return sorted(_REGISTRY)
+
+
+def resolve_solver(
+    case: str | os.PathLike[str] | Solver, options: Mapping[str, Any] | None = None
+) -> Solver:
+    """A solver from a registered name (with ``options``), a CommandSolver TOML file, or
+    a Solver itself (returned as is)."""
+    if isinstance(case, Solver):
+        if options:
+            raise SolverError("solver options apply to a solver name, not a solver object")
+        return case
+    text = str(case)
+    if text.endswith(".toml"):
+        if options:
+            raise SolverError(f"{text}: a command solver takes its options from its TOML file")
+        from nirom.solvers.command import CommandSolver  # it builds on this module
+
+        return CommandSolver(text)
+    return make_solver(text, options)
 
 
 def make_solver(name: str, options: Mapping[str, Any] | None = None) -> Solver:

@@ -63,6 +63,16 @@ class Surrogate(Estimator, Saveable):
     ) -> tuple[Fields, Fields | None]:
         """Fields (n, *shape) for unit-cube scalars ``u`` (n, dim) and field inputs (n, *shape)."""
 
+    def reduced_basis(self, name: str) -> Any:
+        """The reduction (a fitted :class:`~nirom.reduction.POD`) of field ``name``'s
+        snapshots, for models built on one; None otherwise.
+
+        A model that returns one also implements ``predict_coordinates(name, mu)``
+        (the predicted reduced coordinates, shape (n, n_modes)), so evaluation
+        reports the projection floor and R2 per mode for it.
+        """
+        return None
+
     @property
     def provides_std(self) -> bool:
         """Whether ``predict(..., return_std=True)`` gives error bars."""

@@ -85,12 +85,7 @@ class FNOSurrogate(NeuralOperatorSurrogate):
         **training: Any,
     ) -> None:
         super().__init__(**training)
-        self.modes = modes
-        self.width = width
-        self.n_layers = n_layers
-        self.projection_channels = projection_channels
-        self.padding = padding
-        self.periodic = periodic
+        self._store_hyperparameters(locals())
 
     def _modes_per_axis(self, n_dim: int) -> tuple[int, ...]:
         return (self.modes,) * n_dim if isinstance(self.modes, int) else tuple(self.modes)
@@ -207,9 +202,7 @@ class DeepONetSurrogate(NeuralOperatorSurrogate):
         **training: Any,
     ) -> None:
         super().__init__(**training)
-        self.branch_layers = branch_layers
-        self.trunk_layers = trunk_layers
-        self.latent = latent
+        self._store_hyperparameters(locals())
 
     def fit(self, dataset: Dataset, ids: list[int] | None = None) -> DeepONetSurrogate:
         mesh = dataset.mesh

@@ -104,16 +104,7 @@ class NeuralOperatorSurrogate(Surrogate):
         device: str = "auto",
         progress: bool = True,
     ) -> None:
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.scheduler = scheduler
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.seed = seed
-        self.device = device
-        self.progress = progress
+        self._store_hyperparameters(locals())
 
     # -- hyperparameters -------------------------------------------------------------
     _y_axis = 1  # channel axis of the target array

@@ -33,11 +33,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from nirom.checks import Boolean, Constraint, Integer, OneOf, Options, Real
+from nirom.checks import Boolean, Constraint, Integer, OneOf, Options
 from nirom.dataset import Dataset, FieldSpec
 from nirom.errors import DatasetError, HyperparameterError
 from nirom.reduction import POD
-from nirom.reduction.pod import METHODS
+from nirom.reduction.pod import ENERGY_FRACTION, METHODS
 from nirom.regression import GPRegressor, MLPRegressor, RBFRegressor  # noqa: F401 (registers)
 from nirom.saving import arrays_of, arrays_under, registry, saveable
 from nirom.surrogates.base import Fields, Inputs, Surrogate
@@ -46,14 +46,6 @@ from nirom.surrogates.base import Fields, Inputs, Surrogate
 REGRESSORS: dict[str, type] = registry("regressor")
 #: Discarded energy fraction of each field's POD when neither it nor n_modes is given.
 DEFAULT_DISCARDED_ENERGY = 1e-6
-
-_FRACTION = Real(
-    low=0,
-    high=1,
-    closed="neither",
-    none=True,
-    phrase="a number in (0, 1) (the discarded energy fraction)",
-)
 
 
 @saveable("surrogate", "pod")
@@ -84,8 +76,8 @@ class PODSurrogate(Surrogate):
 
     _constraints: ClassVar[dict[str, Constraint]] = {
         "n_modes": Integer(least=1, none=True),
-        "discarded_energy": _FRACTION,
-        "energy": _FRACTION,
+        "discarded_energy": ENERGY_FRACTION,
+        "energy": ENERGY_FRACTION,
         "pod_method": OneOf(choices=METHODS),
         "weighted": Boolean(),
         "regressor_params": Options(none=True),
@@ -105,14 +97,7 @@ class PODSurrogate(Surrogate):
         input_modes: int = 64,
         energy: float | None = None,
     ) -> None:
-        self.regressor = regressor
-        self.n_modes = n_modes
-        self.discarded_energy = discarded_energy
-        self.pod_method = pod_method
-        self.weighted = weighted
-        self.regressor_params = regressor_params
-        self.input_modes = input_modes
-        self.energy = energy
+        self._store_hyperparameters(locals())
 
     def _check_relations(self) -> None:
         """A known regressor with options it takes, and a POD these settings can build."""
@@ -226,6 +211,11 @@ class PODSurrogate(Surrogate):
     def _field_shape(self, name: str) -> tuple[int, ...]:
         mesh = self.mesh_
         return self.fields_[name].shape(mesh.n_points if mesh else 0, mesh.n_cells if mesh else 0)
+
+    def reduced_basis(self, name: str) -> POD:
+        """The POD of field ``name``."""
+        self._check_fitted()
+        return self.pods_[name]
 
     def reduced_coordinates(self, name: str, snapshots: np.ndarray) -> np.ndarray:
         """POD coefficients of snapshots (n, *field_shape) of field ``name``."""
