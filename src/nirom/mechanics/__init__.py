@@ -1,0 +1,1 @@
+"""Nonlinear solid mechanics: material laws and a quasi-static finite-element solver."""
