@@ -139,6 +139,18 @@ def elastic_stiffness(E: float, nu: float) -> np.ndarray:
     return lam * identity_outer() + 2.0 * mu * np.eye(6)
 
 
+def elastic_stress(strain: np.ndarray, lam: float, mu: float) -> np.ndarray:
+    """Isotropic Hooke's law ``lambda tr(eps) 1 + 2 mu eps`` for strains (..., 6).
+
+    Computed component by component, so each point's result does not depend on the batch
+    it is in (a matrix product may round differently for different batch sizes).
+    """
+    strain = np.asarray(strain, dtype=float)
+    stress = 2.0 * mu * strain
+    stress[..., :3] += lam * trace(strain)[..., None]
+    return stress
+
+
 def outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Batched outer products ``a (x) b`` of (n, 6) arrays: shape (n, 6, 6)."""
     return a[:, :, None] * b[:, None, :]

@@ -22,13 +22,17 @@ from nirom.mechanics.laws.base import (
     make_law,
 )
 from nirom.mechanics.laws.elastic import LinearElastic
+from nirom.mechanics.laws.plasticity import J2Plasticity
+from nirom.mechanics.laws.viscoplasticity import NortonViscoplasticity
 
 __all__ = [
+    "J2Plasticity",
     "LawIntegrationError",
     "LawParameter",
     "LawUpdate",
     "LinearElastic",
     "MaterialLaw",
+    "NortonViscoplasticity",
     "law_names",
     "make_law",
 ]

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from nirom.mechanics.laws.base import LawParameter, LawUpdate, MaterialLaw, elastic_tangent
-from nirom.mechanics.tensors import elastic_stiffness
+from nirom.mechanics.tensors import elastic_stiffness, elastic_stress, lame_constants
 
 #: Young's modulus and Poisson's ratio, shared by every law.
 YOUNG = LawParameter("E", "MPa", "Young's modulus", lower=0.0, lower_open=True)
@@ -30,12 +30,13 @@ class LinearElastic(MaterialLaw):
     state_shapes: ClassVar[dict[str, int]] = {"p": 1}
 
     def _setup(self) -> None:
+        self._lam, self._mu = lame_constants(self._params["E"], self._params["nu"])
         self.stiffness = elastic_stiffness(self._params["E"], self._params["nu"])
 
     def _integrate(self, strain: np.ndarray, state: dict[str, np.ndarray], dt: float) -> LawUpdate:
         n = strain.shape[0]
         return LawUpdate(
-            stress=strain @ self.stiffness,
+            stress=elastic_stress(strain, self._lam, self._mu),
             tangent=elastic_tangent(self.stiffness, n),
             state={"p": state["p"].copy()},
         )
