@@ -85,3 +85,17 @@ def test_impossible_parameters(name, value, culprit):
     with pytest.raises(ParameterError, match=r"^viscoplasticity: ") as info:
         make_law("viscoplasticity", params)
     assert culprit in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("n", [1.0, 20.0])
+def test_relaxation_under_held_strain_over_huge_steps(n):
+    K = 200.0
+    law = viscoplasticity(K=K, n=n)
+    hold = np.array([0.0, 1e-3, 1e1, 1e5, 1e9])
+    h = uniaxial(law, hold, strain=np.where(hold > 0, 0.004, 0.0))
+    sigma = h.stress[1:, 0]
+    assert (np.diff(sigma) <= 0).all() and (sigma >= R0).all()
+    assert sigma[-1] - R0 < 0.25 * (sigma[0] - R0)
+    # Backward Euler: sigma - R0 = K (dp / dt)^(1/n), with dp the p gained over the step.
+    rate = np.diff(h.state["p"]) / np.diff(hold)
+    np.testing.assert_allclose(h.stress[1:, 0] - R0, K * rate ** (1 / n), rtol=1e-9, atol=1e-9)

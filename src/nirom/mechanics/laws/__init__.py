@@ -9,8 +9,15 @@ Registered laws (see each class for its equations, parameters and units):
   and Armstrong-Frederick kinematic hardening.
 
 The interface (:class:`MaterialLaw`, :class:`LawUpdate`, :func:`make_law`) is in
-:mod:`nirom.mechanics.laws.base`; a uniaxial material-point driver is in
-:mod:`nirom.mechanics.laws.material_point`.
+:mod:`nirom.mechanics.laws.base`; the backward-Euler return mapping shared by the two
+J2 laws (equations, consistent tangent, local Newton) in
+:mod:`nirom.mechanics.laws.return_mapping`; a material-point driver (uniaxial and mixed
+strain/stress control) in :mod:`nirom.mechanics.laws.material_point`.
+
+Cost of one ``integrate`` call at 100k points (this 2-core machine, under load; run
+``python tests/mechanics/laws/law_timings.py``): about 0.3-0.6 microseconds per point
+for an elastic step of any law, 3-5 microseconds per flowing point (most of it the
+(n, 6, 6) tangent and the 1-6 local Newton iterations).
 """
 
 from nirom.mechanics.laws.base import (

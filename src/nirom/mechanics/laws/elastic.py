@@ -22,7 +22,8 @@ class LinearElastic(MaterialLaw):
     Parameters: ``E`` Young's modulus (MPa, > 0), ``nu`` Poisson's ratio (in (-1, 0.5)).
     ``sigma = C : eps`` with ``C = lambda 1 (x) 1 + 2 mu I``, ``lambda = E nu / ((1 + nu)
     (1 - 2 nu))``, ``mu = E / (2 (1 + nu))``; the tangent is ``C`` at every point. The state
-    holds only ``"p"`` (cumulated plastic strain), which stays 0.
+    holds only ``"p"`` (cumulated plastic strain), which stays 0. ``stiffness`` is the
+    (6, 6) stiffness (Mandel).
     """
 
     name: ClassVar[str] = "elastic"

@@ -51,19 +51,16 @@ import numpy as np
 from nirom.mechanics.laws.base import LawIntegrationError, LawUpdate, MaterialLaw, elastic_tangent
 from nirom.mechanics.tensors import (
     deviator,
-    deviatoric_projector,
     elastic_stiffness,
     elastic_stress,
     lame_constants,
     outer,
 )
 
-_P = deviatoric_projector()
-
 
 def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise dot products of (n, 6) arrays (double contraction in Mandel notation)."""
-    return np.sum(a * b, axis=1)
+    return np.einsum("ij,ij->i", a, b)
 
 
 def j2(t: np.ndarray) -> np.ndarray:
@@ -167,6 +164,7 @@ def plastic_correction(
     kin: Kinematics,
     X: np.ndarray,
     h: np.ndarray,
+    stiffness: np.ndarray,
     G: float,
     C: float,
     D: float,
@@ -174,21 +172,26 @@ def plastic_correction(
     """The plastic part of the step at m points with multiplier ``dp`` (m,).
 
     ``kin`` are the :func:`kinematics` at ``dp``, ``X`` the back stress at the start of
-    the step, ``h = -d psi / d dp``. Returns ``(d_eps_p, X_new, d_stress, d_tangent)``:
-    the plastic strain increment ``dp N``, the back stress at the end of the step, the
-    stress correction ``-2 G dp N`` and the tangent correction (m, 6, 6) to add to the
-    elastic stiffness.
+    the step, ``h = -d psi / d dp``, ``stiffness`` the elastic (6, 6) one. Returns
+    ``(d_eps_p, X_new, d_stress, tangent)``: the plastic strain increment ``dp N``, the
+    back stress at the end of the step, the stress correction ``-2 G dp N`` and the
+    consistent tangent (m, 6, 6).
     """
     N = 1.5 * kin.eta / kin.J[:, None]
     d_eps_p = dp[:, None] * N
     X_new = kin.theta[:, None] * (X + (2.0 / 3.0) * C * d_eps_p)
-    NN = outer(N, N)
-    ratio = (6.0 * G**2 * dp / kin.J)[:, None, None]
-    d_tangent = -(4.0 * G**2 / h)[:, None, None] * NN - ratio * (_P - (2.0 / 3.0) * NN)
+    ratio = 6.0 * G**2 * dp / kin.J
+    # C - ratio P - (4G^2/h - 2/3 ratio) N (x) N in few passes over the (m, 6, 6) array,
+    # P = I - (1/3) 1 (x) 1 touching only the diagonal and the normal block.
+    tangent = outer(((2.0 / 3.0) * ratio - 4.0 * G**2 / h)[:, None] * N, N)
+    tangent += stiffness
+    diagonal = np.arange(6)
+    tangent[:, diagonal, diagonal] -= ratio[:, None]
+    tangent[:, :3, :3] += (ratio / 3.0)[:, None, None]
     if D > 0:
         X_perp = X - (2.0 / 3.0) * dot(N, X)[:, None] * N
-        d_tangent -= ratio * (D * kin.theta**2 / h)[:, None, None] * outer(X_perp, N)
-    return d_eps_p, X_new, -2.0 * G * d_eps_p, d_tangent
+        tangent -= outer((ratio * D * kin.theta**2 / h)[:, None] * X_perp, N)
+    return d_eps_p, X_new, -2.0 * G * d_eps_p, tangent
 
 
 class J2Law(MaterialLaw):
@@ -198,7 +201,7 @@ class J2Law(MaterialLaw):
     ``"p"`` cumulated plastic strain (n,). Subclasses give the flow stress ``R(dp)`` that
     ``J2(s - X)`` equals at the end of a plastic step (:meth:`_flow_stress`) and a first
     guess of ``dp`` (:meth:`_first_guess`); the step is elastic where the trial
-    ``J2(s - X) <= R(0)``.
+    ``J2(s - X) <= R(0)``. ``stiffness`` is the (6, 6) elastic stiffness (Mandel).
     """
 
     state_shapes: ClassVar[dict[str, int]] = {"eps_p": 6, "X": 6, "p": 1}
@@ -229,10 +232,12 @@ class J2Law(MaterialLaw):
         a = 2.0 * self._G * deviator(strain - eps_p)
         q_trial = j2(a - X)
         r_start = self._flow_stress(np.zeros_like(p), p, dt)[0]
-        tangent = elastic_tangent(self.stiffness, strain.shape[0])
-        plastic = np.flatnonzero(q_trial > r_start)
+        flows = q_trial > r_start
+        plastic = np.flatnonzero(flows)
         if plastic.size == 0:
+            tangent = elastic_tangent(self.stiffness, strain.shape[0])
             return LawUpdate(stress, tangent, {"eps_p": eps_p, "X": X, "p": p}, 0)
+
         aP, XP, pP = a[plastic], X[plastic], p[plastic]
         G, C, D = self._G, self._C, self._D
         size = np.maximum(j2(aP), q_trial[plastic])
@@ -247,9 +252,16 @@ class J2Law(MaterialLaw):
         dp, iterations = solve_multiplier(residual, x0, np.zeros_like(hi), hi, size, self.name)
         kin = kinematics(dp, aP, XP, G, C, D)
         h = self._flow_stress(dp, pP, dt)[1] - kin.dq
-        d_eps_p, X_new, d_stress, d_tangent = plastic_correction(dp, kin, XP, h, G, C, D)
+        d_eps_p, X_new, d_stress, tangent_p = plastic_correction(
+            dp, kin, XP, h, self.stiffness, G, C, D
+        )
         stress[plastic] += d_stress
-        tangent[plastic] += d_tangent
+        if plastic.size == strain.shape[0]:
+            tangent = tangent_p
+        else:
+            tangent = np.empty((strain.shape[0], 6, 6))
+            tangent[~flows] = self.stiffness
+            tangent[plastic] = tangent_p
         eps_p[plastic] += d_eps_p
         X[plastic] = X_new
         p[plastic] += dp
