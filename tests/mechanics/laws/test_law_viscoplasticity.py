@@ -49,7 +49,7 @@ def test_rate_independent_limit_as_K_vanishes_or_the_loading_slows(C, D):
     assert by_period[0] > by_period[1] > by_period[2] and by_period[2] < 0.01
 
 
-@pytest.mark.parametrize("n", [1.0, 7.0, 20.0])
+@pytest.mark.parametrize("n", [1.0, 7.0, 20.0, 50.0])
 @pytest.mark.parametrize("dt", [1e-4, 1.0, 1e4])
 def test_stiff_exponents_and_large_steps_solve_the_backward_euler_equation(n, dt):
     K, C, D = 150.0, 30e3, 250.0
@@ -65,7 +65,7 @@ def test_stiff_exponents_and_large_steps_solve_the_backward_euler_equation(n, dt
         assert flowing.sum() > 50
         assert np.abs(residual[flowing]).max() < 1e-9 * q.max()
         assert q[~flowing].max(initial=0.0) <= R0
-        assert update.iterations <= 12
+        assert update.iterations <= 10
         state = update.state
 
 

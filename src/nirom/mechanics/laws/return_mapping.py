@@ -108,8 +108,15 @@ def solve_multiplier(
     law: str,
     rtol: float = 1e-12,
     maxiter: int = 100,
+    exponent: float = 1.0,
 ) -> tuple[np.ndarray, int]:
     """Roots of decreasing scalar functions, one per point, by bracketed Newton.
+
+    The Newton step is taken in the variable ``y = x^(1/exponent)`` (``exponent = 1``:
+    plain Newton in ``x``): for a Norton residual ``A - 3G x - K (x/dt)^(1/n)`` with
+    ``exponent = n`` it is concave in ``y`` and Newton converges from above without
+    overshoot whatever the regime. If that step leaves the bracket, the Newton step in
+    ``x`` is tried, then bisection.
 
     Parameters
     ----------
@@ -123,6 +130,8 @@ def solve_multiplier(
         step is then taken if it stays in the bracket), or when the bracket collapses.
     law : str
         Name for the error message.
+    exponent : float
+        See above (>= 1).
 
     Returns
     -------
@@ -145,8 +154,13 @@ def solve_multiplier(
         lo[active] = np.where(r > 0, xa, lo[active])
         hi[active] = np.where(r <= 0, xa, hi[active])
         la, ha = lo[active], hi[active]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = xa - r / dr
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            delta = -r / dr
+            step = xa + delta
+            if exponent != 1.0:
+                base = 1.0 + delta / (exponent * xa)
+                step_y = xa * np.where(base > 0, base, np.nan) ** exponent
+                step = np.where((step_y > la) & (step_y < ha), step_y, step)
         inside = (step > la) & (step < ha)
         converged = (np.abs(r) <= rtol * scale[active]) | (ha - la <= 4e-16 * ha)
         x[active] = np.where(inside, step, np.where(converged, xa, 0.5 * (la + ha)))
@@ -205,6 +219,7 @@ class J2Law(MaterialLaw):
     """
 
     state_shapes: ClassVar[dict[str, int]] = {"eps_p": 6, "X": 6, "p": 1}
+    _exponent: float = 1.0  # the local Newton works on dp^(1/_exponent)
 
     def _setup(self) -> None:
         self._lam, self._G = lame_constants(self._params["E"], self._params["nu"])
@@ -249,7 +264,9 @@ class J2Law(MaterialLaw):
             R, dR = self._flow_stress(x, pP[idx], dt)
             return kin.q - R, kin.dq - dR
 
-        dp, iterations = solve_multiplier(residual, x0, np.zeros_like(hi), hi, size, self.name)
+        dp, iterations = solve_multiplier(
+            residual, x0, np.zeros_like(hi), hi, size, self.name, exponent=self._exponent
+        )
         kin = kinematics(dp, aP, XP, G, C, D)
         h = self._flow_stress(dp, pP, dt)[1] - kin.dq
         d_eps_p, X_new, d_stress, tangent_p = plastic_correction(
