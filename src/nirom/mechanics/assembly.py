@@ -47,7 +47,13 @@ class Assembler:
 
     @property
     def nnz(self) -> int:
+        """Stored entries of the tangent's sparse pattern."""
         return int(self._indices.size)
+
+    def pattern(self) -> sp.csr_matrix:
+        """The tangent's sparsity pattern, entry ``k`` of ``data`` holding ``k + 1``."""
+        data = np.arange(1, self.nnz + 1, dtype=float)
+        return sp.csr_matrix((data, self._indices, self._indptr), shape=(self.n_dofs,) * 2)
 
     def internal_force(self, stress: np.ndarray) -> np.ndarray:
         """``B^T (w sigma)`` for active stresses of shape (n_qp, n_active): shape (n_dofs,)."""
@@ -60,10 +66,11 @@ class Assembler:
     def tangent(self, tangent: np.ndarray) -> sp.csr_matrix:
         """``B^T (w C) B`` for active tangents (n_qp, n_active, n_active): CSR (n_dofs, n_dofs)."""
         local = self.strain.local
-        n_cells, n_q, n_k, _ = local.shape
+        n_cells, n_q, n_k, n_local = local.shape
         wc = (self.weights[:, None, None] * tangent).reshape(n_cells, n_q, n_k, n_k)
-        cb = np.matmul(wc, local)  # (c, q, k, l)
-        ke = np.matmul(local.transpose(0, 1, 3, 2), cb).sum(axis=1)  # (c, l, l)
+        cb = np.matmul(wc, local).reshape(n_cells, n_q * n_k, n_local)  # (w C B) per cell
+        # One (l, q k) @ (q k, l) product per cell sums over the points too.
+        ke = np.matmul(local.reshape(n_cells, n_q * n_k, n_local).transpose(0, 2, 1), cb)
         data = np.bincount(self._slot, weights=ke.ravel(), minlength=self.nnz)
         return sp.csr_matrix(
             (data, self._indices, self._indptr), shape=(self.n_dofs, self.n_dofs), copy=False

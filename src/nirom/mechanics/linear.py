@@ -23,6 +23,7 @@ result is not finite, which the Newton solver treats as a failed iteration
 from __future__ import annotations
 
 import importlib.util
+import os
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -71,6 +72,11 @@ class Pardiso(LinearSolver):
     name = "pardiso"
 
     def __init__(self) -> None:
+        # MKL's OpenMP threads otherwise spin for 200 ms after each solve, taking
+        # shared cores from the assembly and the law that follow (a precaution: on this
+        # loaded 2-core machine the effect was within the noise). Only effective before
+        # MKL's runtime loads, i.e. here.
+        os.environ.setdefault("KMP_BLOCKTIME", "0")
         import pypardiso
 
         self._solver = pypardiso.PyPardisoSolver()  # mtype 11: real unsymmetric

@@ -206,12 +206,7 @@ class QuasiStaticSolver:
     def _free_pattern(self) -> None:
         """Slots of K.data that form K_ff, so K_ff costs one gather per iteration."""
         free = self.loads.dirichlet.free
-        a = self.assembler
-        slots = sp.csr_matrix(
-            (np.arange(1, a.nnz + 1, dtype=float), a._indices, a._indptr),
-            shape=(a.n_dofs, a.n_dofs),
-        )
-        sub = slots[free][:, free].tocsr()
+        sub = self.assembler.pattern()[free][:, free].tocsr()
         sub.sort_indices()
         self._ff_slots = sub.data.astype(np.int64) - 1
         self._ff_indices, self._ff_indptr = sub.indices, sub.indptr

@@ -34,13 +34,14 @@ Discretisation: P1 or P2 (isoparametric: the hole's edge nodes on the circle)
 triangles, graded towards the hole; ``resolution`` cells along each half of the
 quarter hole:
 
-==========  =============  =============
-resolution  P2 unknowns    P1 unknowns
-==========  =============  =============
-9           about 2,100    about 540
-20          9,922          2,520
-65          102,442        25,740
-==========  =============  =============
+==========  =====================  ========
+resolution  P2 dofs (free)         P1 dofs
+==========  =====================  ========
+9           2,090 (2,034)          560
+20          9,922 (9,800)          2,562
+65          102,442 (102,050)      25,872
+130         -                      102,442
+==========  =====================  ========
 
 Outputs at ``steps_per_cycle`` equal steps per period (t = 0 included): the
 fields of :mod:`nirom.mechanics.output`.
