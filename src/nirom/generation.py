@@ -352,6 +352,7 @@ def _open_or_create(path: Path, solver: Solver, space: ParameterSpace, provenanc
                 solver.mesh,
                 description=f"nirom generate {solver.name}",
                 provenance=provenance,
+                quadrature=solver.quadrature,
             )
         except DatasetError:
             if not (path / "zarr.json").is_file():

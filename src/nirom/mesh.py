@@ -128,12 +128,13 @@ class Mesh:
                 raise MeshError(f"{what}: {t} connectivity differs from the reference mesh")
 
     def mass_matrix(self) -> Any:
-        """Consistent P1/Q1 mass matrix M (sparse, n_points x n_points).
+        """Consistent mass matrix M (sparse, n_points x n_points) of the nodal interpolant.
 
-        ``u^T M u`` is the squared L2 norm of the piecewise-linear (or
-        bilinear) interpolant of nodal values ``u``, in length units**dim.
-        Needs a single block of lines, triangles, quads, tetrahedra or
-        hexahedra; raises :class:`MeshError` otherwise.
+        ``u^T M u`` is the squared L2 norm of the piecewise-linear (or bilinear,
+        or for "triangle6"/"tetra10" cells piecewise-quadratic, isoparametric)
+        interpolant of nodal values ``u``, in length units**dim. Needs a single
+        block of lines, triangles, quads, tetrahedra, hexahedra, 6-node triangles
+        or 10-node tetrahedra; raises :class:`MeshError` otherwise.
         """
         import skfem  # scikit-fem is imported only when a norm is needed
 
@@ -143,6 +144,8 @@ class Mesh:
             "quad": (skfem.MeshQuad1, skfem.ElementQuad1),
             "tetra": (skfem.MeshTet1, skfem.ElementTetP1),
             "hexahedron": (skfem.MeshHex1, skfem.ElementHex1),
+            "triangle6": (skfem.MeshTri2, skfem.ElementTriP2),
+            "tetra10": (skfem.MeshTet2, skfem.ElementTetP2),
         }
         if len(self.cells) != 1 or self.cells[0][0] not in kinds:
             raise MeshError(
@@ -150,6 +153,8 @@ class Mesh:
                 f"got {self.cell_counts()}"
             )
         cell_type, conn = self.cells[0]
+        if cell_type in ("triangle6", "tetra10"):
+            return self._quadratic_mass_matrix(*kinds[cell_type])
         mesh_cls, element = kinds[cell_type]
         dim = {"line": 1, "triangle": 2, "quad": 2, "tetra": 3, "hexahedron": 3}[cell_type]
         points = self.points[:, :dim]
@@ -160,6 +165,38 @@ class Mesh:
         fem = mesh_cls(np.ascontiguousarray(points.T), np.ascontiguousarray(conn.T))
         basis = skfem.Basis(fem, element())
         return skfem.BilinearForm(lambda u, v, w: u * v).assemble(basis).tocsr()
+
+    def _quadratic_mass_matrix(self, mesh_cls: Any, element: Any) -> Any:
+        """P2 mass matrix on 6-node triangles / 10-node tetrahedra (meshio node order,
+        which is scikit-fem's P2 order: vertices, then edges in the same order)."""
+        import dataclasses
+
+        import scipy.sparse as sp
+        import skfem
+
+        conn = self.cells[0][1]
+        n_vertices = 3 if conn.shape[1] == 6 else 4
+        dim = n_vertices - 1
+        vertices, local = np.unique(conn[:, :n_vertices], return_inverse=True)
+        linear_cls = skfem.MeshTri1 if n_vertices == 3 else skfem.MeshTet1
+        linear = linear_cls(
+            np.ascontiguousarray(self.points[vertices, :dim].T),
+            np.ascontiguousarray(local.reshape(-1, n_vertices).T),
+        )
+        quad = mesh_cls.from_mesh(linear)
+        basis = skfem.Basis(quad, element())
+        point_of_dof = np.empty(basis.N, dtype=np.int64)
+        point_of_dof[basis.element_dofs.T.ravel()] = conn.ravel()
+        if np.unique(point_of_dof).size != self.n_points:
+            raise MeshError("a P2 mass matrix needs every point to be a node of a cell")
+        doflocs = np.ascontiguousarray(self.points[point_of_dof, :dim].T)
+        quad = dataclasses.replace(quad, doflocs=doflocs)
+        basis = skfem.Basis(quad, element())
+        mass = skfem.BilinearForm(lambda u, v, w: u * v).assemble(basis).tocoo()
+        return sp.csr_matrix(
+            (mass.data, (point_of_dof[mass.row], point_of_dof[mass.col])),
+            shape=(self.n_points, self.n_points),
+        )
 
     # -- meshio bridge ------------------------------------------------------
     @classmethod

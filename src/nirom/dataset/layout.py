@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import zarr
 
-from nirom.dataset.schema import FORMAT_NAME, FORMAT_VERSION
+from nirom.dataset.schema import FORMAT_NAME, FORMAT_VERSION, READABLE_VERSIONS
 from nirom.errors import DatasetError, SchemaError
 from nirom.mesh import Mesh
 
@@ -107,10 +107,11 @@ def read_root_meta(path: Path) -> dict[str, Any]:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise SchemaError(f"{path}: a zarr store but not a nirom dataset")
     version = meta.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise SchemaError(
             f"{path}: dataset format version {version!r} (written by {meta.get('written_by')}); "
-            f"this nirom {nirom_version()} reads version {FORMAT_VERSION}"
+            f"this nirom {nirom_version()} reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))} (current {FORMAT_VERSION})"
         )
     return meta
 

@@ -12,10 +12,16 @@ from nirom.errors import FieldError
 
 FORMAT_NAME = "nirom-dataset"
 # Bump on any change a reader of the previous version would misread.
-FORMAT_VERSION = 1
+# Version 2 added quadrature-point fields and the dataset's quadrature rule. A dataset
+# without them is still written as version 1, so older nirom versions keep reading it;
+# this version reads both.
+FORMAT_VERSION = 2
+QUADRATURE_FORMAT_VERSION = 2
+BASE_FORMAT_VERSION = 1
+READABLE_VERSIONS: tuple[int, ...] = (1, 2)
 
-Location = Literal["point", "cell", "global"]
-LOCATIONS: tuple[str, ...] = ("point", "cell", "global")
+Location = Literal["point", "cell", "quadrature", "global"]
+LOCATIONS: tuple[str, ...] = ("point", "cell", "quadrature", "global")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
@@ -27,9 +33,11 @@ class FieldSpec:
     ----------
     name : str
         Field name, e.g. ``"u"`` or ``"von_mises"``.
-    location : {"point", "cell", "global"}
-        Values per mesh node, per cell, or one value per sample (a scalar
-        output such as a compliance or a peak stress).
+    location : {"point", "cell", "quadrature", "global"}
+        Values per mesh node, per cell, per quadrature point of every cell
+        (cell-major: point q of cell c is entry ``c * n_q + q``, with the rule
+        the dataset records, see :mod:`nirom.dataset.quadrature`), or one value
+        per sample (a scalar output such as a compliance or a peak stress).
     components : int
         1 for a scalar field, the vector/tensor size otherwise.
     times : tuple of float or None
@@ -39,8 +47,8 @@ class FieldSpec:
         Physical unit, for people reading reports.
 
     A sample's array has shape ``([n_times,] n_entities[, components])``,
-    where ``n_entities`` is the number of points or cells (absent for
-    "global") and the components axis is absent for scalars.
+    where ``n_entities`` is the number of points, cells or quadrature points
+    (absent for "global") and the components axis is absent for scalars.
     """
 
     name: str
@@ -70,8 +78,12 @@ class FieldSpec:
     def n_times(self) -> int | None:
         return None if self.times is None else len(self.times)
 
-    def shape(self, n_points: int, n_cells: int) -> tuple[int, ...]:
-        """Shape of one sample's array of this field on a mesh of the given size."""
+    def shape(self, n_points: int, n_cells: int, n_quadrature: int = 0) -> tuple[int, ...]:
+        """Shape of one sample's array of this field on a mesh of the given size.
+
+        ``n_quadrature`` is the number of quadrature points of the whole mesh
+        (cells times points per cell).
+        """
         shape: tuple[int, ...] = ()
         if self.times is not None:
             shape += (len(self.times),)
@@ -79,6 +91,8 @@ class FieldSpec:
             shape += (n_points,)
         elif self.location == "cell":
             shape += (n_cells,)
+        elif self.location == "quadrature":
+            shape += (n_quadrature,)
         if self.components > 1:
             shape += (self.components,)
         return shape

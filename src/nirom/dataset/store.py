@@ -55,7 +55,13 @@ from nirom.dataset.layout import (
     write_mesh,
 )
 from nirom.dataset.publish import check_id, clean_staging, publish_sample
-from nirom.dataset.schema import FORMAT_NAME, FORMAT_VERSION, FieldSpec
+from nirom.dataset.quadrature import QuadratureRule
+from nirom.dataset.schema import (
+    BASE_FORMAT_VERSION,
+    FORMAT_NAME,
+    QUADRATURE_FORMAT_VERSION,
+    FieldSpec,
+)
 from nirom.errors import (
     DatasetError,
     FieldError,
@@ -86,6 +92,11 @@ class Dataset:
             self.per_sample_mesh = bool(meta["per_sample_mesh"])
             self.description = str(meta.get("description", ""))
             self.provenance: dict[str, Any] = dict(meta.get("provenance") or {})
+            self.format_version = int(meta["format_version"])
+            rule = meta.get("quadrature")
+            self.quadrature: QuadratureRule | None = (
+                None if rule is None else QuadratureRule.from_dict(rule)
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise SchemaError(f"{self.path}: malformed dataset metadata ({exc})") from None
         self.mesh: Mesh | None = None
@@ -108,6 +119,7 @@ class Dataset:
         per_sample_mesh: bool = False,
         description: str = "",
         provenance: Mapping[str, Any] | None = None,
+        quadrature: QuadratureRule | None = None,
     ) -> Dataset:
         """Create an empty dataset at ``path`` (which must not exist or be empty).
 
@@ -127,6 +139,11 @@ class Dataset:
         provenance : mapping, optional
             JSON-compatible record of how the samples are made (solver recipe,
             design, seed), checked by generation when it resumes.
+        quadrature : QuadratureRule, optional
+            The rule of the "quadrature" fields (required if there are any): cell
+            type, element, reference points and weights, so any reader can place
+            the points (:func:`nirom.dataset.quadrature.quadrature_points`).
+            Such a dataset is format version 2; one without is version 1.
         """
         path = Path(path)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
@@ -140,9 +157,16 @@ class Dataset:
         on_mesh = [f.name for f in specs if f.location != "global"]
         if on_mesh and mesh is None and not per_sample_mesh:
             raise MeshError(f"fields {on_mesh} live on a mesh: give a mesh or per_sample_mesh=True")
+        at_points = [f.name for f in specs if f.location == "quadrature"]
+        if at_points and quadrature is None:
+            raise FieldError(f"quadrature fields {at_points} need the quadrature rule")
+        if quadrature is not None and mesh is not None:
+            _check_rule(mesh, quadrature)
         meta = {
             "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
+            "format_version": BASE_FORMAT_VERSION
+            if quadrature is None
+            else QUADRATURE_FORMAT_VERSION,
             "written_by": f"nirom {nirom_version()}",
             "created_at": now(),
             "description": description,
@@ -151,6 +175,8 @@ class Dataset:
             "per_sample_mesh": per_sample_mesh,
             "provenance": dict(provenance or {}),
         }
+        if quadrature is not None:
+            meta["quadrature"] = quadrature.to_dict()
         # Build the skeleton aside and rename it into place, so a crash never
         # leaves a half-made dataset at ``path`` (the rename replaces an empty folder).
         try:
@@ -319,6 +345,8 @@ class Dataset:
         if self.per_sample_mesh:
             if mesh is None:
                 raise MeshError(f"{self.path}: this dataset needs each sample's mesh")
+            if self.quadrature is not None:
+                _check_rule(mesh, self.quadrature)
             return mesh
         if mesh is not None and self.mesh is not None:
             self.mesh.check_matches(mesh, "sample")
@@ -336,15 +364,14 @@ class Dataset:
         missing = [name for name in self.fields if name not in fields]
         if missing:
             raise FieldError(f"{where}missing field(s) {missing}")
-        n_points = mesh.n_points if mesh is not None else 0
-        n_cells = mesh.n_cells if mesh is not None else 0
+        n_points, n_cells, n_quadrature = self._entities(mesh)
         out = {}
         for name, spec in self.fields.items():
             try:
                 arr = np.asarray(fields[name], dtype=float)
             except (TypeError, ValueError):
                 raise FieldError(f"{where}field {name!r}: values must be numbers") from None
-            expected = spec.shape(n_points, n_cells)
+            expected = spec.shape(n_points, n_cells, n_quadrature)
             if arr.shape != expected:
                 raise FieldError(
                     f"{where}field {name!r}: expected shape {expected}, got {arr.shape}"
@@ -448,8 +475,14 @@ class Dataset:
             raise DatasetError(
                 f"field {name!r} has a different shape per sample (per-sample meshes)"
             )
-        mesh = self.mesh
-        return spec.shape(mesh.n_points if mesh else 0, mesh.n_cells if mesh else 0)
+        return spec.shape(*self._entities(self.mesh))
+
+    def _entities(self, mesh: Mesh | None) -> tuple[int, int, int]:
+        """Points, cells and quadrature points of ``mesh`` (0 without a mesh)."""
+        if mesh is None:
+            return 0, 0, 0
+        n_q = self.quadrature.n_points if self.quadrature is not None else 0
+        return mesh.n_points, mesh.n_cells, mesh.n_cells * n_q
 
     def field(self, name: str, ids: Iterable[int] | None = None) -> np.ndarray:
         """Field ``name`` of the given done samples, loaded: shape (n, *field_shape)."""
@@ -500,7 +533,7 @@ class Dataset:
         mesh = self.mesh
         return {
             "path": str(self.path),
-            "format_version": FORMAT_VERSION,
+            "format_version": self.format_version,
             "description": self.description,
             "parameters": self.space.to_dict()["parameters"],
             "fields": [f.to_dict() for f in self.fields.values()],
@@ -510,7 +543,22 @@ class Dataset:
             if mesh is None
             else {"points": mesh.n_points, "cells": mesh.cell_counts(), "dim": mesh.dim},
             "per_sample_mesh": self.per_sample_mesh,
+            "quadrature": None
+            if self.quadrature is None
+            else {
+                "cell_type": self.quadrature.cell_type,
+                "element": self.quadrature.element,
+                "points_per_cell": self.quadrature.n_points,
+                "points": None if mesh is None else mesh.n_cells * self.quadrature.n_points,
+            },
             "provenance": self.provenance,
             "solve_time_s": time_statistics(times),
             "disk_bytes": disk_size(self.path),
         }
+
+
+def _check_rule(mesh: Mesh, rule: QuadratureRule) -> None:
+    if [t for t, _ in mesh.cells] != [rule.cell_type]:
+        raise MeshError(
+            f"the quadrature rule is for {rule.cell_type} cells, the mesh has {mesh.cell_counts()}"
+        )

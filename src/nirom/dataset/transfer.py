@@ -1,7 +1,8 @@
 """Moving samples in and out of a dataset through meshio's file formats.
 
 Import: a folder of solver outputs (one mesh file per sample, any format
-meshio reads) plus a CSV of parameters becomes a dataset. Export: any sample
+meshio reads, or a ParaView ``.pvd`` collection of one file per time step for
+a time series) plus a CSV of parameters becomes a dataset. Export: any sample
 becomes a VTU (or any meshio format) for ParaView.
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from nirom import mesh as mesh_io
 from nirom.atomic import built_aside
+from nirom.dataset.quadrature import QuadratureRule, quadrature_points
 from nirom.dataset.schema import FieldSpec
 from nirom.dataset.store import Dataset
 from nirom.errors import DatasetError, FieldError, ParameterError
@@ -77,15 +79,69 @@ def _infer_space(names: list[str], values: np.ndarray, csv_path: Path) -> Parame
     return ParameterSpace(params)
 
 
+def _pvd_steps(path: Path) -> list[tuple[float, Path]]:
+    """(time, file) of each step of a ParaView ``.pvd`` collection, by increasing time."""
+    try:
+        root = ElementTree.parse(path).getroot()
+        entries = [
+            (float(d.attrib["timestep"]), path.parent / d.attrib["file"])
+            for d in root.iter("DataSet")
+            if d.attrib.get("part", "0") == "0"
+        ]
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: file not found") from None
+    except (ElementTree.ParseError, KeyError, ValueError) as exc:
+        raise DatasetError(f"{path}: not a readable ParaView collection ({exc})") from None
+    entries.sort(key=lambda e: e[0])
+    times = [t for t, _ in entries]
+    if not entries or len(set(times)) != len(times):
+        raise DatasetError(f"{path}: a collection needs steps with distinct times")
+    return entries
+
+
+def read_series(
+    path: str | os.PathLike[str],
+) -> tuple[Mesh, dict[str, np.ndarray], dict[str, np.ndarray], tuple[float, ...] | None]:
+    """A mesh file's mesh, point data and cell data, or a time series of them.
+
+    A ``.pvd`` (ParaView collection: one mesh file per time step, as nirom's
+    export and many solvers write) gives arrays with a leading time axis and the
+    step times; every step must be on the first step's mesh. Other files give
+    steady data and ``None``.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".pvd":
+        return (*mesh_io.read(path), None)
+    steps = _pvd_steps(path)
+    frames = [mesh_io.read(f) for _, f in steps]
+    mesh, first_points, first_cells = frames[0]
+    stacked: list[dict[str, np.ndarray]] = [{}, {}]
+    for kind, first in ((0, first_points), (1, first_cells)):
+        for name in first:
+            arrays = []
+            for (_, file), frame in zip(steps, frames, strict=True):
+                if name not in frame[1 + kind]:
+                    raise FieldError(f"{file}: field {name!r} of the first step is missing")
+                arrays.append(frame[1 + kind][name])
+            if len({a.shape for a in arrays}) != 1:
+                raise FieldError(f"{path}: field {name!r} changes shape between steps")
+            stacked[kind][name] = np.stack(arrays)
+    for (_, file), frame in zip(steps[1:], frames[1:], strict=True):
+        mesh.check_matches(frame[0], str(file))
+    return mesh, stacked[0], stacked[1], tuple(t for t, _ in steps)
+
+
 def field_specs_from_data(
     point_data: dict[str, np.ndarray],
     cell_data: dict[str, np.ndarray],
     wanted: Sequence[str] | None,
     first: Path,
+    times: Sequence[float] | None = None,
 ) -> list[FieldSpec]:
     """Field specifications of the point/cell data read from file ``first``.
 
-    ``wanted`` names the fields to keep (default: all but writer bookkeeping).
+    ``wanted`` names the fields to keep (default: all but writer bookkeeping);
+    ``times`` are the steps of a time series (arrays with a leading time axis).
     """
     available = {k: ("cell", v) for k, v in cell_data.items()}
     available.update({k: ("point", v) for k, v in point_data.items()})
@@ -97,8 +153,9 @@ def field_specs_from_data(
         if name not in available:
             raise FieldError(f"{first}: no field {name!r}; it has {', '.join(available) or 'none'}")
         location, arr = available[name]
-        components = int(np.prod(arr.shape[1:])) if arr.ndim > 1 else 1
-        specs.append(FieldSpec(name, location=location, components=components))
+        skip = 1 if times is None else 2
+        components = int(np.prod(arr.shape[skip:])) if arr.ndim > skip else 1
+        specs.append(FieldSpec(name, location=location, components=components, times=times))
     return specs
 
 
@@ -113,6 +170,25 @@ def fields_from_data(
         if spec.name not in source:
             raise FieldError(f"{path}: {spec.location} field {spec.name!r} is missing")
         arr = np.asarray(source[spec.name], dtype=float)
+        if spec.times is not None:
+            if arr.ndim < 2 or arr.shape[0] != len(spec.times):
+                raise FieldError(
+                    f"{path}: field {spec.name!r} has {arr.shape[0] if arr.ndim else 0} time "
+                    f"steps, the first file's has {len(spec.times)}"
+                )
+            arr = arr.reshape(arr.shape[0], arr.shape[1], -1)
+            if arr.shape[2] != spec.components:
+                raise FieldError(
+                    f"{path}: field {spec.name!r} has {arr.shape[2]} components, "
+                    f"the first file's has {spec.components}"
+                )
+            n_bad = int(np.count_nonzero(~np.isfinite(arr)))
+            if n_bad:
+                raise FieldError(
+                    f"{path}: field {spec.name!r} has {n_bad} NaN or infinite value(s)"
+                )
+            out[spec.name] = arr[..., 0] if spec.components == 1 else arr
+            continue
         arr = arr.reshape(arr.shape[0], -1)
         if arr.shape[1] != spec.components:
             raise FieldError(
@@ -140,7 +216,10 @@ def import_folder(
     Parameters
     ----------
     folder : path
-        Folder of solver outputs, one mesh file per sample in any format meshio reads.
+        Folder of solver outputs, one mesh file per sample in any format meshio
+        reads, or per sample a ``.pvd`` collection (one mesh file per time step):
+        its fields become time series with the collection's times, which every
+        sample must share.
     out : path
         Dataset to create; it must not exist. It is built aside and appears
         only when every file was read, checked and flushed to disk
@@ -197,16 +276,20 @@ def import_folder(
         for i, row in enumerate(rows)
     ]
 
-    reference, point_data, cell_data = mesh_io.read(files[0])
-    specs = field_specs_from_data(point_data, cell_data, fields, files[0])
+    reference, point_data, cell_data, steps = read_series(files[0])
+    specs = field_specs_from_data(point_data, cell_data, fields, files[0], steps)
     try:
         with built_aside(out, tag="importing") as tmp:
             ds = Dataset.create(tmp, space, specs, reference, description=description)
             for i, path in enumerate(files):
-                sample_mesh, point_data, cell_data = (
-                    (reference, point_data, cell_data) if i == 0 else mesh_io.read(path)
+                sample_mesh, point_data, cell_data, sample_steps = (
+                    (reference, point_data, cell_data, steps) if i == 0 else read_series(path)
                 )
                 reference.check_matches(sample_mesh, str(path))
+                if sample_steps != steps:
+                    raise FieldError(
+                        f"{path}: output times {sample_steps} differ from the first file's {steps}"
+                    )
                 mu = space.as_dict(values[i])
                 ds.append(
                     mu,
@@ -231,7 +314,9 @@ def export_sample(
     Point and cell fields become point and cell data; scalar parameters and
     global fields become field data. A time-series field is written one file
     per output time (``NAME_t0000.vtu``, ...) plus a ParaView ``.pvd``
-    collection at ``path``'s stem.
+    collection at ``path``'s stem. Quadrature-point fields go to a companion
+    point cloud ``NAME_qp...`` (one vertex per quadrature point, placed by the
+    dataset's rule).
 
     Returns
     -------
@@ -249,7 +334,7 @@ def export_sample(
     if sample.mesh is None:
         raise DatasetError(f"{dataset.path}: has no mesh to export fields on")
     scalars = {k: v for k, v in sample.mu.items() if np.ndim(v) == 0}
-    return write_fields(path, sample.mesh, specs, sample.fields, scalars)
+    return write_fields(path, sample.mesh, specs, sample.fields, scalars, dataset.quadrature)
 
 
 def write_fields(
@@ -258,18 +343,46 @@ def write_fields(
     specs: Sequence[FieldSpec],
     values: Mapping[str, np.ndarray],
     scalars: Mapping[str, float] | None = None,
+    quadrature: QuadratureRule | None = None,
 ) -> list[Path]:
     """Write fields on ``mesh`` to a mesh file (format from the extension).
 
     Point and cell fields become point and cell data; ``scalars`` (e.g. the
     parameters) and global fields become field data. Time-series fields are
     written one file per output time (``NAME_t0000.vtu``, ...) plus a
-    ParaView ``.pvd`` collection at ``path``'s stem. Returns the files written.
+    ParaView ``.pvd`` collection at ``path``'s stem. Fields at quadrature
+    points (placed by the rule ``quadrature``) go to a point cloud of vertex
+    cells at ``NAME_qp`` (and ``NAME_qp.pvd``). Returns the files written.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    field_data = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in (scalars or {}).items()}
     specs = list(specs)
+    at_points = [s for s in specs if s.location == "quadrature"]
+    written: list[Path] = []
+    if at_points:
+        if quadrature is None:
+            raise DatasetError(
+                f"fields {[s.name for s in at_points]} are at quadrature points: give the rule"
+            )
+        xq = quadrature_points(mesh, quadrature)
+        cloud = Mesh(xq, [("vertex", np.arange(len(xq))[:, None])])
+        points = [FieldSpec(s.name, "point", s.components, s.times, s.unit) for s in at_points]
+        qp_path = path.with_name(f"{path.stem}_qp{path.suffix}")
+        written += write_fields(qp_path, cloud, points, values, scalars)
+        specs = [s for s in specs if s.location != "quadrature"]
+        if not specs:
+            return written
+    return written + _write_series(path, mesh, specs, values, scalars)
+
+
+def _write_series(
+    path: Path,
+    mesh: Mesh,
+    specs: list[FieldSpec],
+    values: Mapping[str, np.ndarray],
+    scalars: Mapping[str, float] | None,
+) -> list[Path]:
+    field_data = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in (scalars or {}).items()}
     steady = [s for s in specs if s.times is None]
     series = [s for s in specs if s.times is not None]
     for s in steady:

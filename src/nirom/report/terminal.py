@@ -67,6 +67,12 @@ def _human_bytes(n: int) -> str:
     return f"{n} B"
 
 
+def _steps(times: list[float]) -> str:
+    if len(times) == 1:
+        return f"1 (t = {times[0]:g})"
+    return f"{len(times)} (t = {times[0]:g}..{times[-1]:g})"
+
+
 def print_dataset_summary(s: dict[str, Any], console: Console) -> None:
     """Print :meth:`Dataset.summary` output as tables."""
     console.print(f"[bold]{s['path']}[/]  (nirom dataset, format {s['format_version']})")
@@ -82,7 +88,7 @@ def print_dataset_summary(s: dict[str, Any], console: Console) -> None:
     for col in ("name", "location", "components", "time steps", "unit"):
         fields.add_column(col)
     for f in s["fields"]:
-        steps = "steady" if f["times"] is None else str(len(f["times"]))
+        steps = "steady" if f["times"] is None else _steps(f["times"])
         fields.add_row(f["name"], f["location"], str(f["components"]), steps, f["unit"])
     console.print(params, fields)
     c = s["samples"]
@@ -99,6 +105,15 @@ def print_dataset_summary(s: dict[str, Any], console: Console) -> None:
         console.print(f"Mesh: {mesh['points']} points, {cells} ({mesh['dim']}-D)")
     elif s["per_sample_mesh"]:
         console.print("Mesh: one per sample (varying geometry)")
+    rule = s.get("quadrature")
+    if rule:
+        total = f", {rule['points']:,} in all" if rule["points"] is not None else ""
+        console.print(
+            f"Quadrature: {rule['points_per_cell']} points per {rule['cell_type']} cell "
+            f"({rule['element']} element){total}; quadrature fields are cell-major "
+            "(entry c * n_q + q)",
+            highlight=False,
+        )
     t = s["solve_time_s"]
     if t:
         console.print(

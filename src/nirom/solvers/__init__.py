@@ -19,7 +19,9 @@ from nirom.solvers.command import CommandSolver
 from nirom.solvers.darcy import Darcy
 from nirom.solvers.elasticity import Elasticity
 from nirom.solvers.heat_transient import HeatTransient
+from nirom.solvers.plate_hole import PlateHole
 from nirom.solvers.thermal_block import ThermalBlock
+from nirom.solvers.thick_cylinder import ThickCylinder
 
 __all__ = [
     "Burgers",
@@ -27,9 +29,11 @@ __all__ = [
     "Darcy",
     "Elasticity",
     "HeatTransient",
+    "PlateHole",
     "Solver",
     "SolverError",
     "ThermalBlock",
+    "ThickCylinder",
     "check_finite",
     "make_solver",
     "register",

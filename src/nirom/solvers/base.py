@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nirom.dataset.quadrature import QuadratureRule
 from nirom.dataset.schema import FieldSpec
 from nirom.errors import NiromError
 from nirom.mesh import Mesh
@@ -37,7 +38,8 @@ class Solver(ABC):
 
     Subclasses set ``name`` (the registry key) and, in their constructor,
     ``space``, ``mesh``, ``fields`` and ``options`` (the JSON-compatible
-    keyword arguments that rebuild the same solver).
+    keyword arguments that rebuild the same solver); solvers with fields at
+    quadrature points also set ``quadrature`` (the rule datasets record).
     """
 
     name: str = ""
@@ -45,6 +47,7 @@ class Solver(ABC):
     mesh: Mesh | None
     fields: list[FieldSpec]
     options: dict[str, Any]
+    quadrature: QuadratureRule | None = None
 
     @abstractmethod
     def solve(self, mu: Mapping[str, Any]) -> dict[str, np.ndarray]:
