@@ -147,12 +147,16 @@ def test_fit_records_its_time_and_data(small_block, tmp_path) -> None:
         (["calibrate", "{gp}", "{bad}"], "'values' has 3 entries per measurement for 2 sensors"),
         (["calibrate", "{gp}", "{missing}"], "observations file not found"),
         (["uq", "{missing}"], "not a nirom model"),
+        (["optimize", "{gp}", "--fix", "k_0=hot"], "fixed parameter 'k_0': 'hot' is not a number"),
+        (["calibrate", "{gp}", "{good}", "--walkers", "4"], "needs at least 8 (2 per parameter)"),
     ],
 )
 def test_bad_input_is_one_line(small_block, tmp_path, capsys, args, match: str) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"field": "u", "nodes": [1, 2], "values": [1, 2, 3], "noise_std": 1}))
-    names = {"gp": small_block.gp_path, "bad": bad, "missing": tmp_path / "nothing"}
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"quantities": ["max(u)"], "values": [0.1], "noise_std": 0.01}))
+    names = {"gp": small_block.gp_path, "bad": bad, "good": good, "missing": tmp_path / "nothing"}
     argv = [a.format(**names) for a in args] + ["-o", str(tmp_path / "o")]
     assert main(argv) == 1
     err = capsys.readouterr().err.strip()

@@ -566,7 +566,10 @@ def optimize(
 
     surrogate = Surrogate.load(model)
     objectives = {q: "min" for q in minimize or []} | {q: "max" for q in maximize or []}
-    fixed = {k: float(v) for k, v in _parse_pairs(fix, "fixed parameter").items()}
+    fixed = _parse_pairs(fix, "fixed parameter")
+    for name, value in fixed.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParameterError(f"fixed parameter {name!r}: {value!r} is not a number")
     common = {"constraints": constraint or [], "fixed": fixed, "seed": seed}
     if len(objectives) > 1:
         if verify is not None:

@@ -81,3 +81,23 @@ def test_unknown_sensor_quantity_is_named(small_block) -> None:
     obs = {"quantities": ["max(T)"], "values": [0.1], "noise_std": 0.01}
     with pytest.raises(ObservationError, match="unknown field 'T'"):
         calibrate(small_block.gp, obs, n_steps=10)
+
+
+@pytest.mark.slow
+def test_credible_intervals_cover_the_truth_at_their_level(small_block, capsys) -> None:
+    """Repeated synthetic experiments, truths from the prior: 90 % intervals hold ~90 %."""
+    from nirom.apps.distributions import input_distributions, sample_inputs
+
+    model, solver = small_block.gp, small_block.solver
+    sensors = parse_quantities(SENSORS, model.fields_, model.mesh_)
+    truths = sample_inputs(input_distributions(model.space_), 24, "mc", seed=11)
+    hits = []
+    for i, row in enumerate(truths):
+        mu = model.space_.as_dict(row)
+        obs = synthetic_observations(solver.solve(mu), sensors, 1e-3, seed=100 + i)
+        intervals = calibrate(model, obs, n_steps=800, seed=i).interval(0.9)
+        hits += [intervals[n][0] <= mu[n] <= intervals[n][1] for n in mu]
+    rate = float(np.mean(hits))
+    with capsys.disabled():
+        print(f"\n90% credible intervals contain the truth in {rate:.1%} of {len(hits)} cases")
+    assert 0.78 <= rate <= 0.98

@@ -341,6 +341,10 @@ def calibrate(
     dim = len(dists)
     n_walkers = n_walkers or max(64, 8 * dim)
     n_walkers += n_walkers % 2
+    if n_walkers < 2 * dim:
+        raise ParameterError(
+            f"n_walkers {n_walkers}: the ensemble needs at least {2 * dim} (2 per parameter)"
+        )
     n_burn = n_steps // 3 if n_burn is None else n_burn
     if not (isinstance(n_steps, int) and n_steps > 1 and 0 <= n_burn < n_steps and thin >= 1):
         raise ParameterError(

@@ -71,6 +71,8 @@ def write_report(
             train = Dataset(recorded)
     found: dict[str, dict[str, Any]] = {}
     for folder in results:
+        if not Path(folder).is_dir():
+            raise DatasetError(f"{folder}: results folder not found")
         found.update(read_results(folder))
     report = evaluate(model, test, level=level)
     with tempfile.TemporaryDirectory(prefix="nirom-report-") as tmp:
