@@ -405,13 +405,14 @@ def _sensitivity(s: Mapping[str, Any]) -> str:
 
 def _optimize(s: Mapping[str, Any]) -> str:
     if "pareto_front" in s:
-        front = s["pareto_front"]
-        rows = [[*p["values"].values(), *p["mu"].values()] for p in front]
+        front = sorted(s["pareto_front"], key=lambda p: next(iter(p["values"].values())))
+        step = max(1, -(-len(front) // 20))  # at most about 20 rows, spread along the front
+        rows = [[*p["values"].values(), *p["mu"].values()] for p in front[::step]]
         names = list(front[0]["mu"]) if front else []
-        return (
-            f"<p class='note'>{len(front)} Pareto-optimal of {s['n_trials']} trials</p>"
-            + _table([*s["objectives"], *names], rows)
-        )
+        note = f"{len(front)} Pareto-optimal of {s['n_trials']} trials"
+        if step > 1:
+            note += f"; every {step}th shown, by the first objective"
+        return f"<p class='note'>{note}</p>" + _table([*s["objectives"], *names], rows)
     sense = "minimum" if s["sense"] == "min" else "maximum"
     out = f"<p>{sense} of {_e(s['objective'])}: {_num(s['value'])}"
     out += " (feasible)" if s["feasible"] else " (no feasible point found)"
