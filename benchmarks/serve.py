@@ -68,9 +68,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(model: Path, port: int) -> subprocess.Popen:
+def start_server(model: Path, port: int, batching: bool = True) -> subprocess.Popen:
+    flag = "--batching" if batching else "--no-batching"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nirom.cli", "serve", str(model), "--port", str(port)],
+        [sys.executable, "-m", "nirom.cli", "serve", str(model), "--port", str(port), flag],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=os.environ.copy(),
@@ -136,13 +137,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500, help="per client")
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-batching", action="store_true", help="serve without batching")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="nirom-serve-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     path = args.model or model_path(workdir)
     space = Surrogate.load(path).space_
     port = free_port()
-    server = start_server(path, port)
+    server = start_server(path, port, batching=not args.no_batching)
     try:
         run(port, space, {}, 2, 20, args.seed + 99)  # warm-up
         for kind in args.kinds:

@@ -687,6 +687,9 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     max_batch: Annotated[int, typer.Option(help="Parameter sets per request at most.")] = 1000,
     max_body: Annotated[int, typer.Option(help="Request body size at most, in bytes.")] = 1_000_000,
+    batching: Annotated[
+        bool, typer.Option(help="Predict together the requests that arrive together.")
+    ] = True,
 ) -> None:
     """Serve a model over HTTP: POST /predict, GET /model, GET /health."""
     from nirom.serve import serve as run_server
@@ -694,7 +697,7 @@ def serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         err_console.print(f"[yellow]warning:[/] serving on {host}: reachable beyond this machine")
     console.print(f"Serving {escape(str(model))} on http://{host}:{port} (Ctrl-C stops)")
-    run_server(model, host, port, max_body_bytes=max_body, max_batch=max_batch)
+    run_server(model, host, port, max_body_bytes=max_body, max_batch=max_batch, batching=batching)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,9 +20,11 @@ quantity, 413 for a body over ``max_body_bytes`` or a batch over
 ``max_batch``. An unexpected failure is a 500 with its reason; the server
 goes on.
 
-Small requests (up to ``inline_batch`` parameter sets) are answered on the
-event loop, which is fastest for millisecond predictions; larger ones in the
-thread pool, so a big batch does not hold up the others. BLAS runs on one
+Requests of one parameter set that arrive together are predicted together
+in one model call (dynamic batching, answered on the event loop, which is
+fastest for millisecond predictions); batches up to ``inline_batch`` sets
+are answered on the loop too, larger ones in the thread pool, so a big batch
+does not hold up the others. BLAS runs on one
 thread in the server process (see :mod:`nirom.apps.threads`).
 """
 
@@ -96,33 +98,82 @@ class Predictor:
             raise RequestError(422, "'std' must be true or false")
         return body
 
-    def predict(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The JSON-compatible answer to a checked request."""
+    def _plan(self, body: dict[str, Any]) -> tuple[list[str], list[Any], bool]:
+        """Fields and quantities a checked request asks for, and whether with std."""
         model = self.model
-        params = body["parameters"]
-        single = isinstance(params, dict)
         want_std = body.get("std", False)
         if want_std and not model.provides_std:
             raise RequestError(422, f"'std': a {model.kind} model has no error bars")
         names = body.get("fields")
-        nodes = body.get("nodes")
         quantities = self._parse_quantities(body.get("quantities"))
         if names is None:  # every field, unless only quantities are asked
-            names = [] if quantities and nodes is None else list(model.fields_)
+            names = [] if quantities and body.get("nodes") is None else list(model.fields_)
         for name in names:
             if name not in model.fields_:
                 raise RequestError(
                     422, f"unknown field {name!r}; the model has {', '.join(model.fields_)}"
                 )
+        return names, quantities, want_std
+
+    def predict(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The JSON-compatible answer to a checked request."""
+        names, quantities, want_std = self._plan(body)
+        params = body["parameters"]
+        single = isinstance(params, dict)
         try:
-            result = model.predict(params, return_std=want_std)
+            result = self.model.predict(params, return_std=want_std)
         except NiromError as exc:
             raise RequestError(422, str(exc)) from None
         mean, std = result if want_std else (result, None)
         if single:  # the quantities work on batches
             mean = {k: v[None] for k, v in mean.items()}
             std = None if std is None else {k: v[None] for k, v in std.items()}
+        return self._answer(body, names, quantities, mean, std, single)
+
+    def predict_many(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any] | RequestError]:
+        """Answers to several checked single-set requests with one model call.
+
+        Each request is planned and its parameters validated on its own, so
+        a bad one gets its own error; the valid ones are predicted together
+        (one call costs little more than one prediction) and answered from
+        their row.
+        """
+        out: list[dict[str, Any] | RequestError] = [RequestError(500, "not answered")] * len(bodies)
+        plans, mus, rows = [], [], []
+        for i, body in enumerate(bodies):
+            try:
+                plans.append(self._plan(body))
+                mus.append(self.model.space_.validate(body["parameters"]))
+                rows.append(i)
+            except RequestError as exc:
+                out[i] = exc
+            except NiromError as exc:
+                out[i] = RequestError(422, str(exc))
+        if not rows:
+            return out
+        want_std = any(plan[2] for plan in plans)
+        space = self.model.space_
+        batch = mus if space.field_inputs else space.as_array(mus)
+        result = self.model.predict(batch, return_std=want_std)
+        mean, std = result if want_std else (result, None)
+        for k, (i, (names, quantities, with_std)) in enumerate(zip(rows, plans, strict=True)):
+            row_mean = {n: v[k : k + 1] for n, v in mean.items()}
+            row_std = {n: v[k : k + 1] for n, v in std.items()} if with_std else None
+            out[i] = self._answer(bodies[i], names, quantities, row_mean, row_std, True)
+        return out
+
+    def _answer(
+        self,
+        body: dict[str, Any],
+        names: list[str],
+        quantities: list[Any],
+        mean: dict[str, np.ndarray],
+        std: dict[str, np.ndarray] | None,
+        single: bool,
+    ) -> dict[str, Any]:
+        """The response for batch-shaped predictions (a leading axis even for one set)."""
         out: dict[str, Any] = {}
+        nodes = body.get("nodes")
         if names:
             out["fields"] = {n: self._select(n, mean[n], nodes, single) for n in names}
             if std is not None:
@@ -165,6 +216,56 @@ class Predictor:
         return _values(values, single)
 
 
+class _Batcher:
+    """Gathers the single-set requests that reach the event loop together into one prediction.
+
+    A request's future is queued and a flush is scheduled for the loop's next
+    turn; by then every request parsed in the same turn has joined, and one
+    model call answers them all (up to ``max_size``). Under load this is
+    what keeps latency flat: the per-call overhead is paid once per batch.
+    """
+
+    def __init__(self, predictor: Predictor, max_size: int = 64) -> None:
+        self.predictor, self.max_size = predictor, max_size
+        self.pending: list[tuple[dict[str, Any], Any]] = []
+        self.scheduled = False
+
+    async def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.pending.append((body, future))
+        if not self.scheduled:
+            self.scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        import asyncio
+
+        items, self.pending = self.pending[: self.max_size], self.pending[self.max_size :]
+        self.scheduled = bool(self.pending)
+        if self.pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        try:
+            answers = self.predictor.predict_many([body for body, _ in items])
+        except Exception:  # answer one by one, so a failure stays with its request
+            answers = []
+            for body, _ in items:
+                try:
+                    answers.append(self.predictor.predict(body))
+                except Exception as exc:
+                    answers.append(exc)
+        for (_, future), answer in zip(items, answers, strict=True):
+            if future.done():
+                continue
+            if isinstance(answer, BaseException):
+                future.set_exception(answer)
+            else:
+                future.set_result(answer)
+
+
 def _values(values: np.ndarray, single: bool) -> np.ndarray:
     return np.ascontiguousarray(values[0] if single else values)
 
@@ -175,8 +276,12 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     max_batch: int = MAX_BATCH,
     inline_batch: int = INLINE_BATCH,
+    batching: bool = True,
 ) -> Any:
-    """The FastAPI application serving ``model`` (a Surrogate or a model directory)."""
+    """The FastAPI application serving ``model`` (a Surrogate or a model directory).
+
+    ``batching``: predict together the single-set requests that arrive together.
+    """
     from fastapi import FastAPI
     from fastapi.responses import Response
     from starlette.concurrency import run_in_threadpool
@@ -186,6 +291,7 @@ def create_app(
         path = Path(model)
         model = Surrogate.load(path)
     predictor = Predictor(model, max_batch)
+    batcher = _Batcher(predictor)
     card = model_card(model, path)
     app = FastAPI(
         title="nirom prediction service", version=_version(), docs_url=None, redoc_url=None
@@ -209,6 +315,8 @@ def create_app(
     async def predict(request: Request) -> Response:
         try:
             body = predictor.check(await _read_json(request, max_body_bytes))
+            if batching and isinstance(body["parameters"], dict):
+                return respond(await batcher.submit(body))
             if predictor.n_sets(body) <= inline_batch:
                 return respond(predictor.predict(body))
             return respond(await run_in_threadpool(predictor.predict, body))
@@ -251,6 +359,7 @@ def serve(
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
     max_batch: int = MAX_BATCH,
+    batching: bool = True,
     log_level: str = "warning",
 ) -> None:
     """Load ``model`` once and serve it with uvicorn until interrupted (localhost by default)."""
@@ -258,6 +367,6 @@ def serve(
 
     from nirom.apps.threads import one_blas_thread
 
-    app = create_app(model, max_body_bytes=max_body_bytes, max_batch=max_batch)
+    app = create_app(model, max_body_bytes=max_body_bytes, max_batch=max_batch, batching=batching)
     with one_blas_thread():
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
