@@ -105,6 +105,8 @@ def test_predictions_equal_the_model_in_process(server, small_block) -> None:
     np.testing.assert_allclose(out["quantities"]["max(u)"], expected.max(axis=1), rtol=1e-12)
     status, out = _post(server, {"parameters": MU, "quantities": ["mean(u)"], "std": True})
     assert set(out) == {"quantities", "quantities_std"}  # no whole field unless asked
+    assert isinstance(out["quantities"]["mean(u)"], float)  # one set: a number, not a list
+    assert isinstance(out["quantities_std"]["mean(u)"], float)
 
 
 @pytest.mark.parametrize(
@@ -160,7 +162,12 @@ def test_concurrent_clients_all_succeed(server, small_block) -> None:
             response = conn.getresponse()
             out = json.loads(response.read())
             expected = model.predict(mu)["u"].max()
-            if response.status != 200 or not np.isclose(out["quantities"]["max(u)"], expected):
+            value = out["quantities"]["max(u)"]
+            if (
+                response.status != 200
+                or not isinstance(value, float)
+                or not np.isclose(value, expected)
+            ):
                 failures.append(f"{response.status}: {out}")
         conn.close()
 

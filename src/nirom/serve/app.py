@@ -266,8 +266,10 @@ class _Batcher:
                 future.set_result(answer)
 
 
-def _values(values: np.ndarray, single: bool) -> np.ndarray:
-    return np.ascontiguousarray(values[0] if single else values)
+def _values(values: np.ndarray, single: bool) -> np.ndarray | float:
+    """One set's values (a number for a scalar) or a batch's, as orjson writes them."""
+    v = values[0] if single else values
+    return np.ascontiguousarray(v) if np.ndim(v) else float(v)
 
 
 def create_app(
