@@ -37,10 +37,17 @@
     level = 0.95
     norm = "auto"                       # or "euclidean" (grid values)
 
+    [uq]                                # uses of a surrogate, each optional; see
+    [sensitivity]                       # nirom.apps.sections for their keys
+    [optimize]
+    [calibrate]
+    [report]                            # OUT/report.html
+
 :func:`run_study` generates (resuming) the datasets, fits and saves every
 surrogate, evaluates each on the test set (or the training set when there is
 none, which the report says), prints the comparison, and writes
-``report.json`` and the plots into ``out``. ``nirom run STUDY.toml`` is the
+``report.json`` and the plots into ``out``, then runs the use sections
+present (results in ``out/<section>/``). ``nirom run STUDY.toml`` is the
 same from the shell; the demo is a study too.
 """
 
@@ -58,11 +65,13 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from nirom.apps.sections import check_quantities, check_sections, run_sections
 from nirom.dataset import Dataset
 from nirom.errors import NiromError
 from nirom.evaluation.evaluate import evaluate
 from nirom.generation import generate
 from nirom.parameters import DESIGNS
+from nirom.report.card import write_fit_record
 from nirom.report.plots import (
     error_vs_modes,
     plot_error_vs_modes,
@@ -91,6 +100,7 @@ def load_study(path: str | os.PathLike[str]) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise StudyError(f"{path}: not a readable TOML file ({exc})") from None
     config["_base"] = str(path.resolve().parent)
+    config["_path"] = str(path.resolve())
     check_study(config, str(path))
     return config
 
@@ -134,6 +144,7 @@ def check_study(config: Mapping[str, Any], where: str = "study") -> None:
     norm = config.get("evaluation", {}).get("norm", "auto")
     if norm not in ("auto", "euclidean"):
         raise StudyError(f"{where}: [evaluation] norm must be 'auto' or 'euclidean', got {norm!r}")
+    check_sections(config, where)
 
 
 def _table(config: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
@@ -151,6 +162,7 @@ def run_study(
     base = Path(config.get("_base", "."))
     out = base / config.get("out", "study")
     solver = solver or _solver(config, base)
+    check_quantities(config, {f.name: f for f in solver.fields}, solver.mesh, "study")
     gen = dict(config.get("generation", {}))
     train = _generate(solver, out / "train.nirom", config["train"], gen, console)
     test = (
@@ -170,6 +182,7 @@ def run_study(
         model = _surrogate(entry).fit(train)
         fit_s = time.perf_counter() - start
         model.save(out / f"{label}.model")
+        write_fit_record(out / f"{label}.model", fit_s, train.path, len(model.training_ids_))
         models[label] = model
         report = evaluate(model, evaluated_on, level=level, norm=norm)
         reports[label] = {**report, "fit_s": fit_s}
@@ -178,7 +191,8 @@ def run_study(
     plots = write_plots(models, evaluated_on, out)
     for path in [out / "report.json", *plots]:
         console.print(f"Wrote {path}")
-    return {"train": train, "test": test, "models": models, "reports": reports}
+    uses = run_sections(config, models, train, test, solver, out, console)
+    return {"train": train, "test": test, "models": models, "reports": reports, "uses": uses}
 
 
 def _surrogate(entry: Mapping[str, Any]) -> Surrogate:

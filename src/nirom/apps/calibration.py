@@ -1,0 +1,427 @@
+"""Bayesian calibration: parameters from noisy observations, sampled with emcee.
+
+Observations file (JSON, or TOML with the same keys)::
+
+    {
+      "quantities": ["u[12]", "at(u, 0.25, 0.75)", "mean(u, 0:0.5, 0:0.5)"],
+      "values": [0.031, 0.052, 0.018],
+      "noise_std": 0.001
+    }
+
+``quantities`` are quantities of interest (:mod:`nirom.apps.quantities`);
+sensors at nodes of one field may be given instead as ``"field": "u"`` and
+``"nodes": [12, 40, 77]``. ``values`` holds one value per sensor, or a list
+of such lists for repeated measurements; ``noise_std`` (the standard
+deviation of the measurement noise, in the field's unit) is one number or
+one per sensor. A length that does not match the sensors is a one-line error.
+
+Model: ``y = q(mu) + e``, ``e ~ N(0, noise_std^2 + s_q(mu)^2)`` independent
+per sensor and measurement, where ``s_q`` is the surrogate's predictive
+standard deviation of the quantity (zero for models without error bars), so
+the posterior does not trust the surrogate more than it deserves. Prior:
+the parameter space's distributions (uniform or log-uniform on the bounds)
+or given ones. The ensemble sampler (emcee, affine-invariant stretch move)
+runs in the prior's probability coordinates ``v = F(mu)`` in the unit cube,
+where the prior is uniform; walkers start in a small ball around the mode
+found from a Sobol screening (a posterior with far-apart modes may keep
+walkers in one of them: check the traces). The MAP is the mode of the posterior density of ``mu``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+
+from nirom.apps.distributions import (
+    Distribution,
+    describe,
+    input_distributions,
+    to_physical,
+    unit_samples,
+)
+from nirom.apps.quantities import Quantity, QuantityError, parse_quantities
+from nirom.apps.results import write_results
+from nirom.apps.threads import one_blas_thread
+from nirom.errors import NiromError, ParameterError
+from nirom.surrogates import Surrogate
+
+
+class ObservationError(NiromError, ValueError):
+    """An observations file is missing, malformed, or does not match its sensors."""
+
+
+@dataclass
+class Observations:
+    """Sensor quantities, measured ``values`` (n_repeats, n_sensors), ``noise_std`` (n_sensors,)."""
+
+    quantities: list[str]
+    values: np.ndarray
+    noise_std: np.ndarray
+
+    def to_dict(self) -> dict[str, Any]:
+        values = self.values[0] if len(self.values) == 1 else self.values
+        return {
+            "quantities": self.quantities,
+            "values": np.asarray(values).tolist(),
+            "noise_std": self.noise_std.tolist(),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the observations as a JSON file :func:`read_observations` reads."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
+        return Path(path)
+
+
+def observations_from_dict(data: Mapping[str, Any], where: str = "observations") -> Observations:
+    """Check and build :class:`Observations` (see the module notes for the keys)."""
+    if not isinstance(data, Mapping):
+        raise ObservationError(f"{where}: expected a table of quantities, values, noise_std")
+    unknown = sorted(set(data) - {"quantities", "field", "nodes", "values", "noise_std"})
+    if unknown:
+        raise ObservationError(f"{where}: unknown key(s) {unknown}")
+    if "quantities" in data:
+        if "field" in data or "nodes" in data:
+            raise ObservationError(f"{where}: give 'quantities' or 'field' + 'nodes', not both")
+        quantities = data["quantities"]
+        if not isinstance(quantities, list) or not all(isinstance(q, str) for q in quantities):
+            raise ObservationError(f"{where}: 'quantities' must be a list of texts")
+    elif "field" in data and "nodes" in data:
+        nodes = data["nodes"]
+        if not isinstance(nodes, list) or not all(isinstance(n, int) for n in nodes):
+            raise ObservationError(f"{where}: 'nodes' must be a list of integers")
+        quantities = [f"{data['field']}[{n}]" for n in nodes]
+    else:
+        raise ObservationError(f"{where}: needs 'quantities', or 'field' and 'nodes'")
+    m = len(quantities)
+    if m == 0:
+        raise ObservationError(f"{where}: no sensors")
+    values = _numbers(data.get("values"), where, "values")
+    if values.ndim == 1:
+        values = values[None]
+    if values.ndim != 2 or values.shape[1] != m:
+        got = values.shape[-1] if values.ndim else 0
+        raise ObservationError(
+            f"{where}: 'values' has {got} entries per measurement for {m} sensors"
+        )
+    noise = _numbers(data.get("noise_std"), where, "noise_std")
+    if noise.ndim == 0:
+        noise = np.full(m, float(noise))
+    if noise.shape != (m,):
+        raise ObservationError(f"{where}: 'noise_std' has {noise.size} entries for {m} sensors")
+    if np.any(noise <= 0):
+        raise ObservationError(f"{where}: 'noise_std' must be positive")
+    return Observations(list(quantities), values, noise)
+
+
+def _numbers(value: Any, where: str, key: str) -> np.ndarray:
+    if value is None:
+        raise ObservationError(f"{where}: missing '{key}'")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ObservationError(f"{where}: '{key}' must be numbers (rows of equal length)") from None
+    if not np.all(np.isfinite(arr)):
+        raise ObservationError(f"{where}: '{key}' has NaN or infinite entries")
+    return arr
+
+
+def read_observations(path: str | Path) -> Observations:
+    """Read an observations file (``.json``, or ``.toml``)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except FileNotFoundError:
+        raise ObservationError(f"{path}: observations file not found") from None
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ObservationError(f"{path}: not a readable observations file ({exc})") from None
+    return observations_from_dict(data, str(path))
+
+
+def synthetic_observations(
+    fields: Mapping[str, np.ndarray],
+    quantities: Sequence[Quantity],
+    noise_std: float | Sequence[float],
+    seed: int = 0,
+    n_repeats: int = 1,
+) -> Observations:
+    """Observations of the true ``fields`` (one sample, e.g. a solve) with Gaussian noise."""
+    truth = np.array([q.evaluate({k: v[None] for k, v in fields.items()})[0] for q in quantities])
+    noise = np.broadcast_to(np.asarray(noise_std, dtype=float), truth.shape).copy()
+    rng = np.random.default_rng(seed)
+    values = truth + noise * rng.standard_normal((n_repeats, len(truth)))
+    return Observations([q.text for q in quantities], values, noise)
+
+
+@dataclass
+class CalibrationResult:
+    """Posterior samples (physical units) and their summaries and diagnostics."""
+
+    names: list[str]
+    distributions: dict[str, Distribution]
+    observations: Observations
+    samples: np.ndarray  # (n, dim) after burn-in and thinning
+    chain: np.ndarray  # (steps, walkers, dim), every step
+    map: dict[str, float]
+    acceptance: float
+    autocorr_time: np.ndarray
+    n_burn: int
+    seed: int
+    seconds: float
+    fit_at_map: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def interval(self, level: float = 0.9) -> dict[str, tuple[float, float]]:
+        """Central credible interval of each parameter at ``level``."""
+        lo, hi = np.quantile(self.samples, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        return {n: (float(a), float(b)) for n, a, b in zip(self.names, lo, hi, strict=True)}
+
+    def summary(self) -> dict[str, Any]:
+        s = self.samples
+        q05, q50, q95 = np.quantile(s, [0.05, 0.5, 0.95], axis=0)
+        n_steps = self.chain.shape[0] - self.n_burn
+        return {
+            "kind": "calibrate",
+            "parameters": {
+                n: {
+                    "mean": float(s[:, j].mean()),
+                    "std": float(s[:, j].std(ddof=1)),
+                    "median": float(q50[j]),
+                    "q05": float(q05[j]),
+                    "q95": float(q95[j]),
+                    "map": self.map[n],
+                    "autocorr_time": float(self.autocorr_time[j]),
+                }
+                for j, n in enumerate(self.names)
+            },
+            "prior": describe(self.distributions),
+            "observations": self.observations.to_dict(),
+            "fit_at_map": self.fit_at_map,
+            "acceptance": self.acceptance,
+            "n_walkers": self.chain.shape[1],
+            "n_steps": self.chain.shape[0],
+            "n_burn": self.n_burn,
+            "n_samples": len(s),
+            "effective_samples": float(
+                n_steps * self.chain.shape[1] / max(float(np.max(self.autocorr_time)), 1.0)
+            ),
+            "chain_over_autocorr": float(n_steps / max(float(np.max(self.autocorr_time)), 1e-12)),
+            "seed": self.seed,
+            "seconds": self.seconds,
+        }
+
+    def save(self, out: str | Path, truths: Mapping[str, float] | None = None) -> list[Path]:
+        """Write ``calibrate.json``, ``calibrate.npz``, a corner plot and walker traces."""
+        from nirom.apps.plots import plot_corner, plot_traces
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        # log10 axes for parameters with a log-scale prior, as they are sampled
+        logs = [d.kind in ("loguniform", "lognormal") for d in self.distributions.values()]
+        shown = np.where(logs, np.log10(np.maximum(self.samples, 1e-300)), self.samples)
+        labels = [f"log10 {n}" if lg else n for n, lg in zip(self.names, logs, strict=True)]
+        t = None
+        if truths is not None:
+            t = np.array(
+                [
+                    math.log10(truths[n]) if lg else truths[n]
+                    for n, lg in zip(self.names, logs, strict=True)
+                ]
+            )
+        plots = [
+            plot_corner(shown, labels, out / "posterior_corner.png", t),
+            plot_traces(self.chain, self.names, out / "posterior_traces.png"),
+        ]
+        arrays = {"samples": self.samples, "chain": self.chain}
+        return write_results(out, "calibrate", self.summary(), arrays, plots)
+
+
+class _Posterior:
+    """Log posterior in the prior's unit coordinates (uniform prior on the cube)."""
+
+    def __init__(
+        self,
+        model: Surrogate,
+        dists: Mapping[str, Distribution],
+        quantities: Sequence[Quantity],
+        obs: Observations,
+        surrogate_error: bool,
+    ) -> None:
+        self.model, self.dists, self.quantities, self.obs = model, dists, quantities, obs
+        self.with_std = surrogate_error
+
+    def predicted(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sensor quantities (n, m) and their surrogate standard deviations (n, m)."""
+        x = to_physical(self.dists, v)
+        if self.with_std:
+            mean, std = self.model.predict(x, return_std=True)
+            q = np.column_stack([s.evaluate(mean) for s in self.quantities])
+            s = np.column_stack([s.std(mean, std) for s in self.quantities])
+            return q, s
+        pred = self.model.predict(x)
+        q = np.column_stack([s.evaluate(pred) for s in self.quantities])
+        return q, np.zeros_like(q)
+
+    def log_likelihood(self, v: np.ndarray) -> np.ndarray:
+        v = np.atleast_2d(v)
+        out = np.full(len(v), -np.inf)
+        inside = np.all((v > 0.0) & (v < 1.0), axis=1)
+        if not inside.any():
+            return out
+        q, s = self.predicted(v[inside])
+        var = self.obs.noise_std**2 + s**2  # (n, m)
+        resid = self.obs.values[None, :, :] - q[:, None, :]  # (n, repeats, m)
+        r = len(self.obs.values)
+        out[inside] = -0.5 * (
+            np.sum(resid**2 / var[:, None, :], axis=(1, 2))
+            + r * np.sum(np.log(2 * np.pi * var), axis=1)
+        )
+        return out
+
+    def log_prior_density(self, v: np.ndarray) -> np.ndarray:
+        """log p(mu) of the physical parameters at unit coordinates ``v`` (for the MAP)."""
+        x = to_physical(self.dists, np.atleast_2d(v))
+        return sum(d.logpdf(x[:, j]) for j, d in enumerate(self.dists.values()))
+
+
+def calibrate(
+    model: Surrogate,
+    observations: Observations | Mapping[str, Any] | str | Path,
+    *,
+    prior: Mapping[str, Any] | None = None,
+    n_walkers: int | None = None,
+    n_steps: int = 1500,
+    n_burn: int | None = None,
+    thin: int = 1,
+    surrogate_error: bool | None = None,
+    seed: int = 0,
+) -> CalibrationResult:
+    """Sample the posterior of ``model``'s parameters given ``observations``.
+
+    Parameters
+    ----------
+    observations : Observations, mapping or path
+        Sensors, values and noise (see the module notes).
+    prior : mapping, optional
+        Distributions per parameter (default: the parameter space's).
+    n_walkers, n_steps, n_burn, thin
+        Ensemble size (default max(64, 8 dim), even), steps per walker,
+        steps discarded as burn-in (default a third) and thinning.
+    surrogate_error : bool, optional
+        Add the surrogate's predictive variance to the noise (default: when
+        the model has error bars).
+    seed : int
+        Seed of the start and of the sampler's moves.
+    """
+    import emcee
+
+    start_time = time.perf_counter()
+    if not isinstance(observations, Observations):
+        observations = (
+            read_observations(observations)
+            if isinstance(observations, (str, Path))
+            else observations_from_dict(observations)
+        )
+    dists = input_distributions(model.space_, prior)
+    try:
+        quantities = parse_quantities(observations.quantities, model.fields_, model.mesh_)
+    except QuantityError as exc:
+        raise ObservationError(f"observations: {exc}") from None
+    with_std = model.provides_std if surrogate_error is None else bool(surrogate_error)
+    if with_std and not model.provides_std:
+        raise ParameterError(f"a {model.kind} model has no error bars (surrogate_error)")
+    dim = len(dists)
+    n_walkers = n_walkers or max(64, 8 * dim)
+    n_walkers += n_walkers % 2
+    if n_walkers < 2 * dim:
+        raise ParameterError(
+            f"n_walkers {n_walkers}: the ensemble needs at least {2 * dim} (2 per parameter)"
+        )
+    n_burn = n_steps // 3 if n_burn is None else n_burn
+    if not (isinstance(n_steps, int) and n_steps > 1 and 0 <= n_burn < n_steps and thin >= 1):
+        raise ParameterError(
+            "need n_steps > 1, 0 <= n_burn < n_steps and thin >= 1; "
+            f"got {n_steps}, {n_burn}, {thin}"
+        )
+    post = _Posterior(model, dists, quantities, observations, with_std)
+    start = _start(post, dim, n_walkers, seed)
+    sampler = emcee.EnsembleSampler(n_walkers, dim, post.log_likelihood, vectorize=True)
+    sampler.random_state = np.random.RandomState(seed).get_state()
+    with one_blas_thread():
+        sampler.run_mcmc(start, n_steps, progress=False)
+    chain_v = sampler.get_chain()
+    samples_v = sampler.get_chain(discard=n_burn, thin=thin, flat=True)
+    tau = np.asarray(emcee.autocorr.integrated_time(chain_v[n_burn:], tol=0, quiet=True))
+    with one_blas_thread():
+        map_v = _map(post, sampler.get_chain(flat=True)[np.argmax(sampler.get_log_prob(flat=True))])
+    names = list(dists)
+    map_x = to_physical(dists, map_v[None])[0]
+    result = CalibrationResult(
+        names,
+        dists,
+        observations,
+        to_physical(dists, samples_v),
+        to_physical(dists, chain_v.reshape(-1, dim)).reshape(chain_v.shape),
+        {n: float(v) for n, v in zip(names, map_x, strict=True)},
+        float(np.mean(sampler.acceptance_fraction)),
+        tau,
+        n_burn,
+        seed,
+        0.0,
+    )
+    q, s = post.predicted(map_v[None])
+    mean_obs = observations.values.mean(axis=0)
+    result.fit_at_map = {
+        text: {
+            "observed": float(mean_obs[i]),
+            "predicted": float(q[0, i]),
+            "surrogate_std": float(s[0, i]),
+        }
+        for i, text in enumerate(observations.quantities)
+    }
+    result.seconds = time.perf_counter() - start_time
+    return result
+
+
+def _start(post: _Posterior, dim: int, n_walkers: int, seed: int) -> np.ndarray:
+    """Walkers in a small ball around the posterior mode (unit coordinates).
+
+    The mode is found by L-BFGS-B from the 2 most likely points of a Sobol
+    screening of the prior; a ball of radius 1e-3 (emcee's advice) lets the
+    ensemble expand to the posterior's own scale within the burn-in.
+    """
+    screen = unit_samples(dim, 4096, "qmc", seed)
+    best = screen[np.argsort(-post.log_likelihood(screen))[:2]]
+    eps = 1e-6
+
+    def neg(v: np.ndarray) -> float:
+        value = post.log_likelihood(v)[0]
+        return -float(value) if np.isfinite(value) else 1e300
+
+    with one_blas_thread():
+        fits = [minimize(neg, v, method="L-BFGS-B", bounds=[(eps, 1 - eps)] * dim) for v in best]
+    mode = min(fits, key=lambda r: r.fun).x
+    rng = np.random.default_rng([seed, 3])
+    return np.clip(mode + 1e-3 * rng.standard_normal((n_walkers, dim)), eps, 1 - eps)
+
+
+def _map(post: _Posterior, v0: np.ndarray) -> np.ndarray:
+    """Mode of the posterior density of the physical parameters, from the chain's best point."""
+
+    def neg(v: np.ndarray) -> float:
+        value = post.log_likelihood(v)[0] + post.log_prior_density(v)[0]
+        return -float(value) if np.isfinite(value) else 1e300
+
+    eps = 1e-9
+    res = minimize(
+        neg, np.clip(v0, eps, 1 - eps), method="L-BFGS-B", bounds=[(eps, 1 - eps)] * len(v0)
+    )
+    return res.x if res.fun <= neg(v0) else v0

@@ -1,0 +1,83 @@
+"""The model card: what a saved surrogate is, in JSON a person or a program reads.
+
+Built from the public :class:`~nirom.surrogates.Surrogate` interface (kind,
+parameter space, fields, mesh, error bars, hyperparameters when the model
+has ``get_params``) and, for a saved model, its ``model.json`` stamp and the
+fit record ``fit.json`` that ``nirom fit`` and studies write beside it
+(fit time in seconds, training dataset, number of samples).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from nirom.apps.results import jsonable
+from nirom.surrogates import Surrogate
+
+FIT_RECORD = "fit.json"
+
+
+def write_fit_record(
+    model_dir: str | os.PathLike[str],
+    fit_s: float,
+    dataset: str | os.PathLike[str] | None,
+    n_samples: int | None = None,
+) -> Path:
+    """Write ``MODEL/fit.json``: fit time (s), training dataset path and sample count."""
+    path = Path(model_dir) / FIT_RECORD
+    record = {
+        "fit_s": float(fit_s),
+        "dataset": None if dataset is None else str(Path(dataset).resolve()),
+        "training_samples": n_samples,
+    }
+    path.write_text(json.dumps(record, indent=1), encoding="utf-8")
+    return path
+
+
+def read_fit_record(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The fit record of a saved model, or {} when there is none (or it is unreadable)."""
+    path = Path(model_dir) / FIT_RECORD
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def model_card(model: Surrogate, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """JSON-compatible description of ``model`` (and of its directory ``path``, if saved)."""
+    mesh = model.mesh_
+    card: dict[str, Any] = {
+        "kind": model.kind,
+        "class": type(model).__name__,
+        "error_bars": bool(model.provides_std),
+        "parameters": model.space_.to_dict()["parameters"],
+        "fields": [spec.to_dict() for spec in model.fields_.values()],
+        "mesh": None
+        if mesh is None
+        else {"n_points": mesh.n_points, "n_cells": mesh.n_cells, "cells": mesh.cell_counts()},
+    }
+    if hasattr(model, "get_params"):
+        card["hyperparameters"] = jsonable(model.get_params())
+    if hasattr(model, "training_ids_"):
+        card["training_samples"] = len(model.training_ids_)
+    if hasattr(model, "pods_"):
+        card["modes"] = {name: int(pod.n_modes_) for name, pod in model.pods_.items()}
+    if path is not None:
+        path = Path(path)
+        card["path"] = str(path.resolve())
+        try:
+            doc = json.loads((path / "model.json").read_text(encoding="utf-8"))
+            card["created_at"] = doc.get("created_at")
+            card["written_by"] = doc.get("written_by")
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+            pass
+        card["size_bytes"] = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+        record = read_fit_record(path)
+        card.update({k: v for k, v in record.items() if k in ("fit_s", "dataset")})
+        if record.get("training_samples") is not None:
+            card.setdefault("training_samples", record["training_samples"])
+    return card

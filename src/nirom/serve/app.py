@@ -1,0 +1,374 @@
+"""The HTTP prediction service: FastAPI, one model loaded once and shared by every request.
+
+Endpoints::
+
+    GET  /health    {"status": "ok", "kind": ...}
+    GET  /model     the model card (nirom.report.card)
+    POST /predict   {"parameters": {NAME: VALUE, ...} | [{...}, ...],
+                     "fields": [NAME, ...],          optional, default all
+                     "nodes": [i, ...],              optional: these entities only
+                     "quantities": [TEXT, ...],      optional: scalar quantities
+                     "std": false}                   standard deviations too
+
+The answer of ``/predict`` is ``{"fields": {name: values}}`` (``"std"`` beside
+it on request; ``"quantities"`` and ``"quantities_std"`` when asked), with a
+leading batch axis when ``parameters`` is a list. When quantities are asked
+and neither fields nor nodes are, only the quantities come back. Errors are JSON
+``{"detail": "one line naming the culprit"}``: 400 for a body that is not
+JSON, 422 for a wrong key, parameter (name, value, bounds), field, node or
+quantity, 413 for a body over ``max_body_bytes`` or a batch over
+``max_batch``. An unexpected failure is a 500 with its reason; the server
+goes on.
+
+Requests of one parameter set that arrive together are predicted together
+in one model call (dynamic batching, answered on the event loop, which is
+fastest for millisecond predictions); batches up to ``inline_batch`` sets
+are answered on the loop too, larger ones in the thread pool, so a big batch
+does not hold up the others. BLAS runs on one
+thread in the server process (see :mod:`nirom.apps.threads`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+from starlette.requests import Request  # resolved by FastAPI at run time: not under TYPE_CHECKING
+
+from nirom.apps.quantities import QuantityError, parse_quantities
+from nirom.errors import NiromError
+from nirom.report.card import model_card
+from nirom.surrogates import Surrogate
+
+MAX_BODY_BYTES = 1_000_000
+MAX_BATCH = 1000
+INLINE_BATCH = 16
+_KEYS = {"parameters", "fields", "nodes", "quantities", "std"}
+log = logging.getLogger("nirom.serve")
+
+
+class RequestError(Exception):
+    """A request the service refuses: HTTP ``status`` and a one-line ``detail``."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+class Predictor:
+    """Answers parsed prediction requests with one shared model (thread-safe: read-only)."""
+
+    def __init__(self, model: Surrogate, max_batch: int = MAX_BATCH) -> None:
+        self.model, self.max_batch = model, max_batch
+        self._quantities: dict[tuple[str, ...], list[Any]] = {}
+
+    def n_sets(self, body: Mapping[str, Any]) -> int:
+        p = body.get("parameters")
+        return len(p) if isinstance(p, list) else 1
+
+    def check(self, body: Any) -> dict[str, Any]:
+        """The request checked for shape (not yet the parameter values); raise RequestError."""
+        if not isinstance(body, dict):
+            raise RequestError(422, "the body must be a JSON object with 'parameters'")
+        unknown = sorted(set(body) - _KEYS)
+        if unknown:
+            raise RequestError(422, f"unknown key(s) {unknown}; known: {sorted(_KEYS)}")
+        params = body.get("parameters")
+        if isinstance(params, list):
+            if not params:
+                raise RequestError(422, "'parameters' is an empty list")
+            if len(params) > self.max_batch:
+                raise RequestError(
+                    413, f"batch of {len(params)} parameter sets; at most {self.max_batch}"
+                )
+            if not all(isinstance(p, dict) for p in params):
+                raise RequestError(422, "'parameters' must be a mapping or a list of mappings")
+        elif not isinstance(params, dict):
+            raise RequestError(422, "'parameters' must be a mapping NAME -> VALUE (or a list)")
+        for key in ("fields", "nodes", "quantities"):
+            value = body.get(key)
+            if value is not None and not isinstance(value, list):
+                raise RequestError(422, f"'{key}' must be a list")
+        if not isinstance(body.get("std", False), bool):
+            raise RequestError(422, "'std' must be true or false")
+        return body
+
+    def _plan(self, body: dict[str, Any]) -> tuple[list[str], list[Any], bool]:
+        """Fields and quantities a checked request asks for, and whether with std."""
+        model = self.model
+        want_std = body.get("std", False)
+        if want_std and not model.provides_std:
+            raise RequestError(422, f"'std': a {model.kind} model has no error bars")
+        names = body.get("fields")
+        quantities = self._parse_quantities(body.get("quantities"))
+        if names is None:  # every field, unless only quantities are asked
+            names = [] if quantities and body.get("nodes") is None else list(model.fields_)
+        for name in names:
+            if name not in model.fields_:
+                raise RequestError(
+                    422, f"unknown field {name!r}; the model has {', '.join(model.fields_)}"
+                )
+        return names, quantities, want_std
+
+    def predict(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The JSON-compatible answer to a checked request."""
+        names, quantities, want_std = self._plan(body)
+        params = body["parameters"]
+        single = isinstance(params, dict)
+        try:
+            result = self.model.predict(params, return_std=want_std)
+        except NiromError as exc:
+            raise RequestError(422, str(exc)) from None
+        mean, std = result if want_std else (result, None)
+        if single:  # the quantities work on batches
+            mean = {k: v[None] for k, v in mean.items()}
+            std = None if std is None else {k: v[None] for k, v in std.items()}
+        return self._answer(body, names, quantities, mean, std, single)
+
+    def predict_many(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any] | RequestError]:
+        """Answers to several checked single-set requests with one model call.
+
+        Each request is planned and its parameters validated on its own, so
+        a bad one gets its own error; the valid ones are predicted together
+        (one call costs little more than one prediction) and answered from
+        their row.
+        """
+        out: list[dict[str, Any] | RequestError] = [RequestError(500, "not answered")] * len(bodies)
+        plans, mus, rows = [], [], []
+        for i, body in enumerate(bodies):
+            try:
+                plans.append(self._plan(body))
+                mus.append(self.model.space_.validate(body["parameters"]))
+                rows.append(i)
+            except RequestError as exc:
+                out[i] = exc
+            except NiromError as exc:
+                out[i] = RequestError(422, str(exc))
+        if not rows:
+            return out
+        want_std = any(plan[2] for plan in plans)
+        space = self.model.space_
+        batch = mus if space.field_inputs else space.as_array(mus)
+        result = self.model.predict(batch, return_std=want_std)
+        mean, std = result if want_std else (result, None)
+        for k, (i, (names, quantities, with_std)) in enumerate(zip(rows, plans, strict=True)):
+            row_mean = {n: v[k : k + 1] for n, v in mean.items()}
+            row_std = {n: v[k : k + 1] for n, v in std.items()} if with_std else None
+            out[i] = self._answer(bodies[i], names, quantities, row_mean, row_std, True)
+        return out
+
+    def _answer(
+        self,
+        body: dict[str, Any],
+        names: list[str],
+        quantities: list[Any],
+        mean: dict[str, np.ndarray],
+        std: dict[str, np.ndarray] | None,
+        single: bool,
+    ) -> dict[str, Any]:
+        """The response for batch-shaped predictions (a leading axis even for one set)."""
+        out: dict[str, Any] = {}
+        nodes = body.get("nodes")
+        if names:
+            out["fields"] = {n: self._select(n, mean[n], nodes, single) for n in names}
+            if std is not None:
+                out["std"] = {n: self._select(n, std[n], nodes, single) for n in names}
+        if quantities:
+            out["quantities"] = {q.text: _values(q.evaluate(mean), single) for q in quantities}
+            if std is not None:
+                out["quantities_std"] = {
+                    q.text: _values(q.std(mean, std), single) for q in quantities
+                }
+        return out
+
+    def _parse_quantities(self, texts: list[Any] | None) -> list[Any]:
+        if not texts:
+            return []
+        key = tuple(map(str, texts))
+        if key not in self._quantities:  # parsed once per distinct list
+            try:
+                parsed = parse_quantities(list(texts), self.model.fields_, self.model.mesh_)
+            except QuantityError as exc:
+                raise RequestError(422, str(exc)) from None
+            if len(self._quantities) < 1024:
+                self._quantities[key] = parsed
+            return parsed
+        return self._quantities[key]
+
+    def _select(self, name: str, values: np.ndarray, nodes: list[Any] | None, single: bool) -> Any:
+        if nodes is not None:
+            spec = self.model.fields_[name]
+            if spec.location == "global":
+                raise RequestError(422, f"'nodes': field {name!r} is global (no nodes)")
+            axis = 2 if spec.times is not None else 1
+            size = values.shape[axis]
+            if not all(isinstance(i, int) and not isinstance(i, bool) for i in nodes):
+                raise RequestError(422, "'nodes' must be integers")
+            bad = [i for i in nodes if not 0 <= i < size]
+            if bad:
+                raise RequestError(422, f"node {bad[0]} is out of range for {name!r} ({size})")
+            values = np.take(values, nodes, axis=axis)
+        return _values(values, single)
+
+
+class _Batcher:
+    """Gathers the single-set requests that reach the event loop together into one prediction.
+
+    A request's future is queued and a flush is scheduled for the loop's next
+    turn; by then every request parsed in the same turn has joined, and one
+    model call answers them all (up to ``max_size``). Under load this is
+    what keeps latency flat: the per-call overhead is paid once per batch.
+    """
+
+    def __init__(self, predictor: Predictor, max_size: int = 64) -> None:
+        self.predictor, self.max_size = predictor, max_size
+        self.pending: list[tuple[dict[str, Any], Any]] = []
+        self.scheduled = False
+
+    async def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.pending.append((body, future))
+        if not self.scheduled:
+            self.scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        import asyncio
+
+        items, self.pending = self.pending[: self.max_size], self.pending[self.max_size :]
+        self.scheduled = bool(self.pending)
+        if self.pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        try:
+            answers = self.predictor.predict_many([body for body, _ in items])
+        except Exception:  # answer one by one, so a failure stays with its request
+            answers = []
+            for body, _ in items:
+                try:
+                    answers.append(self.predictor.predict(body))
+                except Exception as exc:
+                    answers.append(exc)
+        for (_, future), answer in zip(items, answers, strict=True):
+            if future.done():
+                continue
+            if isinstance(answer, BaseException):
+                future.set_exception(answer)
+            else:
+                future.set_result(answer)
+
+
+def _values(values: np.ndarray, single: bool) -> np.ndarray | float:
+    """One set's values (a number for a scalar) or a batch's, as orjson writes them."""
+    v = values[0] if single else values
+    return np.ascontiguousarray(v) if np.ndim(v) else float(v)
+
+
+def create_app(
+    model: Surrogate | str | os.PathLike[str],
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    max_batch: int = MAX_BATCH,
+    inline_batch: int = INLINE_BATCH,
+    batching: bool = True,
+) -> Any:
+    """The FastAPI application serving ``model`` (a Surrogate or a model directory).
+
+    ``batching``: predict together the single-set requests that arrive together.
+    """
+    from fastapi import FastAPI
+    from fastapi.responses import Response
+    from starlette.concurrency import run_in_threadpool
+
+    path = None
+    if not isinstance(model, Surrogate):
+        path = Path(model)
+        model = Surrogate.load(path)
+    predictor = Predictor(model, max_batch)
+    batcher = _Batcher(predictor)
+    card = model_card(model, path)
+    app = FastAPI(
+        title="nirom prediction service", version=_version(), docs_url=None, redoc_url=None
+    )
+    app.state.predictor = predictor
+
+    def respond(content: Any, status: int = 200) -> Response:
+        # orjson writes NumPy arrays directly, ~20x faster than json on a full field
+        body = orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+        return Response(body, status_code=status, media_type="application/json")
+
+    @app.get("/health")
+    async def health() -> Response:
+        return respond({"status": "ok", "kind": model.kind})
+
+    @app.get("/model")
+    async def model_info() -> Response:
+        return respond(card)
+
+    @app.post("/predict")
+    async def predict(request: Request) -> Response:
+        try:
+            body = predictor.check(await _read_json(request, max_body_bytes))
+            if batching and isinstance(body["parameters"], dict):
+                return respond(await batcher.submit(body))
+            if predictor.n_sets(body) <= inline_batch:
+                return respond(predictor.predict(body))
+            return respond(await run_in_threadpool(predictor.predict, body))
+        except RequestError as exc:
+            return respond({"detail": exc.detail}, exc.status)
+        except Exception as exc:  # a bug or a model failure: answer it, keep serving
+            log.exception("prediction failed")
+            return respond({"detail": f"internal error: {type(exc).__name__}: {exc}"}, 500)
+
+    return app
+
+
+async def _read_json(request: Any, max_bytes: int) -> Any:
+    """The body parsed as JSON, refused with 413 past ``max_bytes`` (declared or streamed)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise RequestError(413, f"request body of {declared} bytes; at most {max_bytes}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise RequestError(413, f"request body over {max_bytes} bytes")
+        chunks.append(chunk)
+    try:
+        return orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(400, f"the body is not valid JSON ({exc})") from None
+
+
+def _version() -> str:
+    from nirom import __version__
+
+    return __version__
+
+
+def serve(
+    model: str | os.PathLike[str],
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    max_batch: int = MAX_BATCH,
+    batching: bool = True,
+    log_level: str = "warning",
+) -> None:
+    """Load ``model`` once and serve it with uvicorn until interrupted (localhost by default)."""
+    import uvicorn
+
+    from nirom.apps.threads import one_blas_thread
+
+    app = create_app(model, max_body_bytes=max_body_bytes, max_batch=max_batch, batching=batching)
+    with one_blas_thread():
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
