@@ -194,6 +194,9 @@ def generate(
         ),
     ] = None,
     retry_failed: Annotated[bool, typer.Option(help="Rerun samples recorded as failed.")] = False,
+    operators: Annotated[
+        bool, typer.Option(help="Also store each sample's system matrix and right-hand side.")
+    ] = False,
 ) -> None:
     """Run a solver on a design of samples, in parallel; rerun to resume."""
     report = run_generation(
@@ -207,6 +210,7 @@ def generate(
         retry_failed=retry_failed,
         solver_options=_parse_pairs(solver_option, "solver option"),
         console=console,
+        operators=operators,
     )
     print_generation_report(report, console)
 

@@ -69,6 +69,7 @@ def generate(
     retry_failed: bool = False,
     solver_options: Mapping[str, Any] | None = None,
     console: Console | None = None,
+    operators: bool = False,
 ) -> GenerationReport:
     """Run ``solver`` on ``n_samples`` design points and store them in dataset ``out``.
 
@@ -96,6 +97,9 @@ def generate(
         Keyword options of a built-in solver (e.g. ``{"resolution": 96}``).
     console : rich Console, optional
         Where the progress bar goes; ``Console(quiet=True)`` for none.
+    operators : bool
+        Also store each sample's system matrix and right-hand side
+        (:mod:`nirom.dataset.operators`; linear solvers that give them).
     """
     start = time.perf_counter()
     solver = resolve_solver(solver, solver_options)
@@ -104,6 +108,8 @@ def generate(
     provenance = _provenance(
         solver, design, seed, n_samples, in_process=workers == 0 and not scheduler
     )
+    if operators:
+        provenance["generation"]["operators"] = True
     ds = _open_or_create(Path(out), solver, space, provenance)
     statuses = ds.statuses()
     todo, skipped = [], 0
@@ -178,7 +184,8 @@ def run_sample(
         fields = solver.solve(mu)
         seconds = time.perf_counter() - start
         info = dict(getattr(solver, "run_info", {}) or {})
-        ds.append(mu, fields, sample_id=sample_id, solve_time=seconds, info=info)
+        system = solver.system(mu) if ds.operators is not None else None
+        ds.append(mu, fields, sample_id=sample_id, solve_time=seconds, info=info, system=system)
         return Outcome(sample_id, "done", seconds)
     except SampleExistsError:  # another run finished it meanwhile
         return Outcome(sample_id, "skipped")
@@ -344,6 +351,9 @@ def _provenance(solver: Solver, design: str, seed: int, n: int, in_process: bool
 
 def _open_or_create(path: Path, solver: Solver, space: ParameterSpace, provenance: dict) -> Dataset:
     if not path.exists() or (path.is_dir() and not any(path.iterdir())):
+        layout = None
+        if provenance["generation"].get("operators"):  # any system gives the layout
+            layout = solver.system(space.as_dict(space.sample(1, design="random", seed=0)[0]))
         try:
             return Dataset.create(
                 path,
@@ -353,6 +363,7 @@ def _open_or_create(path: Path, solver: Solver, space: ParameterSpace, provenanc
                 description=f"nirom generate {solver.name}",
                 provenance=provenance,
                 quadrature=solver.quadrature,
+                operators=layout,
             )
         except DatasetError:
             if not (path / "zarr.json").is_file():

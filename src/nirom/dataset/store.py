@@ -54,6 +54,14 @@ from nirom.dataset.layout import (
     write_array,
     write_mesh,
 )
+from nirom.dataset.operators import (
+    LinearSystem,
+    check_system,
+    read_layout,
+    read_system,
+    write_layout,
+    write_system,
+)
 from nirom.dataset.publish import check_id, clean_staging, publish_sample
 from nirom.dataset.quadrature import QuadratureRule
 from nirom.dataset.schema import (
@@ -93,6 +101,8 @@ class Dataset:
             self.description = str(meta.get("description", ""))
             self.provenance: dict[str, Any] = dict(meta.get("provenance") or {})
             self.format_version = int(meta["format_version"])
+            operators = meta.get("operators")
+            self.operators: dict[str, Any] | None = None if operators is None else dict(operators)
             rule = meta.get("quadrature")
             self.quadrature: QuadratureRule | None = (
                 None if rule is None else QuadratureRule.from_dict(rule)
@@ -120,6 +130,7 @@ class Dataset:
         description: str = "",
         provenance: Mapping[str, Any] | None = None,
         quadrature: QuadratureRule | None = None,
+        operators: LinearSystem | None = None,
     ) -> Dataset:
         """Create an empty dataset at ``path`` (which must not exist or be empty).
 
@@ -144,6 +155,10 @@ class Dataset:
             type, element, reference points and weights, so any reader can place
             the points (:func:`nirom.dataset.quadrature.quadrature_points`).
             Such a dataset is format version 2; one without is version 1.
+        operators : LinearSystem, optional
+            A system of the solver (any parameter): its unknown-to-node map and
+            Dirichlet values become the dataset's, and every sample may then
+            store its matrix and right-hand side (:mod:`nirom.dataset.operators`).
         """
         path = Path(path)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
@@ -177,6 +192,8 @@ class Dataset:
         }
         if quadrature is not None:
             meta["quadrature"] = quadrature.to_dict()
+        if operators is not None:
+            operators = check_system(operators, None if mesh is None else mesh.n_points)
         # Build the skeleton aside and rename it into place, so a crash never
         # leaves a half-made dataset at ``path`` (the rename replaces an empty folder).
         try:
@@ -186,6 +203,8 @@ class Dataset:
                 root.create_group("staging")
                 if mesh is not None:
                     write_mesh(root.create_group("mesh"), mesh)
+                if operators is not None:
+                    meta["operators"] = write_layout(root, operators)
                 root.attrs["nirom"] = meta  # written last: its presence marks a dataset
         except FileExistsError:
             raise DatasetError(f"{path}: created by another process meanwhile") from None
@@ -260,6 +279,7 @@ class Dataset:
         solve_time: float | None = None,
         mesh: Mesh | None = None,
         info: Mapping[str, Any] | None = None,
+        system: LinearSystem | None = None,
     ) -> int:
         """Write one done sample and return its id.
 
@@ -279,12 +299,17 @@ class Dataset:
             The sample's own mesh; required for per-sample-mesh datasets.
         info : mapping, optional
             Extra JSON-compatible attributes to keep with the sample.
+        system : LinearSystem, optional
+            The solver's matrix and right-hand side at ``mu`` (datasets created
+            with ``operators``), with the dataset's unknown-to-node map.
 
         Nothing is visible until the whole sample is on disk.
         """
         mu = self.space.validate(mu)
         sample_mesh = self._mesh_for_append(mesh)
         arrays = self._validate_fields(fields, sample_mesh, sample_id)
+        if system is not None:
+            system = self._check_system(system, sample_id)
         if solve_time is not None and not (np.isfinite(solve_time) and solve_time >= 0):
             raise DatasetError(
                 f"solve_time must be a finite number of seconds >= 0, got {solve_time}"
@@ -307,6 +332,8 @@ class Dataset:
                 write_array(group, f"inputs/{p.name}", mu[p.name])
             if self.per_sample_mesh:
                 write_mesh(group.create_group("mesh"), sample_mesh)
+            if system is not None:
+                write_system(group, system)
 
         return publish_sample(self, attrs, write, sample_id)
 
@@ -382,6 +409,16 @@ class Dataset:
             out[name] = arr
         return out
 
+    def _check_system(self, system: LinearSystem, sample_id: int | None) -> LinearSystem:
+        where = "" if sample_id is None else f"sample {sample_id}: "
+        if self.operators is None:
+            raise DatasetError(f"{self.path}: created without operators; it cannot store a system")
+        system = check_system(system, self.mesh.n_points if self.mesh else None, where)
+        free, dirichlet = self.operator_layout()
+        if system.free.shape != free.shape or not np.array_equal(system.free, free):
+            raise DatasetError(f"{where}unknown-to-node map differs from the dataset's")
+        return LinearSystem(system.matrix, system.rhs, free, dirichlet)
+
     def clean_staging(self, older_than: float = 3600.0) -> int:
         """Remove staged writes older than ``older_than`` seconds; return how many.
 
@@ -411,6 +448,20 @@ class Dataset:
             error=meta.get("error"),
             mesh=mesh,
         )
+
+    def operator_layout(self) -> tuple[np.ndarray, np.ndarray]:
+        """Unknown-to-node map (n,) and Dirichlet node values (n_nodes,) of the stored systems."""
+        if self.operators is None:
+            raise DatasetError(f"{self.path}: has no operators (generate it with --operators)")
+        if not hasattr(self, "_layout"):
+            self._layout = read_layout(self.path)
+        return self._layout
+
+    def system(self, sample_id: int) -> LinearSystem:
+        """The matrix and right-hand side stored with done sample ``sample_id``, read now."""
+        free, dirichlet = self.operator_layout()
+        self._resolve_ids([sample_id])
+        return read_system(self._sample_dir(sample_id), sample_id, free, dirichlet)
 
     def mesh_of(self, sample_id: int) -> Mesh | None:
         """The mesh sample ``sample_id`` lives on."""

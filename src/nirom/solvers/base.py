@@ -27,6 +27,7 @@ from nirom.dataset.schema import FieldSpec
 from nirom.errors import NiromError
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
+from nirom.solvers.operators import AffineDecomposition, LinearSystem
 
 
 class SolverError(NiromError, RuntimeError):
@@ -74,6 +75,27 @@ class Solver(ABC):
 
     def mass_matrix(self) -> sp.spmatrix | None:
         """Mass matrix of the nodal L2 inner product, if the solver knows it."""
+        return None
+
+    def affine_decomposition(self) -> AffineDecomposition | None:
+        """The exact ``A(mu) = sum theta_q A_q``, ``f(mu) = sum phi_p f_p`` of a linear
+        stationary solver that knows it (:mod:`nirom.solvers.operators`); None otherwise."""
+        return None
+
+    def system(self, mu: Mapping[str, Any]) -> LinearSystem:
+        """The algebraic system ``A(mu) x = f(mu)`` the solver solves at ``mu``.
+
+        Linear stationary solvers implement it (``nirom generate --operators``
+        stores it per sample); the default derives it from the affine decomposition.
+        """
+        affine = self.affine_decomposition()
+        if affine is None:
+            raise SolverError(f"solver {self.name!r} does not give its system matrices")
+        return affine.system(self.space.validate(mu))
+
+    def product_matrix(self) -> sp.spmatrix | None:
+        """SPD inner-product matrix on the unknowns for reduced-basis error bounds
+        (the energy product at a reference parameter), if the solver knows one."""
         return None
 
     def recipe(self) -> dict[str, Any]:

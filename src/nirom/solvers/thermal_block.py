@@ -32,6 +32,7 @@ from nirom.mesh import Mesh
 from nirom.parameters import LogUniform, ParameterSpace
 from nirom.solvers.base import Solver, check_finite, register
 from nirom.solvers.forms import laplace, mass
+from nirom.solvers.operators import AffineDecomposition
 
 
 @register("thermal-block")
@@ -106,6 +107,22 @@ class ThermalBlock(Solver):
     def mass_matrix(self) -> sp.csr_matrix:
         """P1 mass matrix M on all nodes: ``u^T M u`` is the squared L2 norm."""
         return mass.assemble(self.basis).tocsr()
+
+    def affine_decomposition(self) -> AffineDecomposition:
+        """``A(mu) = sum_i k_i A_i`` (block stiffness matrices on the interior nodes) and
+        ``f`` (one constant term); unknown i is node ``interior[i]``, the boundary is 0."""
+        return AffineDecomposition(
+            matrices=list(self._blocks),
+            matrix_coefficients=list(self.space.scalar_names),
+            vectors=[self._rhs],
+            vector_coefficients=[None],
+            free=self.interior,
+            dirichlet=np.zeros(self.basis.N),
+        )
+
+    def product_matrix(self) -> sp.csr_matrix:
+        """Energy product at the reference ``k_i = 1`` (the H1_0 seminorm): ``sum_i A_i``."""
+        return sp.csr_matrix(sum(self._blocks))
 
     def solve(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:
         """Temperature at the mesh nodes for conductivities ``mu``: {"u": (n_points,)}."""

@@ -1,0 +1,67 @@
+"""Reduced bases orthonormal in an inner product ``X`` (sparse SPD, on the unknowns).
+
+Gram-Schmidt with one reorthogonalization pass ("twice is enough"), so the
+basis stays orthonormal to machine precision as it grows one greedy snapshot
+at a time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+#: A new vector whose X-norm after projection falls below this fraction of its
+#: own norm is numerically in the span already and is not added.
+DEPENDENCE_TOLERANCE = 1e-10
+
+
+def extend_basis(
+    basis: np.ndarray, product: sp.spmatrix, vectors: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """``basis`` (N, r) X-orthonormal, extended by ``vectors`` (k, N); returns (basis, added).
+
+    Vectors already (numerically) in the span are skipped.
+    """
+    added = 0
+    for v in np.atleast_2d(vectors):
+        v = np.asarray(v, dtype=float).copy()
+        norm0 = np.sqrt(max(v @ (product @ v), 0.0))
+        if norm0 == 0.0:
+            continue
+        for _ in range(2):
+            if basis.shape[1]:
+                v -= basis @ (basis.T @ (product @ v))
+        norm = np.sqrt(max(v @ (product @ v), 0.0))
+        if norm <= DEPENDENCE_TOLERANCE * norm0:
+            continue
+        basis = np.column_stack([basis, v / norm])
+        added += 1
+    return basis, added
+
+
+def pod_basis(
+    snapshots: np.ndarray,
+    product: sp.spmatrix,
+    n_modes: int | None = None,
+    discarded_energy: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """X-orthonormal POD modes (N, r) of ``snapshots`` (n, N), uncentred, and all singular values.
+
+    Keeps ``n_modes`` or the fewest modes whose discarded energy fraction
+    (sum of the squared singular values left out over the total) is at most
+    ``discarded_energy`` (default 1e-10 when neither is given).
+    """
+    s = np.asarray(snapshots, dtype=float)
+    gram = s @ (product @ s.T)
+    gram = 0.5 * (gram + gram.T)
+    values, vectors = np.linalg.eigh(gram)
+    order = np.argsort(values)[::-1]
+    values, vectors = np.clip(values[order], 0.0, None), vectors[:, order]
+    if n_modes is None:
+        tol = 1e-10 if discarded_energy is None else discarded_energy
+        tail = np.cumsum(values[::-1])[::-1] / max(values.sum(), np.finfo(float).tiny)
+        n_modes = int(np.count_nonzero(tail > tol)) or 1
+    keep = [k for k in range(min(n_modes, len(values))) if values[k] > 1e-14 * values[0]]
+    modes = s.T @ vectors[:, keep] / np.sqrt(values[keep])
+    basis, _ = extend_basis(np.empty((s.shape[1], 0)), product, modes.T)  # re-orthonormalize
+    return basis, np.sqrt(values)
