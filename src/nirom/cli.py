@@ -268,6 +268,47 @@ def fit(
     )
 
 
+@app.command("train-rb")
+def train_rb(
+    case: Annotated[str, typer.Argument(help="Solver with an affine operator (thermal-block).")],
+    dataset: Annotated[Path, typer.Option("--dataset", "-d", help="Dataset the solves go to.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
+    basis: Annotated[int, typer.Option(help="Largest basis size (= solver runs).")] = 60,
+    tolerance: Annotated[
+        float | None, typer.Option(help="Stop when the largest relative bound is below it.")
+    ] = None,
+    candidates: Annotated[int, typer.Option(help="Random candidate parameters.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the candidate set.")] = 0,
+    workers: Annotated[int, typer.Option(help="Dask workers for the solves (0: here).")] = 0,
+    solver_option: Annotated[
+        list[str] | None,
+        typer.Option("--solver-option", "-s", help="NAME=VALUE solver option (repeatable)."),
+    ] = None,
+) -> None:
+    """Train a certified reduced basis by the weak greedy; rerun to resume."""
+    from nirom.reduced_basis import weak_greedy
+    from nirom.surrogates.reduced_basis import RBSurrogate
+
+    start = time.perf_counter()
+    result = weak_greedy(
+        case,
+        dataset,
+        max_basis=basis,
+        tolerance=tolerance,
+        n_candidates=candidates,
+        seed=seed,
+        solver_options=_parse_pairs(solver_option, "solver option"),
+        workers=workers,
+    )
+    model = RBSurrogate.from_greedy(result)
+    model.save(out)
+    last = f"; largest relative bound {result.max_bounds[-1]:.3g}" if result.max_bounds else ""
+    console.print(
+        f"Greedy: {result.solved} solves ({result.resumed} resumed), {model.summary()}{last}, "
+        f"{time.perf_counter() - start:.1f} s; saved to [bold]{escape(str(out))}[/]"
+    )
+
+
 @app.command()
 def predict(
     model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],

@@ -57,11 +57,13 @@ def evaluate(
         mean, std = model.predict(x, return_std=True)
     else:
         mean, std = model.predict(x), None
+    bounds = model.error_bound(x)
     use_mesh = norm == "auto" and dataset.mesh is not None
     mass = dataset.mesh.mass_matrix() if use_mesh else None
     fields = {}
+    ref_of = {}
     for name, spec in dataset.fields.items():
-        ref = dataset.field(name, ids)
+        ref = ref_of[name] = dataset.field(name, ids)
         fields[name] = _field_metrics(
             model,
             name,
@@ -73,6 +75,9 @@ def evaluate(
             x,
             level,
         )
+    if bounds is not None:
+        for name, bound in bounds.items():
+            fields[name]["bound"] = _bound_metrics(bound, ref_of[name], mean[name], mass)
     timing = _timing(model, x, dataset.solve_times(ids), n_timing)
     return {"n_samples": len(ids), "level": level, "fields": fields, "timing": timing}
 
@@ -120,6 +125,19 @@ def _field_metrics(
         r2 = r2_per_mode(pod.transform(flat), model.predict_coordinates(name, x))
         out["r2_per_mode"] = [None if not np.isfinite(v) else float(v) for v in r2]
     return out
+
+
+def _bound_metrics(bound: np.ndarray, ref: np.ndarray, pred: np.ndarray, mass: Any) -> dict:
+    """Effectivity of an L2 error bound: bound / true L2 error (>= 1 when it is a bound)."""
+    diff = (pred - ref).reshape(len(ref), -1)
+    err = np.sqrt(np.einsum("ij,ij->i", diff, diff @ mass.T if mass is not None else diff))
+    effectivity = bound / np.maximum(err, 1e-300)
+    return {
+        "norm": norm_name(mass),
+        "bounded_fraction": float(np.mean(bound >= err)),
+        "effectivity": summarize(effectivity),
+        "l2_bound": summarize(bound),
+    }
 
 
 def _timing(model: Surrogate, x: Inputs, solve_times: np.ndarray, n_timing: int) -> dict:

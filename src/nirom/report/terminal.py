@@ -180,6 +180,14 @@ def print_evaluation(report: dict[str, Any], label: str, console: Console) -> No
             "-" if cover is None else f"{cover:.1%}",
         )
     console.print(table)
+    for name, m in report["fields"].items():
+        if "bound" in m:
+            b = m["bound"]
+            console.print(
+                f"Error bound of {name} ({b['norm']}): above the error on "
+                f"{b['bounded_fraction']:.0%} of samples; effectivity median "
+                f"{b['effectivity']['median']:.3g}, max {b['effectivity']['max']:.3g}"
+            )
     t = report["timing"]
     line = f"One prediction: {1e3 * t['predict_s']:.3f} ms (median, after warm-up)"
     if "speedup" in t:

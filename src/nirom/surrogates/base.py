@@ -73,6 +73,11 @@ class Surrogate(Estimator, Saveable):
         """
         return None
 
+    def error_bound(self, mu: Inputs) -> dict[str, np.ndarray] | None:
+        """Guaranteed upper bounds (n,) of each field's L2-norm error for a batch ``mu``,
+        for certified models (``rb``); None for the others."""
+        return None
+
     @property
     def provides_std(self) -> bool:
         """Whether ``predict(..., return_std=True)`` gives error bars."""

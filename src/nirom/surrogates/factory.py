@@ -16,6 +16,7 @@ from nirom.saving import saved_class
 from nirom.surrogates.base import Surrogate
 from nirom.surrogates.neural import DeepONetSurrogate, FNOSurrogate  # noqa: F401 (registers)
 from nirom.surrogates.pod import PODSurrogate  # noqa: F401 (registers)
+from nirom.surrogates.reduced_basis import RBSurrogate  # noqa: F401 (registers)
 
 MODELS: dict[str, str] = {
     "pod-gp": "POD + Gaussian process (error bars)",
@@ -23,6 +24,7 @@ MODELS: dict[str, str] = {
     "pod-mlp": "POD + neural network (PCA-NN on field inputs)",
     "fno": "Fourier neural operator (grids, any resolution)",
     "deeponet": "deep operator network (grids)",
+    "rb": "certified reduced basis (datasets with operators; error bounds)",
 }
 #: model name -> (surrogate kind, hyperparameters the name fixes)
 RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -31,6 +33,7 @@ RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
     "pod-mlp": ("pod", {"regressor": "mlp"}),
     "fno": ("fno", {}),
     "deeponet": ("deeponet", {}),
+    "rb": ("rb", {}),
 }
 
 

@@ -1,0 +1,137 @@
+"""RBSurrogate (``rb``): a certified Galerkin reduced-basis model as a surrogate.
+
+``fit(dataset)`` builds a POD-Galerkin model from a dataset that stores its
+system matrices (``nirom generate ... --operators``) with the generating
+solver's affine decomposition; :meth:`RBSurrogate.from_greedy` wraps the model
+the weak greedy trained (``nirom train-rb``). ``predict`` returns the field at
+the mesh nodes, as every surrogate; :meth:`RBSurrogate.predict_with_bound`
+also returns the a-posteriori error bounds.
+
+The bound and ``return_std``: the bound is a guaranteed upper bound of the
+norm of the whole field's error (energy norm, and the finite-element L2 norm
+``||u - u_N||_L2``), not a per-value standard deviation: a norm bound does not
+bound values point by point, and it is not a probability statement. So the
+model has no ``return_std`` (``provides_std`` is False); evaluation reports
+the bound's effectivity (bound over the true L2 error, >= 1) instead of
+coverage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from nirom.checks import Constraint, Integer
+from nirom.dataset import Dataset
+from nirom.errors import DatasetError
+from nirom.reduced_basis.greedy import GreedyResult
+from nirom.reduced_basis.model import ReducedBasisModel
+from nirom.reduced_basis.pod_galerkin import pod_galerkin
+from nirom.reduction.pod import ENERGY_FRACTION
+from nirom.saving import arrays_under, saveable
+from nirom.surrogates.base import Fields, Inputs, Surrogate
+
+
+@saveable("surrogate", "rb")
+class RBSurrogate(Surrogate):
+    """Certified reduced basis (``rb``).
+
+    Parameters (keyword-only)
+    -------------------------
+    n_modes : int, optional
+        POD modes kept (``fit``); default: by ``discarded_energy``.
+    discarded_energy : float, optional
+        Fraction of the snapshot energy (in the energy product) left out
+        (default 1e-10: essentially every independent snapshot).
+    """
+
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "n_modes": Integer(least=1, none=True),
+        "discarded_energy": ENERGY_FRACTION,
+    }
+
+    def __init__(
+        self, *, n_modes: int | None = None, discarded_energy: float | None = None
+    ) -> None:
+        self._store_hyperparameters(locals())
+
+    def fit(self, dataset: Dataset, ids: list[int] | None = None) -> RBSurrogate:
+        """POD-Galerkin on the done samples ``ids`` of a dataset with operators."""
+        self.check_params()
+        ids = dataset.sample_ids() if ids is None else list(ids)
+        model, name = pod_galerkin(
+            dataset, ids, n_modes=self.n_modes, discarded_energy=self.discarded_energy
+        )
+        model.finish()
+        return self._set(model, name, dataset, ids)
+
+    @classmethod
+    def from_greedy(cls, result: GreedyResult) -> RBSurrogate:
+        """The surrogate of a weak-greedy run (its model, online only from now on)."""
+        result.model.finish()
+        ds = result.dataset
+        return cls()._set(result.model, result.field, ds, ds.sample_ids())
+
+    def _set(self, model: ReducedBasisModel, name: str, ds: Dataset, ids: list[int]) -> RBSurrogate:
+        if ds.space.field_inputs:
+            raise DatasetError(f"{ds.path}: rb takes scalar parameters only")
+        self.model_, self.field_ = model, name
+        self.space_, self.fields_, self.mesh_ = ds.space, dict(ds.fields), ds.mesh
+        self.training_ids_ = ids
+        return self
+
+    # -- prediction --------------------------------------------------------------------
+    def _predict_batch(
+        self, u: np.ndarray, inputs: Fields, return_std: bool
+    ) -> tuple[Fields, Fields | None]:
+        c = self.model_.solve(self.space_.from_unit(u))
+        return {self.field_: self.model_.reconstruct(c)}, None
+
+    def predict_with_bound(self, mu: Inputs) -> tuple[Fields, dict[str, np.ndarray]]:
+        """Fields as :meth:`predict`, and the error bounds, each (n,) (scalars for a mapping).
+
+        Bounds: ``l2`` (of ``||u - u_N||_L2``), ``energy`` (of ``||u - u_N||_X``, X
+        the energy product at the centre of the space), ``relative`` (of
+        ``||u - u_N||_X / ||u||_X``), with ``residual`` and ``alpha`` they come from.
+        """
+        self._check_fitted()
+        single = isinstance(mu, Mapping)
+        u, _ = self._batch(mu)
+        x = self.space_.from_unit(u)
+        c = self.model_.solve(x)
+        fields = {self.field_: self.model_.reconstruct(c)}
+        bounds = self.model_.bound(x, c)
+        if single:
+            return {k: v[0] for k, v in fields.items()}, {k: v[0] for k, v in bounds.items()}
+        return fields, bounds
+
+    def error_bound(self, mu: Inputs) -> dict[str, np.ndarray]:
+        """Upper bound (n,) of each field's L2-norm error for a batch (evaluation's hook)."""
+        return {self.field_: self.predict_with_bound(mu)[1]["l2"]}
+
+    # -- persistence -----------------------------------------------------------------------
+    def _state_json(self) -> dict[str, Any]:
+        return {
+            "params": self.params_to_json(),
+            "field": self.field_,
+            "model": self.model_.to_json(),
+            "training_ids": list(self.training_ids_),
+        }
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {f"rb/{k}": v for k, v in self.model_.to_arrays().items()}
+
+    @classmethod
+    def _from_state(cls, state: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> RBSurrogate:
+        model = cls(**cls.params_from_json(state["params"]))
+        model.model_ = ReducedBasisModel.from_saved(state["model"], arrays_under(arrays, "rb/"))
+        model.field_ = state["field"]
+        model.training_ids_ = list(state["training_ids"])
+        return model
+
+    def summary(self) -> str:
+        """The basis size, e.g. ``"u: 60 basis functions, 9 operator and 1 load terms"``."""
+        self._check_fitted()
+        return f"{self.field_}: {self.model_.summary()}"
