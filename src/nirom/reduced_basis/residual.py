@@ -27,7 +27,10 @@ import scipy.sparse.linalg as spla
 
 #: Directions of a representer block below this fraction of the block's largest
 #: norm are dropped (already in the span of the earlier representers).
-DROP_TOLERANCE = 1e-13
+DROP_TOLERANCE = 1e-10
+#: In the second pass the block is orthonormal up to rounding; a direction left
+#: with less than this norm was noise.
+SECOND_PASS_FLOOR = 0.1
 
 
 class RieszResidual:
@@ -73,13 +76,16 @@ class RieszResidual:
         coeff_old = np.zeros((q_old.shape[1], w.shape[1]))
         coeff_new = np.eye(w.shape[1])
         block = w
-        for _ in range(2):
+        # Pass 1 drops directions already in the span; after it the block is
+        # normalized, so in pass 2 a direction that loses most of its norm was
+        # rounding noise and is dropped too ("twice is enough").
+        for floor in (DROP_TOLERANCE * max(norms.max(), np.finfo(float).tiny), SECOND_PASS_FLOOR):
             h = q_old.T @ (self.product @ block)
             block = block - q_old @ h
             coeff_old += h @ coeff_new
             gram = block.T @ (self.product @ block)
             values, vectors = np.linalg.eigh(0.5 * (gram + gram.T))
-            keep = values > (DROP_TOLERANCE * max(norms.max(), np.finfo(float).tiny)) ** 2
+            keep = values > floor**2
             values, vectors = values[keep], vectors[:, keep]
             block = block @ (vectors / np.sqrt(values))
             coeff_new = (np.sqrt(values)[:, None] * vectors.T) @ coeff_new

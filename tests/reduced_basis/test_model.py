@@ -1,0 +1,87 @@
+"""Galerkin reduced model: exact with the full basis; the bound is a bound (property test)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nirom.reduced_basis.model import ReducedBasisModel
+from nirom.reduced_basis.problem import empty_model
+from nirom.solvers import make_solver
+from nirom.solvers.operators import AffineDecomposition
+
+
+def test_full_basis_reproduces_the_solver():
+    solver = make_solver("thermal-block", {"resolution": 6})  # 25 unknowns
+    model = empty_model(solver, solver.space)
+    x = solver.space.sample(40, design="random", seed=0)
+    for row in x:
+        model.extend(solver.solve(solver.space.as_dict(row))["u"][solver.interior][None])
+    assert model.n_basis == solver.interior.size
+    test = solver.space.sample(5, design="random", seed=1)
+    c = model.solve(test)
+    bound = model.bound(test, c)
+    for k, row in enumerate(test):
+        exact = solver.solve(solver.space.as_dict(row))["u"]
+        np.testing.assert_allclose(model.reconstruct(c[k : k + 1])[0], exact, atol=1e-12)
+    assert np.all(bound["energy"] < 1e-10 * bound["norm"])
+
+
+def random_problem(seed: int, n: int, q: int) -> AffineDecomposition:
+    rng = np.random.default_rng(seed)
+    matrices = []
+    for _ in range(q):
+        b = rng.standard_normal((n, n // 2 + 1))
+        matrices.append(sp.csr_matrix(b @ b.T + 0.05 * np.eye(n)))  # SPD
+    return AffineDecomposition(
+        matrices=matrices,
+        matrix_coefficients=[f"k{i}" for i in range(q)],
+        vectors=[rng.standard_normal(n), rng.standard_normal(n)],
+        vector_coefficients=[None, "k0"],
+        free=np.arange(n),
+        dirichlet=np.zeros(n),
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(6, 30),
+    q=st.integers(1, 4),
+    r=st.integers(1, 8),
+)
+def test_bound_is_a_bound(seed, n, q, r):
+    affine = random_problem(seed, n, q)
+    names = [f"k{i}" for i in range(q)]
+    model = ReducedBasisModel.build(affine, names, np.ones(q), mass=sp.identity(n, format="csr"))
+    rng = np.random.default_rng(seed + 1)
+    train = 10 ** rng.uniform(-1, 1, (r, q))
+    snapshots = [
+        np.linalg.solve(
+            affine.system(dict(zip(names, t))).matrix.toarray(),
+            affine.system(dict(zip(names, t))).rhs,
+        )
+        for t in train
+    ]
+    model.extend(np.array(snapshots))
+    test = 10 ** rng.uniform(-1, 1, (6, q))
+    c = model.solve(test)
+    bound = model.bound(test, c)
+    product = model.product.toarray()
+    for k, t in enumerate(test):
+        system = affine.system(dict(zip(names, t)))
+        exact = np.linalg.solve(system.matrix.toarray(), system.rhs)
+        err = exact - model.unknowns(c[k : k + 1])[0]
+        residual = system.rhs - system.matrix @ model.unknowns(c[k : k + 1])[0]
+        dual = np.sqrt(residual @ np.linalg.solve(product, residual))
+        scale_f = np.sqrt(system.rhs @ np.linalg.solve(product, system.rhs))
+        assert abs(bound["residual"][k] - dual) <= 1e-8 * dual + 1e-10 * scale_f
+        # effectivity >= 1, up to the round-off of the reference solve itself
+        floor = 1e-9 * np.sqrt(exact @ product @ exact)
+        err_x = np.sqrt(err @ product @ err)
+        assert bound["energy"][k] >= err_x * (1 - 1e-8) - floor
+        assert bound["l2"][k] >= np.linalg.norm(err) * (1 - 1e-8) - floor / np.sqrt(
+            model.lambda_min
+        )
