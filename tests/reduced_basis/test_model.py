@@ -60,8 +60,8 @@ def test_bound_is_a_bound(seed, n, q, r):
     train = 10 ** rng.uniform(-1, 1, (r, q))
     snapshots = [
         np.linalg.solve(
-            affine.system(dict(zip(names, t))).matrix.toarray(),
-            affine.system(dict(zip(names, t))).rhs,
+            affine.system(dict(zip(names, t, strict=True))).matrix.toarray(),
+            affine.system(dict(zip(names, t, strict=True))).rhs,
         )
         for t in train
     ]
@@ -71,7 +71,7 @@ def test_bound_is_a_bound(seed, n, q, r):
     bound = model.bound(test, c)
     product = model.product.toarray()
     for k, t in enumerate(test):
-        system = affine.system(dict(zip(names, t)))
+        system = affine.system(dict(zip(names, t, strict=True)))
         exact = np.linalg.solve(system.matrix.toarray(), system.rhs)
         err = exact - model.unknowns(c[k : k + 1])[0]
         residual = system.rhs - system.matrix @ model.unknowns(c[k : k + 1])[0]
