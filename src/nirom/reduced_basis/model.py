@@ -138,9 +138,19 @@ class ReducedBasisModel(Saveable):
     def coefficients(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """theta (n, Q) and phi (n, P) at physical parameters ``x`` (n, dim)."""
         x = np.atleast_2d(np.asarray(x, dtype=float))
-        theta = coefficient_values(self.matrix_coefficients, x, self.names)
-        phi = coefficient_values(self.vector_coefficients, x, self.names)
-        return theta, phi
+        if not hasattr(self, "_columns"):  # column of x per coefficient; the last: constant 1
+            ones = coefficient_values(
+                self.matrix_coefficients + self.vector_coefficients,
+                np.arange(len(self.names))[None] + 0.0,
+                self.names,
+            )[0]
+            is_one = np.array(
+                [c is None for c in self.matrix_coefficients + self.vector_coefficients]
+            )
+            self._columns = np.where(is_one, len(self.names), ones).astype(int)
+        values = np.hstack([x, np.ones((len(x), 1))])[:, self._columns]
+        q = len(self.matrix_coefficients)
+        return values[:, :q], values[:, q:]
 
     def solve(self, x: np.ndarray, size: int | None = None) -> np.ndarray:
         """Reduced coordinates (n, r) at ``x`` (n, dim), with the first ``size`` basis vectors."""
@@ -148,7 +158,8 @@ class ReducedBasisModel(Saveable):
         if r == 0:
             raise ModelError("the reduced basis is empty")
         theta, phi = self.coefficients(x)
-        matrices = np.einsum("nq,qij->nij", theta, self.reduced_matrices[:, :r, :r])
+        terms = self.reduced_matrices[:, :r, :r].reshape(len(theta[0]), r * r)
+        matrices = (theta @ terms).reshape(len(theta), r, r)
         rhs = phi @ self.reduced_vectors[:, :r]
         return np.linalg.solve(matrices, rhs[..., None])[..., 0]
 
@@ -182,7 +193,12 @@ class ReducedBasisModel(Saveable):
 
     def reconstruct(self, c: np.ndarray) -> np.ndarray:
         """Field values at the mesh nodes (n, n_nodes), Dirichlet values included."""
-        return unknowns_to_nodes(self.unknowns(c), self.free, self.dirichlet)
+        r = c.shape[1]
+        if getattr(self, "_node_basis", np.empty((0, 0))).shape[1] != self.n_basis:
+            self._node_basis = unknowns_to_nodes(self.basis.T, self.free, 0 * self.dirichlet).T
+            self._lift = self.dirichlet.copy()
+            self._lift[self.free] = 0.0
+        return (self._node_basis[:, :r] @ c.T).T + self._lift
 
     # -- saving ------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
