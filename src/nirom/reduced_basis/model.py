@@ -44,21 +44,24 @@ class ReducedBasisModel(Saveable):
     def __init__(
         self,
         names: Sequence[str],
-        matrix_coefficients: Sequence[str | None],
-        vector_coefficients: Sequence[str | None],
+        coefficient_map: np.ndarray,
+        n_matrix_terms: int,
         theta_ref: np.ndarray,
         free: np.ndarray,
         dirichlet: np.ndarray,
         lambda_min: float,
+        certified: bool = True,
     ) -> None:
         self.names = list(names)
-        self.matrix_coefficients = list(matrix_coefficients)
-        self.vector_coefficients = list(vector_coefficients)
+        self.coefficient_map = np.asarray(coefficient_map, dtype=float)
+        self.n_matrix_terms = int(n_matrix_terms)
         self.theta_ref = np.asarray(theta_ref, dtype=float)
         self.free = np.asarray(free)
         self.dirichlet = np.asarray(dirichlet, dtype=float)
         self.lambda_min = float(lambda_min)
-        q, p = len(self.matrix_coefficients), len(self.vector_coefficients)
+        self.certified = bool(certified)
+        q = self.n_matrix_terms
+        p = self.coefficient_map.shape[1] - q
         self.basis = np.empty((self.free.size, 0))
         self.reduced_matrices = np.zeros((q, 0, 0))
         self.reduced_vectors = np.zeros((p, 0))
@@ -73,30 +76,42 @@ class ReducedBasisModel(Saveable):
         names: Sequence[str],
         theta_ref: np.ndarray,
         mass: sp.spmatrix | None = None,
+        coefficient_map: np.ndarray | None = None,
     ) -> ReducedBasisModel:
         """An empty model of ``affine``, with the energy product at ``theta_ref`` (Q,).
 
         ``mass`` (N, N): the L2 mass matrix on the unknowns, for bounds in the
         L2 norm of the field (None: energy-norm bounds only).
+        ``coefficient_map`` (dim + 1, Q + P): coefficients ``[x, 1] @ map``
+        instead of the decomposition's named ones (empirical interpolation);
+        such a model has no min-theta coercivity bound (``certified`` False).
         """
         theta_ref = np.asarray(theta_ref, dtype=float)
         product = sp.csr_matrix(sum(t * a for t, a in zip(theta_ref, affine.matrices, strict=True)))
+        product = sp.csr_matrix(0.5 * (product + product.T))
         lambda_min = np.nan if mass is None else smallest_eigenvalue(product, mass)
+        certified = coefficient_map is None
+        if certified:
+            coefficient_map = linear_map(
+                affine.matrix_coefficients + affine.vector_coefficients, names
+            )
         model = cls(
             names,
-            affine.matrix_coefficients,
-            affine.vector_coefficients,
+            coefficient_map,
+            len(affine.matrices),
             theta_ref,
             affine.free,
             affine.dirichlet,
             lambda_min,
+            certified,
         )
         model._offline = {
             "affine": affine,
             "product": product,
             "residual": RieszResidual(product, affine.vectors, affine.matrices),
         }
-        min_theta(theta_ref[None], theta_ref)  # the coefficients must be positive
+        if certified:
+            min_theta(theta_ref[None], theta_ref)  # the coefficients must be positive
         return model
 
     @property
@@ -138,18 +153,8 @@ class ReducedBasisModel(Saveable):
     def coefficients(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """theta (n, Q) and phi (n, P) at physical parameters ``x`` (n, dim)."""
         x = np.atleast_2d(np.asarray(x, dtype=float))
-        if not hasattr(self, "_columns"):  # column of x per coefficient; the last: constant 1
-            ones = coefficient_values(
-                self.matrix_coefficients + self.vector_coefficients,
-                np.arange(len(self.names))[None] + 0.0,
-                self.names,
-            )[0]
-            is_one = np.array(
-                [c is None for c in self.matrix_coefficients + self.vector_coefficients]
-            )
-            self._columns = np.where(is_one, len(self.names), ones).astype(int)
-        values = np.hstack([x, np.ones((len(x), 1))])[:, self._columns]
-        q = len(self.matrix_coefficients)
+        values = np.hstack([x, np.ones((len(x), 1))]) @ self.coefficient_map
+        q = self.n_matrix_terms
         return values[:, :q], values[:, q:]
 
     def solve(self, x: np.ndarray, size: int | None = None) -> np.ndarray:
@@ -173,7 +178,8 @@ class ReducedBasisModel(Saveable):
         """
         theta, phi = self.coefficients(x)
         residual = dual_norms(self.residual_T, phi, theta, c)
-        alpha = min_theta(theta, self.theta_ref)
+        # No coercivity lower bound for interpolated operators (yet): NaN.
+        alpha = min_theta(theta, self.theta_ref) if self.certified else np.full(len(c), np.nan)
         energy = residual / alpha
         norm = np.linalg.norm(c, axis=1)  # V is X-orthonormal
         with np.errstate(divide="ignore"):
@@ -204,9 +210,9 @@ class ReducedBasisModel(Saveable):
     def to_json(self) -> dict[str, Any]:
         return {
             "names": self.names,
-            "matrix_coefficients": self.matrix_coefficients,
-            "vector_coefficients": self.vector_coefficients,
+            "n_matrix_terms": self.n_matrix_terms,
             "lambda_min": self.lambda_min,
+            "certified": self.certified,
         }
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -216,6 +222,7 @@ class ReducedBasisModel(Saveable):
             "reduced_vectors": self.reduced_vectors,
             "residual_T": self.residual_T,
             "theta_ref": self.theta_ref,
+            "coefficient_map": self.coefficient_map,
             "free": self.free,
             "dirichlet": self.dirichlet,
         }
@@ -227,12 +234,13 @@ class ReducedBasisModel(Saveable):
         try:
             model = cls(
                 state["names"],
-                state["matrix_coefficients"],
-                state["vector_coefficients"],
+                arrays["coefficient_map"],
+                state["n_matrix_terms"],
                 arrays["theta_ref"],
                 arrays["free"],
                 arrays["dirichlet"],
                 state["lambda_min"],
+                state["certified"],
             )
             model.basis = np.asarray(arrays["basis"])
             model.reduced_matrices = np.asarray(arrays["reduced_matrices"])
@@ -243,10 +251,20 @@ class ReducedBasisModel(Saveable):
         return model
 
     def summary(self) -> str:
-        return (
-            f"{self.n_basis} basis functions, {len(self.matrix_coefficients)} operator and "
-            f"{len(self.vector_coefficients)} load terms"
-        )
+        q = self.n_matrix_terms
+        p = self.coefficient_map.shape[1] - q
+        how = "" if self.certified else " (interpolated)"
+        return f"{self.n_basis} basis functions, {q} operator{how} and {p} load terms"
+
+
+def linear_map(coefficients: Sequence[str | None], names: Sequence[str]) -> np.ndarray:
+    """The (dim + 1, K) matrix with ``[x, 1] @ map`` = the named coefficients' values."""
+    dim = len(names)
+    coefficient_values(coefficients, np.zeros((1, dim)), names)  # an unknown name raises
+    out = np.zeros((dim + 1, len(coefficients)))
+    for k, c in enumerate(coefficients):
+        out[dim if c is None else list(names).index(c), k] = 1.0
+    return out
 
 
 def smallest_eigenvalue(product: sp.spmatrix, mass: sp.spmatrix) -> float:
