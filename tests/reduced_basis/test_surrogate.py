@@ -132,3 +132,25 @@ def test_dataset_without_operators_is_a_one_line_error(tmp_path):
         make_surrogate("rb").fit(Dataset(plain.path))
     assert "\n" not in str(info.value)
     assert isinstance(Surrogate, type)
+
+
+def test_black_box_path_matches_the_affine_one(test_set, tmp_path):
+    """Interpolation from the stored matrices alone gives the affine path's model."""
+    train = generate(
+        "thermal-block",
+        tmp_path / "train",
+        12,
+        workers=0,
+        solver_options=OPTIONS,
+        operators=True,
+        console=Console(quiet=True),
+    ).dataset
+    affine = make_surrogate("rb").fit(train)
+    eim = make_surrogate("rb", operator="eim").fit(train)
+    with pytest.raises(ModelError, match="at least 10 samples"):
+        make_surrogate("rb", operator="eim").fit(train, train.sample_ids()[:9])
+    assert "9 operator (interpolated)" in eim.summary()
+    x = test_set.parameters()
+    np.testing.assert_allclose(eim.predict(x)["u"], affine.predict(x)["u"], rtol=1e-6, atol=1e-12)
+    _, bound = eim.predict_with_bound(x)
+    assert np.all(np.isnan(bound["energy"])) and np.all(bound["residual"] >= 0)

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from nirom.dataset import Dataset
 from nirom.errors import DatasetError, ModelError
 from nirom.reduced_basis.basis import pod_basis
+from nirom.reduced_basis.eim import common_pattern, entries_on, interpolate
 from nirom.reduced_basis.model import ReducedBasisModel
 from nirom.reduced_basis.problem import affine_of, empty_model, rb_field
 from nirom.solvers import Solver, make_solver
@@ -54,25 +56,79 @@ def check_operators(ds: Dataset, affine: AffineDecomposition, ids: Sequence[int]
             )
 
 
+def interpolated_model(
+    ds: Dataset, ids: Sequence[int], max_terms: int | None, tolerance: float
+) -> tuple[ReducedBasisModel, dict[str, float]]:
+    """An empty model whose operator is interpolated from the stored matrices (no solver)."""
+    systems = [ds.system(i) for i in ids]
+    pattern = common_pattern([s.matrix for s in systems])
+    x = ds.parameters(ids)
+    matrix = interpolate(
+        np.stack([entries_on(pattern, s.matrix) for s in systems]),
+        x,
+        max_terms=max_terms,
+        tolerance=tolerance,
+    )
+    rhs = interpolate(np.stack([s.rhs for s in systems]), x, tolerance=tolerance)
+    matrices = [
+        sp.csr_matrix((term, pattern.indices, pattern.indptr), shape=pattern.shape)
+        for term in matrix.terms
+    ]
+    free, dirichlet = ds.operator_layout()
+    affine = AffineDecomposition(
+        matrices, [None] * len(matrices), list(rhs.terms), [None] * len(rhs.terms), free, dirichlet
+    )
+    coefficient_map = np.hstack([matrix.coefficient_map, rhs.coefficient_map])
+    centre = ds.space.from_unit(np.full((1, ds.space.dim), 0.5))
+    theta_ref = (np.hstack([centre, [[1.0]]]) @ matrix.coefficient_map)[0]
+    mass = None
+    if ds.mesh is not None:
+        mass = ds.mesh.mass_matrix().tocsr()[free][:, free]
+    model = ReducedBasisModel.build(
+        affine, ds.space.scalar_names, theta_ref, mass=mass, coefficient_map=coefficient_map
+    )
+    info = {
+        "matrix_terms": len(matrices),
+        "matrix_error": matrix.max_error,
+        "rhs_terms": len(rhs.terms),
+        "rhs_error": rhs.max_error,
+    }
+    return model, info
+
+
 def pod_galerkin(
     ds: Dataset,
     ids: Sequence[int] | None = None,
     *,
     n_modes: int | None = None,
     discarded_energy: float | None = None,
+    operator: str = "affine",
+    eim_terms: int | None = None,
+    eim_tolerance: float = 1e-10,
 ) -> tuple[ReducedBasisModel, str]:
-    """The Galerkin model on the POD of ``ds``'s snapshots, and the field's name."""
+    """The Galerkin model on the POD of ``ds``'s snapshots, and the field's name.
+
+    ``operator``: "affine" (the generating solver's exact decomposition,
+    checked against the stored matrices) or "eim" (interpolated from the
+    stored matrices alone: :mod:`nirom.reduced_basis.eim`; no coercivity
+    bound, so the bound is NaN and only the residual is reported).
+    """
     if ds.operators is None:
         raise DatasetError(f"{ds.path}: has no operators; generate it with --operators for rb")
     name = rb_field(list(ds.fields.values()), str(ds.path))
     ids = ds.sample_ids() if ids is None else list(ids)
     if not ids:
         raise DatasetError(f"{ds.path}: no done samples to fit on")
-    solver = dataset_solver(ds)
-    affine = affine_of(solver)
-    check_operators(ds, affine, ids[:1] + ids[-1:])
-    model = empty_model(solver, ds.space)
-    snapshots = ds.field(name, ids)[:, affine.free]
+    if operator == "eim":
+        model, _ = interpolated_model(ds, ids, eim_terms, eim_tolerance)
+    elif operator == "affine":
+        solver = dataset_solver(ds)
+        affine = affine_of(solver)
+        check_operators(ds, affine, ids[:1] + ids[-1:])
+        model = empty_model(solver, ds.space)
+    else:
+        raise ModelError(f"unknown operator source {operator!r}; choose 'affine' or 'eim'")
+    snapshots = ds.field(name, ids)[:, model.free]
     modes, _ = pod_basis(snapshots, model.product, n_modes, discarded_energy)
     model.extend(modes.T)
     return model, name

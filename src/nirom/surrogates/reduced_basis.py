@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nirom.checks import Constraint, Integer
+from nirom.checks import Constraint, Integer, OneOf, Real
 from nirom.dataset import Dataset
 from nirom.errors import DatasetError
 from nirom.reduced_basis.greedy import GreedyResult
@@ -45,15 +45,32 @@ class RBSurrogate(Surrogate):
     discarded_energy : float, optional
         Fraction of the snapshot energy (in the energy product) left out
         (default 1e-10: essentially every independent snapshot).
+    operator : {"affine", "eim"}
+        The operator's terms: the generating solver's exact affine
+        decomposition, or the empirical interpolation of the stored matrices
+        alone (black box; the bound is then NaN: no coercivity bound yet).
+    eim_terms : int, optional
+        Most interpolation terms (default: until ``eim_tolerance``).
+    eim_tolerance : float
+        Relative max-norm interpolation error of the sampled matrices to reach.
     """
 
     _constraints: ClassVar[dict[str, Constraint]] = {
         "n_modes": Integer(least=1, none=True),
         "discarded_energy": ENERGY_FRACTION,
+        "operator": OneOf(choices=("affine", "eim")),
+        "eim_terms": Integer(least=1, none=True),
+        "eim_tolerance": Real(low=0.0, high=1.0, closed="neither"),
     }
 
     def __init__(
-        self, *, n_modes: int | None = None, discarded_energy: float | None = None
+        self,
+        *,
+        n_modes: int | None = None,
+        discarded_energy: float | None = None,
+        operator: str = "affine",
+        eim_terms: int | None = None,
+        eim_tolerance: float = 1e-10,
     ) -> None:
         self._store_hyperparameters(locals())
 
@@ -62,7 +79,13 @@ class RBSurrogate(Surrogate):
         self.check_params()
         ids = dataset.sample_ids() if ids is None else list(ids)
         model, name = pod_galerkin(
-            dataset, ids, n_modes=self.n_modes, discarded_energy=self.discarded_energy
+            dataset,
+            ids,
+            n_modes=self.n_modes,
+            discarded_energy=self.discarded_energy,
+            operator=self.operator,
+            eim_terms=self.eim_terms,
+            eim_tolerance=self.eim_tolerance,
         )
         model.finish()
         return self._set(model, name, dataset, ids)
