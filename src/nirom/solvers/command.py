@@ -17,6 +17,14 @@ The solver is described by a TOML file; relative paths are relative to it::
                                  # beside this file)
     keep = "failed"              # keep work folders: "all" | "failed" | "none"
 
+    [operators]                  # optional: the program also writes its system
+    matrix = "A.mtx"             # A(mu), MatrixMarket (square, unknowns x unknowns)
+    rhs = "b.mtx"                # f(mu), MatrixMarket, one column
+    free = "free.txt"            # mesh node of each unknown, one integer a line
+                                 # (default: unknown i is node i); the output
+                                 # field's values on the other nodes are the
+                                 # Dirichlet values
+
     [[parameters]]               # the parameter space, as in nirom import
     name = "k"
     kind = "loguniform"
@@ -51,12 +59,14 @@ import jinja2
 import numpy as np
 
 from nirom import mesh as mesh_io
+from nirom.dataset.operators import LinearSystem
 from nirom.dataset.schema import FieldSpec
 from nirom.dataset.transfer import field_specs_from_data, fields_from_data
 from nirom.errors import NiromError
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
 from nirom.solvers.base import Solver, SolverError, register
+from nirom.solvers.matrix_market import read_system
 
 TAIL_CHARS = 2000
 KEEP = ("all", "failed", "none")
@@ -125,6 +135,8 @@ class CommandSolver(Solver):
         self.keep = cfg.get("keep", "failed")
         if self.keep not in KEEP:
             raise SolverError(f"{where}: keep must be one of {', '.join(KEEP)}")
+        self.operator_files = _operator_files(cfg, where)
+        self._system: tuple[str, LinearSystem] | None = None
         self.run_info: dict[str, Any] = {}
         self._reference: tuple[Mesh, list[FieldSpec]] | None = None
 
@@ -174,11 +186,29 @@ class CommandSolver(Solver):
                 fields = fields_from_data(path, specs, point_data, cell_data)
             except NiromError as exc:
                 raise SolverError(f"{exc}{self._output_tail()}") from None
+            if self.operator_files:
+                self._system = (_digest(mu), self._read_system(work, fields))
             ok = True
             return fields
         finally:
             if self.keep == "none" or (self.keep == "failed" and ok):
                 shutil.rmtree(work, ignore_errors=True)
+
+    def system(self, mu: Mapping[str, Any]) -> LinearSystem:
+        """The system the program wrote for ``mu`` (from the last run, or a new run)."""
+        if not self.operator_files:
+            raise SolverError(f"{self.label}: no [operators] in its config; it writes no matrices")
+        mu = self.space.validate(mu)
+        if self._system is None or self._system[0] != _digest(mu):
+            self.solve(mu)
+        assert self._system is not None
+        return self._system[1]
+
+    def _read_system(self, work: Path, fields: Mapping[str, np.ndarray]) -> LinearSystem:
+        files = self.operator_files
+        values = next(iter(fields.values()))
+        free = work / files["free"] if "free" in files else None
+        return read_system(work / files["matrix"], work / files["rhs"], free, values.ravel())
 
     def _run(self, mu: Mapping[str, Any], work: Path) -> Path:
         """Render the template into ``work`` and run the command there.
@@ -281,6 +311,23 @@ def _require(cfg: Mapping[str, Any], key: str, kind: type | tuple[type, ...], wh
     if not isinstance(cfg[key], kind):
         raise SolverError(f"{where}: {key!r} has the wrong type ({type(cfg[key]).__name__})")
     return cfg[key]
+
+
+def _operator_files(cfg: Mapping[str, Any], where: str) -> dict[str, str]:
+    """The ``[operators]`` table: matrix, rhs, optional free (file names in the work folder)."""
+    table = cfg.get("operators")
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise SolverError(f"{where}: [operators] must be a table")
+    unknown = sorted(set(table) - {"matrix", "rhs", "free"})
+    if unknown:
+        raise SolverError(f"{where}: unknown [operators] key(s) {unknown}")
+    where = f"{where} [operators]"
+    files = {key: _require(table, key, str, where) for key in ("matrix", "rhs")}
+    if "free" in table:
+        files["free"] = _require(table, "free", str, where)
+    return files
 
 
 def _space(cfg: Mapping[str, Any], where: str) -> ParameterSpace:
