@@ -184,7 +184,7 @@ def main() -> None:
     for n in (60, 100):
         ids = result.dataset.sample_ids()[:n]
         start = time.perf_counter()
-        eim = make_surrogate("rb", operator="eim").fit(result.dataset, ids)
+        eim = make_surrogate("rb", operator="eim", n_modes=n).fit(result.dataset, ids)
         seconds = time.perf_counter() - start
         black = relative_l2(eim.predict(test_x)["u"], test_u, mass=mass)
         c = model.solve(test_x, n)
