@@ -70,6 +70,15 @@ def test_bound_is_a_bound(seed, n, q, r):
     c = model.solve(test)
     bound = model.bound(test, c)
     product = model.product.toarray()
+    if model.n_basis > 1:  # a prefix of the basis uses the leading block of the residual data
+        small = model.solve(test, model.n_basis - 1)
+        t = test[0]
+        system = affine.system(dict(zip(names, t, strict=True)))
+        residual = system.rhs - system.matrix @ model.unknowns(small[:1])[0]
+        dual = np.sqrt(residual @ np.linalg.solve(product, residual))
+        scale_f = np.sqrt(system.rhs @ np.linalg.solve(product, system.rhs))
+        got = model.bound(test[:1], small[:1])["residual"][0]
+        assert abs(got - dual) <= 1e-8 * dual + 1e-10 * scale_f
     for k, t in enumerate(test):
         system = affine.system(dict(zip(names, t, strict=True)))
         exact = np.linalg.solve(system.matrix.toarray(), system.rhs)

@@ -27,7 +27,7 @@ from nirom.dataset.operators import unknowns_to_nodes
 from nirom.errors import ModelError
 from nirom.reduced_basis.basis import extend_basis
 from nirom.reduced_basis.coercivity import min_theta
-from nirom.reduced_basis.residual import RieszResidual, dual_norms
+from nirom.reduced_basis.residual import RieszResidual, dual_norms, leading_block
 from nirom.saving import Saveable, saveable
 from nirom.solvers.operators import AffineDecomposition, coefficient_values
 
@@ -177,7 +177,7 @@ class ReducedBasisModel(Saveable):
         reaches ``||u_N||_X``); ``l2``: bound of the L2 norm of the error.
         """
         theta, phi = self.coefficients(x)
-        residual = dual_norms(self.residual_T, phi, theta, c)
+        residual = dual_norms(self._residual_block(c.shape[1]), phi, theta, c)
         # No coercivity lower bound for interpolated operators (yet): NaN.
         alpha = min_theta(theta, self.theta_ref) if self.certified else np.full(len(c), np.nan)
         energy = residual / alpha
@@ -192,6 +192,15 @@ class ReducedBasisModel(Saveable):
             "relative": relative,
             "l2": energy / np.sqrt(self.lambda_min),
         }
+
+    def _residual_block(self, size: int) -> np.ndarray:
+        """The part of the residual matrix basis size ``size`` uses (cached per size)."""
+        n_columns = self.coefficient_map.shape[1] - self.n_matrix_terms * (1 - size)
+        key = (size, self.residual_T.shape)
+        cache = self.__dict__.setdefault("_blocks", {})
+        if key not in cache:
+            cache[key] = leading_block(self.residual_T, n_columns)
+        return cache[key]
 
     def unknowns(self, c: np.ndarray) -> np.ndarray:
         """The reduced solutions on the unknowns: (n, N)."""

@@ -110,6 +110,17 @@ def residual_coefficients(phi: np.ndarray, theta: np.ndarray, c: np.ndarray) -> 
 
 
 def dual_norms(T: np.ndarray, phi: np.ndarray, theta: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """||r(mu)||_{X'} (n,) for coefficients ``phi`` (n, P), ``theta`` (n, Q), ``c`` (n, r)."""
+    """||r(mu)||_{X'} (n,) for coefficients ``phi`` (n, P), ``theta`` (n, Q), ``c`` (n, r).
+
+    ``T`` may be the full matrix or :func:`leading_block` of it for this basis size.
+    """
     a = residual_coefficients(phi, theta, c)
     return np.linalg.norm(a @ T[:, : a.shape[1]].T, axis=1)
+
+
+def leading_block(T: np.ndarray, n_columns: int) -> np.ndarray:
+    """The rows and first ``n_columns`` columns of ``T`` a smaller basis uses, as one
+    contiguous array: rows added for later basis vectors are zero in those columns."""
+    block = T[:, :n_columns]
+    used = np.flatnonzero(np.any(block != 0.0, axis=1))
+    return np.ascontiguousarray(block[used])
