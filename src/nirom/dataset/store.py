@@ -603,6 +603,7 @@ class Dataset:
                 "points": None if mesh is None else mesh.n_cells * self.quadrature.n_points,
             },
             "provenance": self.provenance,
+            "operators": self.operators,
             "solve_time_s": time_statistics(times),
             "disk_bytes": disk_size(self.path),
         }
