@@ -94,3 +94,27 @@ def test_bound_is_a_bound(seed, n, q, r):
         assert bound["l2"][k] >= np.linalg.norm(err) * (1 - 1e-8) - floor / np.sqrt(
             model.lambda_min
         )
+
+
+def test_singular_systems_are_one_line_errors():
+    import pytest
+
+    from nirom.errors import ModelError
+
+    affine = random_problem(0, 8, 2)
+    singular = AffineDecomposition(
+        [sp.csr_matrix((8, 8)), sp.csr_matrix((8, 8))],
+        ["k0", "k1"],
+        affine.vectors,
+        affine.vector_coefficients,
+        affine.free,
+        affine.dirichlet,
+    )
+    with pytest.raises(ModelError, match="singular") as info:
+        ReducedBasisModel.build(singular, ["k0", "k1"], np.ones(2))
+    assert "\n" not in str(info.value)
+    model = ReducedBasisModel.build(affine, ["k0", "k1"], np.ones(2))
+    model.extend(np.eye(8)[:2])
+    model.reduced_matrices[:] = 0.0  # as if A(mu) vanished on the basis
+    with pytest.raises(ModelError, match=r"singular at parameters \[1.0, 2.0\]"):
+        model.solve(np.array([[1.0, 2.0]]))

@@ -160,13 +160,26 @@ class ReducedBasisModel(Saveable):
     def solve(self, x: np.ndarray, size: int | None = None) -> np.ndarray:
         """Reduced coordinates (n, r) at ``x`` (n, dim), with the first ``size`` basis vectors."""
         r = self.n_basis if size is None else int(size)
+        x = np.atleast_2d(np.asarray(x, dtype=float))
         if r == 0:
             raise ModelError("the reduced basis is empty")
         theta, phi = self.coefficients(x)
         terms = self.reduced_matrices[:, :r, :r].reshape(len(theta[0]), r * r)
         matrices = (theta @ terms).reshape(len(theta), r, r)
         rhs = phi @ self.reduced_vectors[:, :r]
-        return np.linalg.solve(matrices, rhs[..., None])[..., 0]
+        try:
+            c = np.linalg.solve(matrices, rhs[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # find the parameters at fault
+            c = np.full(rhs.shape, np.nan)
+            for k in range(len(c)):
+                try:
+                    c[k] = np.linalg.solve(matrices[k], rhs[k])
+                except np.linalg.LinAlgError:
+                    break
+        if not np.isfinite(c).all():
+            bad = int(np.flatnonzero(~np.isfinite(c).all(axis=1))[0])
+            raise ModelError(f"the reduced system is singular at parameters {x[bad].tolist()}")
+        return c
 
     def bound(self, x: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
         """Error bounds (each (n,)) of the reduced solutions ``c`` (n, r) at ``x``.

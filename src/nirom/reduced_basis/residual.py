@@ -25,6 +25,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from nirom.errors import ModelError
+
 #: Directions of a representer block below this fraction of the block's largest
 #: norm are dropped (already in the span of the earlier representers).
 DROP_TOLERANCE = 1e-10
@@ -54,7 +56,10 @@ class RieszResidual:
     ) -> None:
         self.product = sp.csr_matrix(product)
         self.matrices = [sp.csr_matrix(a) for a in matrices]
-        self._lu = spla.splu(sp.csc_matrix(product))
+        try:
+            self._lu = spla.splu(sp.csc_matrix(product))
+        except RuntimeError as exc:  # "Factor is exactly singular"
+            raise ModelError(f"the inner-product (energy) matrix is singular ({exc})") from None
         n = self.product.shape[0]
         self.orthonormal = np.empty((n, 0))
         self.T = np.zeros((0, 0))
