@@ -34,3 +34,14 @@ def test_bad_matrices_are_one_line_errors():
         common_pattern([sp.csr_matrix((3, 4))])
     with pytest.raises(DatasetError, match="different shapes"):
         common_pattern([sp.identity(3), sp.identity(4)])
+
+
+def test_inertia_counts_negative_generalized_eigenvalues():
+    from nirom.reduced_basis.pod_galerkin import negative_eigenvalues
+
+    for n in (5, 600):  # dense and sparse-factorization paths
+        identity = sp.identity(n, format="csr")
+        semidefinite = sp.diags(np.r_[np.zeros(n // 2), np.ones(n - n // 2)]).tocsr()
+        indefinite = sp.diags(np.r_[-1e-3, np.zeros(n // 2 - 1), np.ones(n - n // 2)]).tocsr()
+        assert negative_eigenvalues(semidefinite, identity, 1e-9) == 0
+        assert negative_eigenvalues(indefinite, identity, 1e-9) == 1

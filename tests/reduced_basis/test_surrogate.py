@@ -152,5 +152,17 @@ def test_black_box_path_matches_the_affine_one(test_set, tmp_path):
     assert "9 operator (interpolated)" in eim.summary()
     x = test_set.parameters()
     np.testing.assert_allclose(eim.predict(x)["u"], affine.predict(x)["u"], rtol=1e-6, atol=1e-12)
+    # its terms are the blocks' stiffness matrices again (PSD): certified by min-theta
     _, bound = eim.predict_with_bound(x)
-    assert np.all(np.isnan(bound["energy"])) and np.all(bound["residual"] >= 0)
+    _, exact_bound = affine.predict_with_bound(x)
+    assert eim.model_.certified
+    np.testing.assert_allclose(bound["alpha"], exact_bound["alpha"], rtol=1e-9)
+    np.testing.assert_allclose(bound["energy"], exact_bound["energy"], rtol=1e-6)
+    errors = np.sqrt(
+        np.einsum(
+            "ij,ij->i",
+            eim.predict(x)["u"] - test_set.field("u"),
+            (test_set.mesh.mass_matrix() @ (eim.predict(x)["u"] - test_set.field("u")).T).T,
+        )
+    )
+    assert np.all(bound["l2"] >= errors)

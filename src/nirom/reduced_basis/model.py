@@ -51,6 +51,7 @@ class ReducedBasisModel(Saveable):
         dirichlet: np.ndarray,
         lambda_min: float,
         certified: bool = True,
+        interpolated: bool = False,
     ) -> None:
         self.names = list(names)
         self.coefficient_map = np.asarray(coefficient_map, dtype=float)
@@ -60,6 +61,7 @@ class ReducedBasisModel(Saveable):
         self.dirichlet = np.asarray(dirichlet, dtype=float)
         self.lambda_min = float(lambda_min)
         self.certified = bool(certified)
+        self.interpolated = bool(interpolated)
         q = self.n_matrix_terms
         p = self.coefficient_map.shape[1] - q
         self.basis = np.empty((self.free.size, 0))
@@ -77,6 +79,8 @@ class ReducedBasisModel(Saveable):
         theta_ref: np.ndarray,
         mass: sp.spmatrix | None = None,
         coefficient_map: np.ndarray | None = None,
+        certified: bool | None = None,
+        interpolated: bool = False,
     ) -> ReducedBasisModel:
         """An empty model of ``affine``, with the energy product at ``theta_ref`` (Q,).
 
@@ -85,13 +89,16 @@ class ReducedBasisModel(Saveable):
         ``coefficient_map`` (dim + 1, Q + P): coefficients ``[x, 1] @ map``
         instead of the decomposition's named ones (empirical interpolation);
         such a model has no min-theta coercivity bound (``certified`` False).
+        ``certified``: whether min-theta applies (default: named coefficients);
+        ``interpolated``: the terms come from empirical interpolation.
         """
         theta_ref = np.asarray(theta_ref, dtype=float)
         product = sp.csr_matrix(sum(t * a for t, a in zip(theta_ref, affine.matrices, strict=True)))
         product = sp.csr_matrix(0.5 * (product + product.T))
         lambda_min = np.nan if mass is None else smallest_eigenvalue(product, mass)
-        certified = coefficient_map is None
-        if certified:
+        if certified is None:
+            certified = coefficient_map is None
+        if coefficient_map is None:
             coefficient_map = linear_map(
                 affine.matrix_coefficients + affine.vector_coefficients, names
             )
@@ -104,6 +111,7 @@ class ReducedBasisModel(Saveable):
             affine.dirichlet,
             lambda_min,
             certified,
+            interpolated,
         )
         model._offline = {
             "affine": affine,
@@ -235,6 +243,7 @@ class ReducedBasisModel(Saveable):
             "n_matrix_terms": self.n_matrix_terms,
             "lambda_min": self.lambda_min,
             "certified": self.certified,
+            "interpolated": self.interpolated,
         }
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -263,6 +272,7 @@ class ReducedBasisModel(Saveable):
                 arrays["dirichlet"],
                 state["lambda_min"],
                 state["certified"],
+                state.get("interpolated", False),
             )
             model.basis = np.asarray(arrays["basis"])
             model.reduced_matrices = np.asarray(arrays["reduced_matrices"])
@@ -275,7 +285,7 @@ class ReducedBasisModel(Saveable):
     def summary(self) -> str:
         q = self.n_matrix_terms
         p = self.coefficient_map.shape[1] - q
-        how = "" if self.certified else " (interpolated)"
+        how = " (interpolated)" if self.interpolated else ""
         return f"{self.n_basis} basis functions, {q} operator{how} and {p} load terms"
 
 

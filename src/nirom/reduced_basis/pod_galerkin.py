@@ -10,6 +10,7 @@ decomposition does not reproduce is refused, naming the sample.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,6 +28,11 @@ from nirom.solvers.operators import AffineDecomposition
 #: Relative Frobenius-norm difference allowed between a stored matrix and the
 #: decomposition's at the same parameters (round-off of assembly and storage).
 MATRIX_TOLERANCE = 1e-10
+#: Interpolated terms smaller than this fraction of the largest are dropped (zero).
+NEGLIGIBLE = 1e-10
+#: A term is accepted as positive semidefinite when no generalized eigenvalue
+#: (in the energy product at the centre) lies below minus this.
+PSD_TOLERANCE = 1e-9
 
 
 def dataset_solver(ds: Dataset) -> Solver:
@@ -58,8 +64,18 @@ def check_operators(ds: Dataset, affine: AffineDecomposition, ids: Sequence[int]
 
 def interpolated_model(
     ds: Dataset, ids: Sequence[int], max_terms: int | None, tolerance: float
-) -> tuple[ReducedBasisModel, dict[str, float]]:
-    """An empty model whose operator is interpolated from the stored matrices (no solver)."""
+) -> tuple[ReducedBasisModel, dict[str, Any]]:
+    """An empty model whose operator is interpolated from the stored matrices (no solver).
+
+    The interpolant ``sum_m beta_m(mu) B_m`` with ``beta = [mu, 1] @ W`` is
+    affine in ``[mu, 1]``: its terms ``R_j = sum_m W_jm B_m`` (negligible ones
+    dropped) are the operator's terms, one per parameter plus a constant.
+    When every kept ``R_j`` is positive semidefinite (no generalized eigenvalue
+    in the energy product below -1e-9, by inertia) and every parameter it multiplies has a
+    positive range, min-theta applies and the model is certified, for the
+    interpolated operator (the interpolation error, ``info["matrix_error"]``,
+    is not added to the bound); otherwise its bound is NaN.
+    """
     systems = [ds.system(i) for i in ids]
     pattern = common_pattern([s.matrix for s in systems])
     x = ds.parameters(ids)
@@ -70,30 +86,73 @@ def interpolated_model(
         tolerance=tolerance,
     )
     rhs = interpolate(np.stack([s.rhs for s in systems]), x, tolerance=tolerance)
+    names = [*ds.space.scalar_names, None]
+    matrix_terms, matrix_names = _parameter_terms(matrix.coefficient_map @ matrix.terms, names)
+    rhs_terms, rhs_names = _parameter_terms(rhs.coefficient_map @ rhs.terms, names)
     matrices = [
         sp.csr_matrix((term, pattern.indices, pattern.indptr), shape=pattern.shape)
-        for term in matrix.terms
+        for term in matrix_terms
     ]
     free, dirichlet = ds.operator_layout()
-    affine = AffineDecomposition(
-        matrices, [None] * len(matrices), list(rhs.terms), [None] * len(rhs.terms), free, dirichlet
-    )
-    coefficient_map = np.hstack([matrix.coefficient_map, rhs.coefficient_map])
+    affine = AffineDecomposition(matrices, matrix_names, rhs_terms, rhs_names, free, dirichlet)
     centre = ds.space.from_unit(np.full((1, ds.space.dim), 0.5))
-    theta_ref = (np.hstack([centre, [[1.0]]]) @ matrix.coefficient_map)[0]
+    theta_ref = affine.matrix_thetas(centre, ds.space.scalar_names)[0]
+    positive = all(name is None or ds.space[name].low > 0 for name in matrix_names) and np.all(
+        theta_ref > 0
+    )
     mass = None
     if ds.mesh is not None:
         mass = ds.mesh.mass_matrix().tocsr()[free][:, free]
+    product = sp.csr_matrix(sum(t * a for t, a in zip(theta_ref, matrices, strict=True)))
+    shift = PSD_TOLERANCE
+    negative = [negative_eigenvalues(a, product, shift) for a in matrices] if positive else []
+    certified = positive and not any(negative)
     model = ReducedBasisModel.build(
-        affine, ds.space.scalar_names, theta_ref, mass=mass, coefficient_map=coefficient_map
+        affine,
+        ds.space.scalar_names,
+        theta_ref,
+        mass=mass,
+        certified=certified,
+        interpolated=True,
     )
     info = {
-        "matrix_terms": len(matrices),
+        "matrix_terms": len(matrix.terms),
         "matrix_error": matrix.max_error,
         "rhs_terms": len(rhs.terms),
         "rhs_error": rhs.max_error,
+        "negative_term_eigenvalues": negative,
+        "certified": certified,
     }
     return model, info
+
+
+def _parameter_terms(
+    terms: np.ndarray, names: list[str | None]
+) -> tuple[list[np.ndarray], list[str | None]]:
+    """The terms (rows, one per ``[mu, 1]`` entry) that are not negligible, and their names."""
+    size = np.abs(terms).max(axis=1)
+    keep = np.flatnonzero(size > NEGLIGIBLE * size.max())
+    return [terms[k] for k in keep], [names[k] for k in keep]
+
+
+def negative_eigenvalues(term: sp.spmatrix, product: sp.spmatrix, shift: float) -> int:
+    """How many eigenvalues of ``term v = lambda X v`` lie below ``-shift`` (X SPD).
+
+    Sylvester's law of inertia: the count of negative pivots of a symmetric
+    factorization of ``term + shift X`` (SuperLU with diagonal pivots in a
+    symmetric ordering, so ``U = D L^T``); one factorization, no eigensolver.
+    A zero pivot counts as negative.
+    """
+    a = sp.csc_matrix(0.5 * (term + term.T) + shift * product)
+    if a.shape[0] <= 400:
+        return int(np.count_nonzero(np.linalg.eigvalsh(a.toarray()) <= 0.0))
+    try:
+        lu = spla.splu(
+            a, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+        )
+    except RuntimeError:  # exactly singular
+        return 1
+    return int(np.count_nonzero(lu.U.diagonal() <= 0.0))
 
 
 def pod_galerkin(
@@ -110,8 +169,8 @@ def pod_galerkin(
 
     ``operator``: "affine" (the generating solver's exact decomposition,
     checked against the stored matrices) or "eim" (interpolated from the
-    stored matrices alone: :mod:`nirom.reduced_basis.eim`; no coercivity
-    bound, so the bound is NaN and only the residual is reported).
+    stored matrices alone: :mod:`nirom.reduced_basis.eim`; certified by
+    min-theta when the interpolant's terms allow it, see :func:`interpolated_model`).
     """
     if ds.operators is None:
         raise DatasetError(f"{ds.path}: has no operators; generate it with --operators for rb")
