@@ -178,7 +178,8 @@ def run_sample(
         fields = solver.solve(mu)
         seconds = time.perf_counter() - start
         info = dict(getattr(solver, "run_info", {}) or {})
-        ds.append(mu, fields, sample_id=sample_id, solve_time=seconds, info=info)
+        mesh = solver.sample_mesh if ds.per_sample_mesh else None
+        ds.append(mu, fields, sample_id=sample_id, solve_time=seconds, mesh=mesh, info=info)
         return Outcome(sample_id, "done", seconds)
     except SampleExistsError:  # another run finished it meanwhile
         return Outcome(sample_id, "skipped")
@@ -353,6 +354,7 @@ def _open_or_create(path: Path, solver: Solver, space: ParameterSpace, provenanc
                 description=f"nirom generate {solver.name}",
                 provenance=provenance,
                 quadrature=solver.quadrature,
+                per_sample_mesh=solver.per_sample_mesh,
             )
         except DatasetError:
             if not (path / "zarr.json").is_file():
