@@ -277,19 +277,30 @@ def predict(
     ],
     out: Annotated[Path | None, typer.Option(help="Write the fields to this mesh file.")] = None,
     std: Annotated[bool, typer.Option("--std", help="Also predict standard deviations.")] = False,
+    mesh: Annotated[
+        Path | None,
+        typer.Option(help="Predict on this mesh file (models of varying geometry: mmgp)."),
+    ] = None,
 ) -> None:
     """Predict the fields for one parameter set."""
     from nirom.surrogates import Surrogate
-    from nirom.surrogates.export import write_prediction
+    from nirom.surrogates.export import read_geometry, write_prediction, write_prediction_on
 
     surrogate = Surrogate.load(model)
     mu = {k: _parameter_value(k, v) for k, v in _parse_pairs(param).items()}
+    geometry = None if mesh is None else read_geometry(surrogate, mesh)
     start = time.perf_counter()
-    result = surrogate.predict(mu, return_std=std)
+    if geometry is None:
+        result = surrogate.predict(mu, return_std=std)
+    else:
+        result = surrogate.predict(mu, return_std=std, mesh=geometry)
     seconds = time.perf_counter() - start
     mean, sd = result if std else (result, None)
     print_prediction(mean, sd, seconds, console)
-    if out is not None:
+    if out is not None and geometry is not None:
+        written = write_prediction_on(surrogate, geometry, out, mean, sd, scalars=mu)
+        console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
+    elif out is not None:
         written = write_prediction(surrogate, out, mean, sd, scalars=mu, what="--out")
         console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
 
