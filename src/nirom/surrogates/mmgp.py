@@ -6,10 +6,12 @@ sample (refined ``refine`` times) is the *common mesh*. Each sample's fields, an
 coordinates, are interpolated (P1) onto the common mesh's nodes
 (:mod:`nirom.geometry.transfer`): the coordinates so carried are the geometry's
 encoding, compressed by a POD (``geometry_modes`` modes); each output field
-gets its own POD (``discarded_energy``). A Gaussian process (Matern
+component gets its own POD (``discarded_energy``; ``u`` as ``u_1`` and ``u_2``,
+the channels PLAID scores). A Gaussian process (Matern
 ``nu``, one length scale per input, restarts) maps ``[geometry coefficients,
 scalar parameters]`` (scaled to the unit cube) to each field's POD
-coefficients (one kernel shared per field) and to the scalar outputs (one
+coefficients (one kernel shared per channel, outputs scaled jointly so the
+energetic modes lead the likelihood) and to the scalar outputs (one
 kernel each).
 
 Prediction for a new mesh: map it onto the shape, carry its coordinates to
@@ -133,9 +135,12 @@ class MMGPSurrogate(Surrogate):
         self.regressors_: dict[str, GPRegressor] = {}
         self.truncation_var_: dict[str, np.ndarray] = {}
         self.transfer_var_: dict[str, float] = {}
+        self.channels_: dict[str, tuple[str, int]] = {}
         for name in self._point_fields():
-            values = [np.asarray(s.fields[name], dtype=float) for s in samples]
-            self._fit_field(name, values, transfers, x)
+            for key, component in self._channels(name):
+                values = [_component(s.fields[name], component) for s in samples]
+                self.channels_[key] = (name, component)
+                self._fit_field(key, values, transfers, x)
         scalars = self._scalar_fields()
         if scalars:
             y = np.column_stack([[float(s.fields[n]) for s in samples] for n in scalars])
@@ -159,12 +164,20 @@ class MMGPSurrogate(Surrogate):
         self.transfer_var_[name] = float(np.mean(np.concatenate([d.ravel() ** 2 for d in lost])))
         self.regressors_[name] = self._gp(shared=True).fit(x, z)
 
+    def _channels(self, name: str) -> list[tuple[str, int]]:
+        """(key, component) of each reduced channel of field ``name``: a vector field's
+        components are reduced and regressed apart (``u_1``, ``u_2``), as PLAID scores them;
+        component -1 is a scalar field."""
+        k = self.fields_[name].components
+        return [(name, -1)] if k == 1 else [(f"{name}_{c + 1}", c) for c in range(k)]
+
     def _gp(self, shared: bool) -> GPRegressor:
         return GPRegressor(
             nu=self.nu,
             n_restarts=self.n_restarts,
             shared_kernel=shared,
             random_state=self.random_state,
+            joint_scale=shared,
         )
 
     def _transfer(self, mesh: Mesh) -> Transfer:
@@ -220,19 +233,14 @@ class MMGPSurrogate(Surrogate):
         mean: Fields = {}
         std: Fields | None = {} if return_std else None
         weights = transfer.from_common
-        for name, pod in self.pods_.items():
-            k = self.fields_[name].components
+        for name in self._point_fields():
+            parts = [self._predict_channel(key, x, weights, return_std) for key, _ in
+                     self._channels(name)]  # fmt: skip
+            k = len(parts)
             shape = (n, n_nodes, k) if k > 1 else (n, n_nodes)
+            mean[name] = np.stack([m for m, _ in parts], axis=-1).reshape(shape)
             if return_std:
-                z, z_std = self.regressors_[name].predict(x, return_std=True)
-                var = (z_std**2) @ pod.modes_**2 + self.truncation_var_[name]
-                sd = np.sqrt(var).reshape(n, -1, k)
-                nodal = np.stack([weights @ s for s in sd])  # an upper bound (weights >= 0)
-                std[name] = np.sqrt(nodal**2 + self.transfer_var_[name]).reshape(shape)
-            else:
-                z = self.regressors_[name].predict(x)
-            common = pod.inverse_transform(z).reshape(n, -1, k)
-            mean[name] = np.stack([weights @ c for c in common]).reshape(shape)
+                std[name] = np.stack([s for _, s in parts], axis=-1).reshape(shape)
         scalars = self._scalar_fields()
         if scalars:
             if return_std:
@@ -245,6 +253,20 @@ class MMGPSurrogate(Surrogate):
                 mean[name] = y.reshape(n, -1)[:, j]
         return mean, std
 
+    def _predict_channel(
+        self, key: str, x: np.ndarray, weights: Any, return_std: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Mean (n, n_nodes) and std of channel ``key`` on the nodes ``weights`` maps to."""
+        pod = self.pods_[key]
+        if return_std:
+            z, z_std = self.regressors_[key].predict(x, return_std=True)
+            var = (z_std**2) @ pod.modes_**2 + self.truncation_var_[key]
+            nodal = np.asarray(weights @ np.sqrt(var).T).T  # an upper bound (weights >= 0)
+            sd = np.sqrt(nodal**2 + self.transfer_var_[key])
+        else:
+            z, sd = self.regressors_[key].predict(x), None
+        return np.asarray(weights @ pod.inverse_transform(z).T).T, sd
+
     # -- persistence -----------------------------------------------------------------------
     def _state_json(self) -> dict[str, Any]:
         return {
@@ -256,6 +278,7 @@ class MMGPSurrogate(Surrogate):
                     "pod": self.pods_[name].to_json(),
                     "regressor": self.regressors_[name].to_json(),
                     "transfer_var": self.transfer_var_[name],
+                    "channel": list(self.channels_[name]),
                 }
                 for name in self.pods_
             },
@@ -295,7 +318,10 @@ class MMGPSurrogate(Surrogate):
             state["geometry_pod"], arrays_under(arrays, "geometry/pod/")
         )
         model.pods_, model.regressors_, model.truncation_var_, model.transfer_var_ = {}, {}, {}, {}
+        model.channels_ = {}
         for name, saved in state["fields"].items():
+            field, component = saved["channel"]
+            model.channels_[name] = (str(field), int(component))
             model.pods_[name] = POD.from_saved(saved["pod"], arrays_under(arrays, f"{name}/pod/"))
             model.regressors_[name] = GPRegressor.from_saved(
                 saved["regressor"], arrays_under(arrays, f"{name}/regressor/")
@@ -317,6 +343,12 @@ class MMGPSurrogate(Surrogate):
             f"{self.geometry_pod_.n_modes_} modes; field modes {modes}; "
             f"{len(self._scalar_fields())} scalar outputs"
         )
+
+
+def _component(values: Any, component: int) -> np.ndarray:
+    """Component ``component`` of nodal values (n,) or (n, k); -1: the values themselves."""
+    values = np.asarray(values, dtype=float)
+    return values if component < 0 else values[:, component]
 
 
 def _apply(operator: Any, values: np.ndarray) -> np.ndarray:
