@@ -9,10 +9,14 @@ MMGP paper's Tensile2d figures (500 training samples), then for the largest n:
 the coverage of the 95 % intervals of every field and scalar output on the
 test set, the widths of the bars on two out-of-distribution outlines (an
 ellipse and a wedge) over those on the test set, and the fit and one-prediction
-times (morphing included).
+times (morphing included). ``--fno-epochs E`` adds the baseline a user
+would try first: nirom's FNO on the outline rasterised to a signed-distance
+grid plus the scalars (``benchmarks/_raster.py``), trained on the same largest
+training set and scored on the test samples' own nodes (fields only: the FNO
+maps grids to grids).
 
 Run: ``python benchmarks/geometry.py [--train 125] [--test 64]
-[--sizes 8 16 32 64 125] [--mesh-size 0.1] [--data DIR]``. The issue's full
+[--sizes 8 16 32 64 125] [--mesh-size 0.1] [--data DIR] [--fno-epochs 60]``. The issue's full
 study is ``--train 500 --test 200 --sizes 8 16 32 64 125 250 500``.
 """
 
@@ -89,7 +93,7 @@ def rrmse(name: str, ref: list, pred: list) -> float | None:
     return rrmse_field(p, r)
 
 
-def learning_curve(train: Dataset, test: Dataset, sizes: list[int]) -> MMGPSurrogate:
+def learning_curve(train: Dataset, test: Dataset, sizes: list[int]) -> tuple[MMGPSurrogate, dict]:
     ids = test.sample_ids()
     rows, model = {}, None
     for n in sizes:
@@ -108,7 +112,26 @@ def learning_curve(train: Dataset, test: Dataset, sizes: list[int]) -> MMGPSurro
         )
         paper = f"{PAPER[name]:>11.1e}" if name in PAPER else f"{'-':>11}"
         print(f"{name:<16}{cells}{paper}")
-    return model
+    return model, rows[sizes[-1]]
+
+
+def fno_comparison(
+    train: Dataset, test: Dataset, n: int, mmgp: dict, work: Path, epochs: int
+) -> None:
+    """The baseline a user would try first: nirom's FNO on the rasterised outline."""
+    from _raster import fno_baseline
+
+    work.mkdir(parents=True, exist_ok=True)
+    ref, pred, fit_s = fno_baseline(train, test, n, work, epochs)
+    print(
+        f"\nFNO on a 32 x 64 signed-distance grid + scalar channels, {n} training samples, "
+        f"{epochs} epochs (fit {fit_s:.0f} s); RRMSE on the test samples' own nodes"
+    )
+    print(f"{'output':<16}{'FNO':>10}{'MMGP':>10}")
+    for name in ref:
+        value = rrmse(name, ref[name], pred[name])
+        ours = mmgp.get(name)
+        print(f"{name:<16}{value:>10.2e}" + (f"{ours:>10.2e}" if ours is not None else ""))
 
 
 def error_bars(model: MMGPSurrogate, test: Dataset) -> None:
@@ -181,12 +204,15 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32, 64, 125])
     parser.add_argument("--mesh-size", type=float, default=0.1)
     parser.add_argument("--data", type=Path, default=Path("/tmp/nirom-geometry-benchmark"))
+    parser.add_argument("--fno-epochs", type=int, default=0, help="FNO baseline (0: skip)")
     args = parser.parse_args()
     train, test = datasets(args.data, args.train, args.test, args.mesh_size)
     sizes = [n for n in args.sizes if n <= len(train.sample_ids())]
-    model = learning_curve(train, test, sizes)
+    model, largest = learning_curve(train, test, sizes)
     error_bars(model, test)
     timings(model, test)
+    if args.fno_epochs:
+        fno_comparison(train, test, sizes[-1], largest, args.data / "fno", args.fno_epochs)
 
 
 if __name__ == "__main__":
