@@ -130,3 +130,24 @@ def test_evaluate_reports_scalar_rrmse(model, dataset):
     scalar = report["fields"]["max_von_mises"]
     assert 0 < scalar["rrmse"] < 1 and 0 <= scalar["coverage"] <= 1
     assert report["fields"]["u"]["rrmse"] > 0 and report["timing"]["predict_s"] > 0
+
+
+def test_loo_scale_matches_refitting_without_each_sample():
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    from nirom.regression.gp import GPRegressor
+    from nirom.surrogates.mmgp import loo_scale
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(30, 2))
+    y = np.sin(4 * X[:, 0]) + X[:, 1] ** 2 + 0.05 * rng.normal(size=30)
+    gp = GPRegressor(n_restarts=0).fit(X, y[:, None])
+    z = (y - y.mean()) / y.std()
+    kernel = gp._fit_one(X, z).kernel_
+    scores = []
+    for i in range(30):
+        keep = np.arange(30) != i
+        loo = GaussianProcessRegressor(kernel=kernel, optimizer=None, alpha=1e-10)
+        mu, sd = loo.fit(X[keep], z[keep]).predict(X[i : i + 1], return_std=True)
+        scores.append((z[i] - mu[0]) / sd[0])
+    assert loo_scale(gp)[0] == pytest.approx(np.sqrt(np.mean(np.square(scores))), rel=1e-6)

@@ -23,7 +23,10 @@ the standard deviation (an upper bound of the std of the interpolated value,
 the weights being non-negative), plus the mean squared round-trip transfer
 error of the training samples (common mesh and back), so the transfer's own
 error is in the bars; scalar outputs get their GP's std plus its learned
-nugget (a maximum over a sample's nodes also varies with the mesh). The reference
+nugget (a maximum over a sample's nodes also varies with the mesh), scaled by
+the RMS of the GP's leave-one-out z-scores on the training samples
+(:func:`loo_scale`; ML-II fits of a few samples in many dimensions are
+overconfident). The reference
 implementation loses the field variance; this one keeps it (tested by
 coverage in ``benchmarks/geometry.py``).
 
@@ -146,6 +149,7 @@ class MMGPSurrogate(Surrogate):
         if scalars:
             y = np.column_stack([[float(s.fields[n]) for s in samples] for n in scalars])
             self.scalar_regressor_ = self._gp(shared=False).fit(x, y)
+            self.scalar_scale_ = loo_scale(self.scalar_regressor_)
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
@@ -250,7 +254,7 @@ class MMGPSurrogate(Surrogate):
                 # well: the learned nugget is part of what a new sample will show.
                 gp = self.scalar_regressor_
                 nugget = gp.noise_ * gp.y_std_**2
-                total = np.sqrt(y_std.reshape(n, -1) ** 2 + nugget)
+                total = self.scalar_scale_ * np.sqrt(y_std.reshape(n, -1) ** 2 + nugget)
                 for j, name in enumerate(scalars):
                     std[name] = total[:, j]
             else:
@@ -306,6 +310,7 @@ class MMGPSurrogate(Surrogate):
             arrays[f"{name}/truncation_var"] = self.truncation_var_[name]
         if self._scalar_fields():
             arrays |= arrays_of(self.scalar_regressor_, "scalars/regressor/")
+            arrays["scalars/scale"] = self.scalar_scale_
         return arrays
 
     @classmethod
@@ -338,6 +343,7 @@ class MMGPSurrogate(Surrogate):
             model.scalar_regressor_ = GPRegressor.from_saved(
                 state["scalars"], arrays_under(arrays, "scalars/regressor/")
             )
+            model.scalar_scale_ = np.asarray(arrays["scalars/scale"], dtype=float)
         return model
 
     def summary(self) -> str:
@@ -349,6 +355,26 @@ class MMGPSurrogate(Surrogate):
             f"{self.geometry_pod_.n_modes_} modes; field modes {modes}; "
             f"{len(self._scalar_fields())} scalar outputs"
         )
+
+
+def loo_scale(gp: GPRegressor) -> np.ndarray:
+    """Per output, the RMS of the leave-one-out z-scores of a per-output GP's training data.
+
+    With ``K`` the training covariance (nugget included) and ``alpha = K^-1 y``,
+    the leave-one-out residual of sample i is ``alpha_i / [K^-1]_ii`` and its
+    predictive variance ``1 / [K^-1]_ii`` (Rasmussen & Williams, 5.12), so its
+    z-score is ``alpha_i / sqrt([K^-1]_ii)``. A calibrated GP has RMS z near 1;
+    ML-II hyperparameters on a few samples in many dimensions are often
+    overconfident (RMS z > 1), and the predictive std is scaled by it.
+    """
+    scales = []
+    for k in range(gp.alpha_.shape[1]):
+        factor = gp.cholesky_[k]
+        inverse = np.linalg.solve(factor, np.eye(len(factor)))
+        k_inv_diag = np.einsum("ij,ij->j", inverse, inverse)
+        z = gp.alpha_[:, k] / np.sqrt(k_inv_diag)
+        scales.append(float(np.sqrt(np.mean(z**2))))
+    return np.array(scales)
 
 
 def _component(values: Any, component: int) -> np.ndarray:
