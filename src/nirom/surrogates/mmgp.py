@@ -56,6 +56,8 @@ from nirom.regression.gp import GPRegressor
 from nirom.saving import arrays_of, arrays_under, saveable
 from nirom.surrogates.base import Fields, Inputs, Surrogate
 
+MORPHINGS = ("floater", "elasticity")
+
 
 @saveable("surrogate", "mmgp")
 class MMGPSurrogate(Surrogate):
@@ -71,6 +73,11 @@ class MMGPSurrogate(Surrogate):
     refine : int
         Uniform refinements of the common mesh (each splits every triangle into
         four): the transfer's round trip loses less on a finer common mesh.
+    morphing : {"floater", "elasticity"}
+        How samples meet the common mesh: each mesh mapped onto ``shape`` by
+        Floater's map, or the common (first sample's) mesh deformed onto each
+        sample's outline by incremental elasticity (``corners`` pair the
+        boundaries; a disk shape pairs them from the consistent start).
     geometry_modes : int
         POD modes of the carried coordinates (at most n_train - 1).
     discarded_energy : float
@@ -87,6 +94,7 @@ class MMGPSurrogate(Surrogate):
         "shape": OneOf(choices=SHAPES),
         "corners": Anything(),
         "refine": Integer(least=0),
+        "morphing": OneOf(choices=MORPHINGS),
         "geometry_modes": Integer(least=1),
         "discarded_energy": Real(low=0, high=1, closed="left"),
         "nu": Real(low=0, closed="neither", infinite=True),
@@ -100,6 +108,7 @@ class MMGPSurrogate(Surrogate):
         shape: str = "square",
         corners: str | Sequence[Sequence[float]] = "auto",
         refine: int = 2,
+        morphing: str = "floater",
         geometry_modes: int = 8,
         discarded_energy: float = 1e-6,
         nu: float = 2.5,
@@ -186,6 +195,9 @@ class MMGPSurrogate(Surrogate):
         )
 
     def _transfer(self, mesh: Mesh) -> Transfer:
+        if self.morphing == "elasticity":
+            corners = self.corners if self.shape == "square" else None
+            return Transfer.by_elasticity(mesh, self.common_, corners)
         return Transfer.between(mesh, self.common_, self.shape, self.corners)
 
     def _scale(self, g: np.ndarray) -> np.ndarray:
