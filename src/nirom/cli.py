@@ -150,6 +150,35 @@ def export(
     console.print(f"Wrote {len(written)} file(s) to [bold]{escape(str(out))}[/]")
 
 
+@app.command("plaid-export")
+def plaid_export(
+    dataset: Annotated[Path, typer.Argument(help="Dataset directory.", metavar="DATASET")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="PLAID folder to create.")],
+) -> None:
+    """Export a dataset's done samples as a PLAID dataset (needs pyplaid: extra plaid)."""
+    from nirom.dataset.plaid import export_plaid
+
+    ds = Dataset(dataset)
+    export_plaid(ds, out)
+    console.print(f"Wrote {len(ds.sample_ids())} PLAID samples to [bold]{escape(str(out))}[/]")
+
+
+@app.command("plaid-import")
+def plaid_import(
+    folder: Annotated[Path, typer.Argument(help="PLAID folder (samples/sample_*).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset to create.")],
+    inputs: Annotated[
+        list[str],
+        typer.Option("--input", "-i", help="Global that is an input parameter (repeatable)."),
+    ],
+) -> None:
+    """Import a PLAID dataset (triangle meshes) as a dataset with a mesh per sample."""
+    from nirom.dataset.plaid import import_plaid
+
+    ds = import_plaid(folder, out, inputs)
+    console.print(f"Imported {len(ds.sample_ids())} samples into [bold]{escape(str(out))}[/]")
+
+
 # -- generate ---------------------------------------------------------------------------
 def _parse_pairs(items: list[str] | None, what: str = "parameter") -> dict[str, Any]:
     """NAME=VALUE pairs; values are read as JSON (numbers, lists, booleans), else text."""

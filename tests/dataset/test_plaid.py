@@ -30,3 +30,15 @@ def test_round_trip_through_plaid(tmp_path):
         assert all(a.mu[n] == b.mu[n] for n in ds.space.scalar_names)
     with pytest.raises(DatasetError, match="'Q'"):
         import_plaid(tmp_path / "plaid", tmp_path / "again", inputs=["Q"])
+
+
+def test_cli_round_trip(tmp_path):
+    from nirom.cli import main
+
+    generate("tensile2d", tmp_path / "ds", 2, seed=4, workers=0, solver_options={"mesh_size": 0.3})
+    assert main(["plaid-export", str(tmp_path / "ds"), "--out", str(tmp_path / "plaid")]) == 0
+    names = Dataset(tmp_path / "ds").space.scalar_names
+    args = ["plaid-import", str(tmp_path / "plaid"), "--out", str(tmp_path / "back")]
+    assert main([*args, *[f"--input={n}" for n in names]]) == 0
+    assert Dataset(tmp_path / "back").counts()["done"] == 2
+    assert main(["plaid-export", str(tmp_path / "ds"), "--out", str(tmp_path / "plaid")]) == 1
