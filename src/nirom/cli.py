@@ -150,6 +150,35 @@ def export(
     console.print(f"Wrote {len(written)} file(s) to [bold]{escape(str(out))}[/]")
 
 
+@app.command("plaid-export")
+def plaid_export(
+    dataset: Annotated[Path, typer.Argument(help="Dataset directory.", metavar="DATASET")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="PLAID folder to create.")],
+) -> None:
+    """Export a dataset's done samples as a PLAID dataset (needs pyplaid: extra plaid)."""
+    from nirom.dataset.plaid import export_plaid
+
+    ds = Dataset(dataset)
+    export_plaid(ds, out)
+    console.print(f"Wrote {len(ds.sample_ids())} PLAID samples to [bold]{escape(str(out))}[/]")
+
+
+@app.command("plaid-import")
+def plaid_import(
+    folder: Annotated[Path, typer.Argument(help="PLAID folder (samples/sample_*).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset to create.")],
+    inputs: Annotated[
+        list[str],
+        typer.Option("--input", "-i", help="Global that is an input parameter (repeatable)."),
+    ],
+) -> None:
+    """Import a PLAID dataset (triangle meshes) as a dataset with a mesh per sample."""
+    from nirom.dataset.plaid import import_plaid
+
+    ds = import_plaid(folder, out, inputs)
+    console.print(f"Imported {len(ds.sample_ids())} samples into [bold]{escape(str(out))}[/]")
+
+
 # -- generate ---------------------------------------------------------------------------
 def _parse_pairs(items: list[str] | None, what: str = "parameter") -> dict[str, Any]:
     """NAME=VALUE pairs; values are read as JSON (numbers, lists, booleans), else text."""
@@ -322,19 +351,30 @@ def predict(
     ],
     out: Annotated[Path | None, typer.Option(help="Write the fields to this mesh file.")] = None,
     std: Annotated[bool, typer.Option("--std", help="Also predict standard deviations.")] = False,
+    mesh: Annotated[
+        Path | None,
+        typer.Option(help="Predict on this mesh file (models of varying geometry: mmgp)."),
+    ] = None,
 ) -> None:
     """Predict the fields for one parameter set."""
     from nirom.surrogates import Surrogate
-    from nirom.surrogates.export import write_prediction
+    from nirom.surrogates.export import read_geometry, write_prediction, write_prediction_on
 
     surrogate = Surrogate.load(model)
     mu = {k: _parameter_value(k, v) for k, v in _parse_pairs(param).items()}
+    geometry = None if mesh is None else read_geometry(surrogate, mesh)
     start = time.perf_counter()
-    result = surrogate.predict(mu, return_std=std)
+    if geometry is None:
+        result = surrogate.predict(mu, return_std=std)
+    else:
+        result = surrogate.predict(mu, return_std=std, mesh=geometry)
     seconds = time.perf_counter() - start
     mean, sd = result if std else (result, None)
     print_prediction(mean, sd, seconds, console)
-    if out is not None:
+    if out is not None and geometry is not None:
+        written = write_prediction_on(surrogate, geometry, out, mean, sd, scalars=mu)
+        console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
+    elif out is not None:
         written = write_prediction(surrogate, out, mean, sd, scalars=mu, what="--out")
         console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
 

@@ -185,7 +185,10 @@ def run_sample(
         seconds = time.perf_counter() - start
         info = dict(getattr(solver, "run_info", {}) or {})
         system = solver.system(mu) if ds.operators is not None else None
-        ds.append(mu, fields, sample_id=sample_id, solve_time=seconds, info=info, system=system)
+        mesh = solver.sample_mesh if ds.per_sample_mesh else None
+        ds.append(
+            mu, fields, sample_id=sample_id, solve_time=seconds, mesh=mesh, info=info, system=system
+        )
         return Outcome(sample_id, "done", seconds)
     except SampleExistsError:  # another run finished it meanwhile
         return Outcome(sample_id, "skipped")
@@ -364,6 +367,7 @@ def _open_or_create(path: Path, solver: Solver, space: ParameterSpace, provenanc
                 provenance=provenance,
                 quadrature=solver.quadrature,
                 operators=layout,
+                per_sample_mesh=solver.per_sample_mesh,
             )
         except DatasetError:
             if not (path / "zarr.json").is_file():

@@ -202,6 +202,7 @@ def test_clone_and_params_follow_sklearn_conventions(data_2d) -> None:
         "shared_kernel": True,
         "noise": 1e-6,
         "random_state": 7,
+        "joint_scale": False,
     }
     gp.fit(*data_2d)
     copy = clone(gp)
@@ -235,3 +236,18 @@ def test_bad_inputs_raise_errors_naming_the_shape(data_2d) -> None:
         gp.predict(np.array([[0.5, np.nan]]))
     with pytest.raises(ValueError, match="nu must be a positive number"):
         GPRegressor(nu=-1.0).fit(X, Y)
+
+
+def test_joint_scale_lets_the_large_outputs_lead_a_shared_kernel() -> None:
+    # one smooth, energetic column and many small noise columns, as POD coefficients
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(40, 2))
+    Y = np.column_stack([np.sin(3 * X[:, 0]) + X[:, 1], 1e-3 * rng.normal(size=(40, 20))])
+    X_test = rng.uniform(size=(200, 2))
+    truth = np.sin(3 * X_test[:, 0]) + X_test[:, 1]
+    errors = {}
+    for joint in (False, True):
+        gp = GPRegressor(shared_kernel=True, joint_scale=joint, n_restarts=1).fit(X, Y)
+        errors[joint] = np.sqrt(np.mean((gp.predict(X_test)[:, 0] - truth) ** 2))
+        assert np.allclose(gp.y_std_, gp.y_std_[0]) == joint
+    assert errors[True] < 0.1 * errors[False]

@@ -52,6 +52,10 @@ def evaluate(
     if norm not in ("auto", "euclidean"):
         raise MetricError(f"unknown norm {norm!r}; choose 'auto' or 'euclidean'")
     ids = dataset.sample_ids() if ids is None else list(ids)
+    if dataset.per_sample_mesh:  # varying geometry: each sample predicted on its own mesh
+        from nirom.evaluation.meshes import evaluate_per_sample_mesh
+
+        return evaluate_per_sample_mesh(model, dataset, ids, level=level)
     x = dataset.parameter_sets(ids) if dataset.space.field_inputs else dataset.parameters(ids)
     if model.provides_std:
         mean, std = model.predict(x, return_std=True)

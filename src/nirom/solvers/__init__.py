@@ -20,6 +20,7 @@ from nirom.solvers.darcy import Darcy
 from nirom.solvers.elasticity import Elasticity
 from nirom.solvers.heat_transient import HeatTransient
 from nirom.solvers.plate_hole import PlateHole
+from nirom.solvers.tensile2d import Tensile2d
 from nirom.solvers.thermal_block import ThermalBlock
 from nirom.solvers.thick_cylinder import ThickCylinder
 
@@ -32,6 +33,7 @@ __all__ = [
     "PlateHole",
     "Solver",
     "SolverError",
+    "Tensile2d",
     "ThermalBlock",
     "ThickCylinder",
     "check_finite",

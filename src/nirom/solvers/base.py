@@ -49,6 +49,10 @@ class Solver(ABC):
     fields: list[FieldSpec]
     options: dict[str, Any]
     quadrature: QuadratureRule | None = None
+    #: True for a shape family: ``mesh`` is None and each ``solve`` sets ``sample_mesh``,
+    #: the mesh its fields live on, which generation stores with the sample.
+    per_sample_mesh: bool = False
+    sample_mesh: Mesh | None = None
 
     @abstractmethod
     def solve(self, mu: Mapping[str, Any]) -> dict[str, np.ndarray]:

@@ -14,6 +14,7 @@ from typing import Any
 from nirom.errors import ModelError
 from nirom.saving import saved_class
 from nirom.surrogates.base import Surrogate
+from nirom.surrogates.mmgp import MMGPSurrogate  # noqa: F401 (registers)
 from nirom.surrogates.neural import DeepONetSurrogate, FNOSurrogate  # noqa: F401 (registers)
 from nirom.surrogates.pod import PODSurrogate  # noqa: F401 (registers)
 from nirom.surrogates.reduced_basis import RBSurrogate  # noqa: F401 (registers)
@@ -25,6 +26,7 @@ MODELS: dict[str, str] = {
     "fno": "Fourier neural operator (grids, any resolution)",
     "deeponet": "deep operator network (grids)",
     "rb": "certified reduced basis (datasets with operators; error bounds)",
+    "mmgp": "mesh-morphing GP (a mesh per sample; error bars)",
 }
 #: model name -> (surrogate kind, hyperparameters the name fixes)
 RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -34,6 +36,7 @@ RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
     "fno": ("fno", {}),
     "deeponet": ("deeponet", {}),
     "rb": ("rb", {}),
+    "mmgp": ("mmgp", {}),
 }
 
 

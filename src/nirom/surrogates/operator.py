@@ -313,7 +313,12 @@ def grid_shape(dataset: Dataset) -> tuple[int, ...]:
     grid = shapes.pop()
     if len(grid) > 2:
         raise DatasetError(f"{dataset.path}: grids of 1 or 2 axes are supported, got {grid}")
-    if dataset.per_sample_mesh or dataset.mesh is None:
+    if dataset.per_sample_mesh:
+        raise DatasetError(
+            f"{dataset.path}: a neural operator needs one mesh for all samples; this dataset "
+            "has a mesh per sample: use --model mmgp"
+        )
+    if dataset.mesh is None:
         raise DatasetError(f"{dataset.path}: a neural operator needs one mesh for all samples")
     for name, spec in dataset.fields.items():
         if spec.location != "point" or spec.times is not None:

@@ -132,7 +132,10 @@ class PODSurrogate(Surrogate):
         """Fit one POD and one regressor per field on the done samples ``ids``."""
         self.check_params()
         if dataset.per_sample_mesh:
-            raise DatasetError(f"{dataset.path}: POD needs one mesh for all samples")
+            raise DatasetError(
+                f"{dataset.path}: POD needs one mesh for all samples; this dataset has a mesh "
+                "per sample: use --model mmgp"
+            )
         ids = dataset.sample_ids() if ids is None else list(ids)
         if len(ids) < 2:
             raise DatasetError(
