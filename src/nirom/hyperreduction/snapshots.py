@@ -42,6 +42,7 @@ def check_displacements(dataset: Dataset) -> int:
 def mechanics_case(dataset: Dataset, case: Solver | str | None = None) -> MechanicsCase:
     """The mechanics case of ``dataset`` (its generation recipe unless ``case`` is given),
     checked against the dataset's mesh and times (MeshError / DatasetError naming the mismatch)."""
+    check_displacements(dataset)
     if case is None:
         recipe = dict(dataset.provenance.get("generation") or {}).get("solver") or {}
         if not recipe.get("name") or recipe.get("options") is None:

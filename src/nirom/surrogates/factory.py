@@ -14,6 +14,7 @@ from typing import Any
 from nirom.errors import ModelError
 from nirom.saving import saved_class
 from nirom.surrogates.base import Surrogate
+from nirom.surrogates.hrom import HROMSurrogate  # noqa: F401 (registers)
 from nirom.surrogates.neural import DeepONetSurrogate, FNOSurrogate  # noqa: F401 (registers)
 from nirom.surrogates.pod import PODSurrogate  # noqa: F401 (registers)
 
@@ -23,6 +24,7 @@ MODELS: dict[str, str] = {
     "pod-mlp": "POD + neural network (PCA-NN on field inputs)",
     "fno": "Fourier neural operator (grids, any resolution)",
     "deeponet": "deep operator network (grids)",
+    "hrom": "hyper-reduced model of a mechanics dataset (POD + ECM + reduced Newton)",
 }
 #: model name -> (surrogate kind, hyperparameters the name fixes)
 RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -31,6 +33,7 @@ RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
     "pod-mlp": ("pod", {"regressor": "mlp"}),
     "fno": ("fno", {}),
     "deeponet": ("deeponet", {}),
+    "hrom": ("hrom", {}),
 }
 
 
