@@ -117,3 +117,17 @@ def test_history_json_round_trip_predicts_the_same(plate_dataset) -> None:
     a = model.predict(mu)["u"]
     b = model.predict(mu, history=LoadHistory.from_dict(history.to_dict()))["u"]
     assert np.array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_offline_on_two_dask_workers_equals_in_process(plate_dataset) -> None:
+    from nirom.surrogates.hrom import HROMSurrogate
+
+    ds, ids = plate_dataset.dataset, plate_dataset.ids[:4]
+    dask_model = HROMSurrogate(tolerance=1e-6, workers=2).fit(ds, ids)
+    here, there = plate_dataset.model.model, dask_model.model
+    assert np.array_equal(here.points, there.points)
+    assert np.allclose(here.weights, there.weights, rtol=1e-10)
+    mu = ds.parameter_sets([plate_dataset.ids[4]])[0]
+    a, b = plate_dataset.model.predict(mu), dask_model.predict(mu)
+    assert _rel(b["u"], a["u"]) < 1e-10

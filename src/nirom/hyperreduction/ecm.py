@@ -11,9 +11,10 @@ Caicedo, Ferrer 2017) picks a subset ``S`` of the points and weights
    is integrated too): ``G`` (m, n) the basis functions at the points, and
    ``b = G w`` their integrals;
 2. greedy: add the point whose column of ``G`` is best aligned with the
-   residual ``b - G_S z``, solve the non-negative least squares problem on the
-   chosen points, drop points whose weight fell to zero, until
-   ``||b - G_S z|| <= tol ||b||``.
+   residual ``b - G_S z``, solve the least-squares problem on the chosen points
+   (a QR factorization updated column by column), drop the points whose weight
+   is not positive, until ``||b - G_S z|| <= tol ||b||``; the final weights
+   are the non-negative least-squares solution on the chosen points.
 
 The SVD is separable blockwise (:func:`compress`): each block of integrand
 columns (one training sample) is reduced to its left singular vectors times
@@ -28,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.optimize as so
 
 from nirom.errors import FieldError, ParameterError
@@ -46,14 +48,24 @@ class Cubature:
 
 def compress(A: np.ndarray, weights: np.ndarray, rtol: float) -> np.ndarray:
     """``U S`` of the truncated SVD of ``sqrt(w) A`` (shape (n, r)), keeping the singular
-    values whose discarded squared sum is at most ``rtol**2`` of the total."""
+    values whose discarded squared sum is at most ``rtol**2`` of the total (by the
+    Gram matrix of the columns when they are fewer than the points)."""
     A = np.asarray(A, dtype=float)
     if A.ndim != 2 or A.shape[0] != weights.size:
         raise FieldError(f"integrands have shape {A.shape}; expected ({weights.size}, n)")
     if not np.isfinite(A).all():
         raise FieldError("integrands hold NaN or infinite values")
-    u, s, _ = svd(np.sqrt(weights)[:, None] * A)
-    return u[:, : _rank(s, rtol)] * s[: _rank(s, rtol)]
+    Aw = np.sqrt(weights)[:, None] * A
+    if Aw.shape[1] >= Aw.shape[0] or rtol < 1e-7:
+        u, s, _ = svd(Aw)
+        k = _rank(s, rtol)
+        return u[:, :k] * s[:k]
+    # Fewer columns than points: the eigenvectors of the small Gram matrix (energies
+    # are accurate to about eps of the total, enough for rtol >= 1e-7).
+    eigenvalues, V = sla.eigh(Aw.T @ Aw)
+    eigenvalues, V = np.maximum(eigenvalues[::-1], 0.0), V[:, ::-1]
+    k = _rank(np.sqrt(eigenvalues), rtol)
+    return Aw @ V[:, :k]
 
 
 def _rank(s: np.ndarray, rtol: float) -> int:
@@ -107,26 +119,49 @@ def greedy_cubature(
     norms = np.linalg.norm(G, axis=0)
     norms[norms == 0] = np.inf
     chosen: list[int] = []
-    z = np.zeros(0)
-    r = b.copy()
-    stalled = 0
-    while np.linalg.norm(r) > tol * norm_b and len(chosen) < limit and stalled < 10:
+    banned = np.zeros(G.shape[1], dtype=bool)
+    Q, R = np.zeros((G.shape[0], 0)), np.zeros((0, 0))
+    z, r = np.zeros(0), b.copy()
+    for _ in range(3 * limit):
+        if np.linalg.norm(r) <= tol * norm_b or len(chosen) >= limit:
+            break
         score = (G.T @ r) / norms
         score[chosen] = -np.inf
+        score[banned] = -np.inf
         j = int(np.argmax(score))
-        if not np.isfinite(score[j]):
+        if not np.isfinite(score[j]) or score[j] <= 0:
             break
-        previous = float(np.linalg.norm(r))
+        Q, R = _append(Q, R, G[:, j])
         chosen.append(j)
-        z, _ = so.nnls(G[:, chosen], b, maxiter=50 * len(chosen))
-        keep = z > 0
-        chosen, z = [c for c, k in zip(chosen, keep, strict=True) if k], z[keep]
+        z = sla.solve_triangular(R, Q.T @ b)
+        while np.any(z <= 0):  # drop the points a negative weight wants out; refactor
+            banned[[c for c, v in zip(chosen, z, strict=True) if v <= 0]] = True
+            chosen = [c for c, v in zip(chosen, z, strict=True) if v > 0]
+            Q, R = np.linalg.qr(G[:, chosen]) if chosen else (Q[:, :0], R[:0, :0])
+            z = sla.solve_triangular(R, Q.T @ b) if chosen else np.zeros(0)
         r = b - G[:, chosen] @ z
-        stalled = stalled + 1 if np.linalg.norm(r) >= previous else 0
+    if chosen:  # the final weights: non-negative least squares on the chosen points
+        z, _ = so.nnls(G[:, chosen], b, maxiter=50 * len(chosen))
+        chosen, z = [c for c, v in zip(chosen, z, strict=True) if v > 0], z[z > 0]
+        r = b - G[:, chosen] @ z
     order = np.argsort(chosen)
     return Cubature(
         np.asarray(chosen, dtype=np.int64)[order], z[order], float(np.linalg.norm(r) / norm_b)
     )
+
+
+def _append(Q: np.ndarray, R: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The thin QR of ``[A, g]`` from that of ``A`` (Gram-Schmidt, twice)."""
+    c = Q.T @ g
+    q = g - Q @ c
+    c2 = Q.T @ q
+    q -= Q @ c2
+    c += c2
+    rho = float(np.linalg.norm(q))
+    k = R.shape[0]
+    R_new = np.zeros((k + 1, k + 1))
+    R_new[:k, :k], R_new[:k, k], R_new[k, k] = R, c, rho
+    return np.column_stack([Q, q / rho if rho > 0 else q]), R_new
 
 
 def empirical_cubature(
@@ -138,11 +173,11 @@ def empirical_cubature(
 ) -> Cubature:
     """ECM of integrand blocks ``(n, n_cols)`` (one array or several) on a rule with ``weights``.
 
-    ``svd_rtol`` (default ``tol / 10``) truncates the integrand SVD; ``tol`` is the
+    ``svd_rtol`` (default ``tol``) truncates the integrand SVD; ``tol`` is the
     relative integration error asked of the greedy choice.
     """
     weights = np.asarray(weights, dtype=float)
     blocks = [integrands] if isinstance(integrands, np.ndarray) else list(integrands)
-    rtol = tol / 10 if svd_rtol is None else svd_rtol
+    rtol = tol if svd_rtol is None else svd_rtol
     factors = [compress(A, weights, rtol) for A in blocks]
     return greedy_cubature(integrand_basis(factors, weights, rtol), weights, tol, max_points)

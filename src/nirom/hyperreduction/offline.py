@@ -69,7 +69,7 @@ def build(
     ids: list[int],
     *,
     tolerance: float = 1e-5,
-    ecm_tolerance: float = 1e-5,
+    ecm_tolerance: float = 1e-6,
     dual_tolerance: float = 1e-4,
     product: str = "l2",
     workers: int = 0,
@@ -97,11 +97,11 @@ def build(
         basis = _displacement_basis(dataset, case, ids, mus, tolerance, product)
         clock["pod"] = time.perf_counter()
         blocks = _sample_blocks(
-            client, dataset, case, ids, mus, basis, ecm_tolerance / 10, dual_tolerance
+            client, dataset, case, ids, mus, basis, ecm_tolerance, dual_tolerance
         )
         clock["blocks"] = time.perf_counter()
     cubature = greedy_cubature(
-        integrand_basis([b["factor"] for b in blocks], weights, ecm_tolerance / 10),
+        integrand_basis([b["factor"] for b in blocks], weights, ecm_tolerance),
         weights,
         ecm_tolerance,
     )

@@ -64,7 +64,7 @@ class HROMSurrogate(Surrogate):
         self,
         *,
         tolerance: float = 1e-6,
-        ecm_tolerance: float = 1e-5,
+        ecm_tolerance: float = 1e-6,
         dual_tolerance: float = 1e-4,
         product: str = "l2",
         workers: int = 0,
