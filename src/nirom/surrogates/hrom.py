@@ -19,7 +19,7 @@ import numpy as np
 
 from nirom.checks import Constraint, Integer, OneOf, Real
 from nirom.dataset import Dataset, FieldSpec
-from nirom.errors import DatasetError
+from nirom.errors import DatasetError, ModelError
 from nirom.hyperreduction.model import FIELDS, ReducedModel
 from nirom.hyperreduction.offline import build
 from nirom.hyperreduction.snapshots import mechanics_case
@@ -109,20 +109,28 @@ class HROMSurrogate(Surrogate):
     ) -> Fields | tuple[Fields, Fields]:
         """Fields (see the module docstring) for parameter sets ``mu``; ``history`` (a
         LoadHistory or its JSON form) and ``times`` (s) replace the training loading."""
-        self._online = {"history": history, "times": times}
-        try:
+        if history is None and times is None:
             return super().predict(mu, return_std)
-        finally:
-            self._online = {}
+        self._check_fitted()
+        if return_std:
+            raise ModelError("a hrom model has no error bars (return_std=True)")
+        u, _ = self._batch(mu)
+        out = self._simulate(u, history=history, times=times)
+        return {k: v[0] for k, v in out.items()} if isinstance(mu, Mapping) else out
 
     def _predict_batch(
         self, u: np.ndarray, inputs: Fields, return_std: bool
     ) -> tuple[Fields, Fields | None]:
-        x = self.space_.from_unit(u)
+        return self._simulate(u), None
+
+    def _simulate(self, u: np.ndarray, **online: Any) -> Fields:
+        """The reduced solve of each unit-cube parameter row of ``u``, fields stacked."""
         names = self.space_.scalar_names
-        online = getattr(self, "_online", {}) or {}
-        runs = [self.model_.simulate(dict(zip(names, row, strict=True)), **online) for row in x]
-        return {k: np.stack([r[k] for r in runs]) for k in runs[0]}, None
+        runs = [
+            self.model_.simulate(dict(zip(names, row, strict=True)), **online)
+            for row in self.space_.from_unit(u)
+        ]
+        return {k: np.stack([r[k] for r in runs]) for k in runs[0]}
 
     @property
     def model(self) -> ReducedModel:
