@@ -46,6 +46,11 @@ class ReducedOperators:
     weights: np.ndarray
     components: tuple[int, ...]
 
+    def __post_init__(self) -> None:
+        n, a, k = self.strains.shape
+        self.flat = np.ascontiguousarray(self.strains.reshape(n * a, k))  # rows (point, comp)
+        self.absolute = np.abs(self.flat)
+
     @property
     def n_modes(self) -> int:
         return int(self.strains.shape[2])
@@ -90,28 +95,29 @@ def newton_step(
     lifting's active strains there. Returns ``(q, LawUpdate, iterations)``.
     """
     c = list(ops.components)
-    E, z = ops.strains, ops.weights
+    E, z = ops.flat, ops.weights
+    n, a = ops.strains.shape[:2]
     q = q.copy()
     for it in range(max_iterations + 1):
-        eps = np.einsum("lak,k->la", E, q) + lift_strain
+        eps = (E @ q).reshape(n, a) + lift_strain
         try:
             update = law.integrate(ops.full(eps), state, dt)
         except LawIntegrationError as exc:
             raise _Failure(str(exc)) from None
-        zs = z[:, None] * update.stress[:, c]
-        f_int = np.einsum("lak,la->k", E, zs)
+        zs = (z[:, None] * update.stress[:, c]).ravel()
+        f_int = E.T @ zs
         r = f_int - force
         norm = float(np.linalg.norm(r))
         if not np.isfinite(norm):
             raise _Failure("residual not finite")
         # Contributions in absolute value: a scale even where the load passes through zero.
-        scale = float(np.linalg.norm(np.einsum("lak,la->k", np.abs(E), np.abs(zs))))
+        scale = float(np.linalg.norm(ops.absolute.T @ np.abs(zs)))
         if norm <= rtol * max(float(np.linalg.norm(force)), scale, 1e-300):
             return q, update, it
         if it == max_iterations:
             raise _Failure(f"no convergence in {max_iterations} iterations (residual {norm:.3g})")
         C = update.tangent[:, c][:, :, c] * z[:, None, None]
-        K = np.einsum("lak,lab,lbm->km", E, C, E, optimize=True)
+        K = E.T @ np.matmul(C, ops.strains).reshape(n * a, -1)
         try:
             q -= np.linalg.solve(K, r)
         except np.linalg.LinAlgError:
