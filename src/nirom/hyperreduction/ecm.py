@@ -55,17 +55,21 @@ def compress(A: np.ndarray, weights: np.ndarray, rtol: float) -> np.ndarray:
         raise FieldError(f"integrands have shape {A.shape}; expected ({weights.size}, n)")
     if not np.isfinite(A).all():
         raise FieldError("integrands hold NaN or infinite values")
-    Aw = np.sqrt(weights)[:, None] * A
-    if Aw.shape[1] >= Aw.shape[0] or rtol < 1e-7:
-        u, s, _ = svd(Aw)
+    return _left_factor(np.sqrt(weights)[:, None] * A, rtol)
+
+
+def _left_factor(A: np.ndarray, rtol: float) -> np.ndarray:
+    """``U S`` (n, r) of the truncated SVD of ``A`` (n, c) at relative energy ``rtol**2``."""
+    if A.shape[1] >= A.shape[0] or rtol < 1e-7:
+        u, s, _ = svd(A)
         k = _rank(s, rtol)
         return u[:, :k] * s[:k]
     # Fewer columns than points: the eigenvectors of the small Gram matrix (energies
     # are accurate to about eps of the total, enough for rtol >= 1e-7).
-    eigenvalues, V = sla.eigh(Aw.T @ Aw)
+    eigenvalues, V = sla.eigh(A.T @ A)
     eigenvalues, V = np.maximum(eigenvalues[::-1], 0.0), V[:, ::-1]
     k = _rank(np.sqrt(eigenvalues), rtol)
-    return Aw @ V[:, :k]
+    return A @ V[:, :k]
 
 
 def _rank(s: np.ndarray, rtol: float) -> int:
@@ -84,9 +88,9 @@ def integrand_basis(factors: Sequence[np.ndarray], weights: np.ndarray, rtol: fl
     stacked = np.hstack(parts) if parts else np.zeros((n, 0))
     largest = float(np.linalg.norm(stacked, axis=0).max()) if stacked.size else 1.0
     constant = np.sqrt(weights) / np.sqrt(weights.sum()) * largest
-    u, s, _ = svd(np.hstack([stacked, constant[:, None]]))
-    k = max(_rank(s, rtol), 1)
-    return (u[:, :k] / np.sqrt(weights)[:, None]).T
+    us = _left_factor(np.hstack([stacked, constant[:, None]]), rtol)
+    u = us / np.linalg.norm(us, axis=0)
+    return (u / np.sqrt(weights)[:, None]).T
 
 
 def greedy_cubature(
