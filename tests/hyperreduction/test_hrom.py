@@ -92,6 +92,10 @@ def test_bad_input_is_one_line(plate_dataset, tmp_path: Path) -> None:
     other = make_solver("plate-hole", {"resolution": 4, "steps_per_cycle": 8, "cycles": 1})
     with pytest.raises(MeshError, match="the mesh has points"):
         mechanics_case(ds, other)
+    law = make_solver("plate-hole", {"resolution": 3, "steps_per_cycle": 8, "cycles": 1})
+    law.table = {**law.table, "K": (300.0, 100.0, 300.0, "MPa s^(1/n)", False)}  # not the data's
+    with pytest.raises(ParameterError, match="was solved with law"):
+        mechanics_case(ds, law)
     with pytest.raises(ParameterError, match="not a mechanics case"):
         mechanics_case(ds, "thermal-block")
     # a dataset without displacement time series

@@ -78,6 +78,28 @@ def check_case(dataset: Dataset, case: MechanicsCase) -> None:
         raise DatasetError(
             f"{dataset.path}: {n_times} output times, the case {case.name!r} {len(case.times)}"
         )
+    check_law(dataset, case)
+
+
+def check_law(dataset: Dataset, case: MechanicsCase) -> None:
+    """The law a sample records (generation keeps it) must be the case's for its parameters."""
+    ids = dataset.sample_ids()
+    if not ids:
+        return
+    meta = dataset.read_meta(ids[0])
+    recorded = dict(meta.get("info") or {}).get("law")
+    if not recorded:
+        return  # an imported dataset records no law; the case says it
+    expected = case.law(case.values(meta["mu"])).to_dict()
+    same = recorded.get("name") == expected["name"] and all(
+        np.isclose(float(recorded["parameters"].get(k, np.nan)), v)
+        for k, v in expected["parameters"].items()
+    )
+    if not same:
+        raise ParameterError(
+            f"{dataset.path}: sample {ids[0]} was solved with law {recorded}, "
+            f"the case {case.name!r} gives {expected}"
+        )
 
 
 def displacements(dataset: Dataset, sample_id: int) -> np.ndarray:
