@@ -135,3 +135,14 @@ def test_offline_on_two_dask_workers_equals_in_process(plate_dataset) -> None:
     mu = ds.parameter_sets([plate_dataset.ids[4]])[0]
     a, b = plate_dataset.model.predict(mu), dask_model.predict(mu)
     assert _rel(b["u"], a["u"]) < 1e-10
+
+
+def test_pod_surrogate_predicts_quadrature_fields_of_the_same_data(plate_dataset) -> None:
+    """pod-rbf on the same mechanics dataset (the comparison the benchmark prints)."""
+    from nirom.surrogates.pod import PODSurrogate
+
+    ds = plate_dataset.dataset
+    model = PODSurrogate(regressor="rbf", energy=1e-6).fit(ds, plate_dataset.ids[:4])
+    out = model.predict(ds.parameters(plate_dataset.ids[4:]))
+    assert out["p_qp"].shape == (1, *ds.field_shape("p_qp"))
+    assert out["sigma_qp"].shape == (1, *ds.field_shape("sigma_qp"))
