@@ -146,3 +146,24 @@ def test_pod_surrogate_predicts_quadrature_fields_of_the_same_data(plate_dataset
     out = model.predict(ds.parameters(plate_dataset.ids[4:]))
     assert out["p_qp"].shape == (1, *ds.field_shape("p_qp"))
     assert out["sigma_qp"].shape == (1, *ds.field_shape("sigma_qp"))
+
+
+def test_thick_cylinder_pressure_and_j2_plasticity(tmp_path: Path) -> None:
+    """Another case: pressure loading (its `pressure` parameter), a table amplitude, J2 law."""
+    from nirom.surrogates.hrom import HROMSurrogate
+
+    ds = generate(
+        "thick-cylinder",
+        tmp_path / "cyl.nirom",
+        5,
+        workers=0,
+        solver_options={"resolution": 3, "steps": 8},
+        console=Console(quiet=True),
+    ).dataset
+    ids = ds.sample_ids()
+    model = HROMSurrogate(tolerance=1e-7).fit(ds, ids[:4])
+    assert model.model.loading.parameter == "pressure"
+    assert model.model.law_name == "plasticity"
+    sample = ds.sample(ids[4])
+    out = model.predict(ds.parameter_sets([ids[4]])[0])
+    assert _rel(out["u"], sample.fields["u"]) < 1e-3
