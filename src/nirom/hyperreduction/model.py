@@ -137,7 +137,8 @@ class ReducedModel:
     def reconstruct(
         self, result: ReducedResult, loads: Any, times: np.ndarray, fields: Sequence[str] = FIELDS
     ) -> dict[str, np.ndarray]:
-        """Fields and indicator of a reduced solve."""
+        """Fields and indicator (per time step, the larger Gappy misfit of stresses and
+        plastic strain at the reduced points) of a reduced solve."""
         out: dict[str, np.ndarray] = {}
         n_t = len(times)
         if "u" in fields:

@@ -5,8 +5,9 @@ dataset's displacement time series (the case, mesh, law and loads come from
 its generation recipe, or from the ``case`` given to :meth:`HROMSurrogate.fit`);
 ``predict(mu)`` solves the reduced problem for each parameter set and
 returns every field of the dataset (``u``, ``sigma``, ``von_mises``, ``p``,
-``sigma_qp``, ``p_qp``) plus ``indicator``, the Gappy-POD misfit of the
-stresses per time step (:mod:`nirom.hyperreduction.indicator`).
+``sigma_qp``, ``p_qp``) plus ``indicator``, per time step the larger
+Gappy-POD misfit of the stresses and of the plastic strain at the reduced
+points (:mod:`nirom.hyperreduction.indicator`).
 ``predict(mu, history=..., times=...)`` follows another load history.
 """
 
