@@ -134,13 +134,17 @@ def run(
     rtol: float = 1e-9,
     max_iterations: int = 25,
     max_cuts: int = 8,
+    start: tuple[np.ndarray, dict[str, np.ndarray], np.ndarray] | None = None,
 ) -> ReducedResult:
-    """The reduced history from the virgin state at ``times[0]`` to every output time."""
+    """The reduced history from the virgin state at ``times[0]`` to every output time,
+    or from ``start = (q, state, stress)`` at ``times[0]`` (state and Mandel stress at
+    the reduced points)."""
     times = np.asarray(times, dtype=float)
     n = ops.strains.shape[0]
-    state = law.initial_state(n)
-    q = np.zeros(ops.n_modes)
-    stress = np.zeros((n, 6))
+    if start is None:
+        state, q, stress = law.initial_state(n), np.zeros(ops.n_modes), np.zeros((n, 6))
+    else:
+        q, state, stress = np.array(start[0], dtype=float), dict(start[1]), np.asarray(start[2])
     out_q, out_s, out_p, iterations = [q.copy()], [stress], [state["p"].copy()], []
     cuts = 0
     for t0, t1 in itertools.pairwise(times):

@@ -91,7 +91,6 @@ def build(
     weights = space.quadrature_weights()
     mus = [case.values(m) for m in dataset.parameter_sets(ids)]
     loading = ParametricLoading.of_case(case, mus)
-    times = np.asarray(case.times)
     with _client(workers, scheduler) as client:
         clock["client"] = time.perf_counter()
         basis = _displacement_basis(dataset, case, ids, mus, tolerance, product)
@@ -106,34 +105,14 @@ def build(
         ecm_tolerance,
     )
     c_sigma = voigt_stress(np.zeros((1, 6)), space.dim).shape[-1]
-    sigma_modes = _modes([b["sigma"] for b in blocks], dual_tolerance)
-    p_modes = _modes([b["p"] for b in blocks], dual_tolerance)
-    points = np.union1d(
-        cubature.points,
-        np.union1d(select_points(sigma_modes, c_sigma), select_points(p_modes, 1)),
-    )
-    z = np.zeros(points.size)
-    z[np.searchsorted(points, cubature.points)] = cubature.weights
-    k_active = strain.n_active
-    rows = (points[:, None] * k_active + np.arange(k_active)).ravel()
-    mode_strains = (strain.matrix()[rows] @ basis).reshape(points.size, k_active, -1)
-    forces, lifts = reduce_loads(space, strain, basis, points, loading.history(case.values({})))
-    projection = NodalProjection(space)
-    model = ReducedModel(
-        basis=basis,
-        points=points,
-        weights=z,
-        strains=mode_strains,
-        components=tuple(strain.components),
-        loads=ReducedLoads(forces, lifts, space.n_dofs),
-        sigma=DualBasis(sigma_modes, _nodal(projection, sigma_modes, c_sigma), c_sigma),
-        p=DualBasis(p_modes, _nodal(projection, p_modes, 1), 1),
-        law_name=case.law_name,
-        law_parameters=tuple(case.law_parameters),
-        nominal=case.values({}),
-        loading=loading,
-        times=times,
-        dim=space.dim,
+    model = assemble(
+        case,
+        basis,
+        cubature,
+        _modes([b["sigma"] for b in blocks], dual_tolerance),
+        _modes([b["p"] for b in blocks], dual_tolerance),
+        c_sigma,
+        loading,
     )
     end = time.perf_counter()
     model.info = {
@@ -149,6 +128,48 @@ def build(
         "workers": 0 if client is None else int(workers),
     }
     return model
+
+
+def assemble(
+    case: MechanicsCase,
+    basis: np.ndarray,
+    cubature: Any,
+    sigma_modes: np.ndarray,
+    p_modes: np.ndarray,
+    c_sigma: int,
+    loading: ParametricLoading,
+) -> ReducedModel:
+    """The reduced model of a basis, a cubature and dual modes: Gappy points join the
+    cubature's (weight 0), reduced operators and loads at the reduced points."""
+    space = case.fe_space
+    strain = StrainOperator(space)
+    points = np.union1d(
+        cubature.points,
+        np.union1d(select_points(sigma_modes, c_sigma), select_points(p_modes, 1)),
+    )
+    z = np.zeros(points.size)
+    z[np.searchsorted(points, cubature.points)] = cubature.weights
+    k_active = strain.n_active
+    rows = (points[:, None] * k_active + np.arange(k_active)).ravel()
+    mode_strains = (strain.matrix()[rows] @ basis).reshape(points.size, k_active, -1)
+    forces, lifts = reduce_loads(space, strain, basis, points, loading.history(case.values({})))
+    projection = NodalProjection(space)
+    return ReducedModel(
+        basis=basis,
+        points=points,
+        weights=z,
+        strains=mode_strains,
+        components=tuple(strain.components),
+        loads=ReducedLoads(forces, lifts, space.n_dofs),
+        sigma=DualBasis(sigma_modes, _nodal(projection, sigma_modes, c_sigma), c_sigma),
+        p=DualBasis(p_modes, _nodal(projection, p_modes, 1), 1),
+        law_name=case.law_name,
+        law_parameters=tuple(case.law_parameters),
+        nominal=case.values({}),
+        loading=loading,
+        times=np.asarray(case.times),
+        dim=space.dim,
+    )
 
 
 # -- displacements ------------------------------------------------------------------------
