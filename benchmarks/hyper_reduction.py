@@ -34,6 +34,7 @@ from rich.console import Console
 from nirom.dataset import Dataset
 from nirom.evaluation.metrics import relative_l2
 from nirom.generation import generate
+from nirom.hyperreduction.adaptive import adaptive_simulate
 from nirom.hyperreduction.indicator import correlation
 from nirom.hyperreduction.snapshots import mechanics_case
 from nirom.solvers import make_solver
@@ -95,6 +96,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask offline timings")
     parser.add_argument("--no-pod-gp", action="store_true", help="skip the pod-gp comparison")
+    parser.add_argument(
+        "--adaptive", type=float, default=None, help="indicator tolerance of the adaptive mode"
+    )
     parser.add_argument(
         "--outside", type=float, nargs="*", default=[], help="loads (MPa) past the training range"
     )
@@ -188,7 +192,7 @@ def main() -> None:
     )
 
     if args.outside:
-        _outside(args.outside, case, rom, indicator, e_p)
+        _outside(args.outside, case, rom, indicator, e_p, args.adaptive)
 
     # -- offline time with Dask workers ---------------------------------------------------
     for workers in () if args.no_dask else (1, 2):
@@ -215,8 +219,11 @@ def main() -> None:
     print(f"data in {root}")
 
 
-def _outside(loads: list[float], case, rom, indicator: np.ndarray, e_p: np.ndarray) -> None:
-    """Nominal material, loads past the training bounds: error and indicator."""
+def _outside(
+    loads: list[float], case, rom, indicator: np.ndarray, e_p: np.ndarray, adaptive: float | None
+) -> None:
+    """Nominal material, loads past the training bounds: error and indicator (and the
+    adaptive mode's, with ``adaptive`` as its tolerance)."""
     ind, err = list(indicator), list(e_p)
     for load in loads:
         mu = case.values({"load": load})
@@ -230,6 +237,20 @@ def _outside(loads: list[float], case, rom, indicator: np.ndarray, e_p: np.ndarr
             f"load {load:g} MPa (outside the training bounds): u {e_u:.2e}, p {e:.2e}, "
             f"indicator max {out['indicator'].max():.2e}"
         )
+        if adaptive is not None:
+            start = time.perf_counter()
+            fields, _, at = adaptive_simulate(
+                rom, case, mu, history=rom.history({"load": load}), tolerance=adaptive
+            )
+            seconds = time.perf_counter() - start
+            a_u = np.linalg.norm(fields["u"].reshape(len(case.times), -1) - hf.u) / np.linalg.norm(
+                hf.u
+            )
+            a_p = np.linalg.norm(fields["p_qp"] - hf.p) / np.linalg.norm(hf.p)
+            print(
+                f"  adaptive (tolerance {adaptive:g}): enriched at t = {at} s, u {a_u:.2e}, "
+                f"p {a_p:.2e}, indicator max {fields['indicator'].max():.2e} ({seconds:.0f} s)"
+            )
     c = correlation(np.array(ind), np.array(err))
     print(
         f"indicator vs p error, test set and outside loads ({c['n']} histories): "
