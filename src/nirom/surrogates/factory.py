@@ -14,6 +14,7 @@ from typing import Any
 from nirom.errors import ModelError
 from nirom.saving import saved_class
 from nirom.surrogates.base import Surrogate
+from nirom.surrogates.hrom import HROMSurrogate  # noqa: F401 (registers)
 from nirom.surrogates.mmgp import MMGPSurrogate  # noqa: F401 (registers)
 from nirom.surrogates.neural import DeepONetSurrogate, FNOSurrogate  # noqa: F401 (registers)
 from nirom.surrogates.pod import PODSurrogate  # noqa: F401 (registers)
@@ -27,6 +28,7 @@ MODELS: dict[str, str] = {
     "deeponet": "deep operator network (grids)",
     "rb": "certified reduced basis (datasets with operators; error bounds)",
     "mmgp": "mesh-morphing GP (a mesh per sample; error bars)",
+    "hrom": "hyper-reduced model of a mechanics dataset (POD + ECM + reduced Newton)",
 }
 #: model name -> (surrogate kind, hyperparameters the name fixes)
 RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -37,6 +39,7 @@ RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
     "deeponet": ("deeponet", {}),
     "rb": ("rb", {}),
     "mmgp": ("mmgp", {}),
+    "hrom": ("hrom", {}),
 }
 
 

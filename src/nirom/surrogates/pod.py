@@ -213,7 +213,13 @@ class PODSurrogate(Surrogate):
 
     def _field_shape(self, name: str) -> tuple[int, ...]:
         mesh = self.mesh_
-        return self.fields_[name].shape(mesh.n_points if mesh else 0, mesh.n_cells if mesh else 0)
+        spec = self.fields_[name]
+        n_quadrature = 0
+        if spec.location == "quadrature":  # the mesh does not say; the POD's length does
+            n_quadrature = self.pods_[name].modes_.shape[1] // (
+                (spec.n_times or 1) * spec.components
+            )
+        return spec.shape(mesh.n_points if mesh else 0, mesh.n_cells if mesh else 0, n_quadrature)
 
     def reduced_basis(self, name: str) -> POD:
         """The POD of field ``name``."""

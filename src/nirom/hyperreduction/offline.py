@@ -1,0 +1,352 @@
+"""The offline stage: from displacement snapshots to a :class:`ReducedModel`.
+
+::
+
+    dataset u (n_samples x n_times x n_dofs) -- lifting removed --> Dask array
+      -> POD, method of snapshots (Gram matrix blockwise by Dask), L2 or Euclidean product
+    per sample, a Dask task: stresses (stored, or replayed by the law), then
+      integrand block sigma(x_l) : eps(psi_k)(x_l)  (n_qp, n_times * k) -> compressed SVD factor
+      stress and plastic-strain snapshots -> compressed SVD rows
+    -> ECM (greedy + NNLS on the stacked factors), dual POD modes, Gappy points
+    -> reduced operators at the reduced points, reduced loads, nodal dual modes
+
+Parallelism comes from :func:`nirom.distributed.dask_client` (a local cluster
+of ``workers`` processes, or a scheduler's address); with ``workers=0`` the
+same tasks run in this process. Workers rebuild the case from its recipe once
+per process and read the dataset themselves, so only the basis travels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from nirom.dataset import Dataset
+from nirom.errors import ParameterError
+from nirom.hyperreduction.ecm import compress, greedy_cubature, integrand_basis
+from nirom.hyperreduction.gappy import select_points
+from nirom.hyperreduction.loading import ParametricLoading, ReducedLoads, reduce_loads
+from nirom.hyperreduction.model import DualBasis, ReducedModel
+from nirom.hyperreduction.snapshots import (
+    check_displacements,
+    displacements,
+    replay,
+    stored_duals,
+)
+from nirom.mechanics.assembly import Assembler
+from nirom.mechanics.loads import assemble_loads
+from nirom.mechanics.output import NodalProjection, voigt_stress
+from nirom.mechanics.strain import StrainOperator
+from nirom.mechanics.tensors import voigt_to_mandel
+from nirom.reduction.algorithms import pod_snapshots, svd
+from nirom.reduction.inner_product import check_product
+from nirom.solvers.base import make_solver
+from nirom.solvers.mechanics_case import MechanicsCase
+
+_CASES: dict[str, Any] = {}
+
+
+@contextlib.contextmanager
+def _client(workers: int, scheduler: str | None) -> Iterator[Any]:
+    if workers == 0 and scheduler is None:
+        yield None
+        return
+    from nirom.distributed import dask_client
+
+    with dask_client(workers=max(workers, 1), scheduler=scheduler) as client:
+        yield client
+
+
+def build(
+    dataset: Dataset,
+    case: MechanicsCase,
+    ids: list[int],
+    *,
+    tolerance: float = 1e-5,
+    ecm_tolerance: float = 1e-6,
+    dual_tolerance: float = 1e-4,
+    product: str = "l2",
+    workers: int = 0,
+    scheduler: str | None = None,
+) -> ReducedModel:
+    """The hyper-reduced model of ``case`` from the done samples ``ids`` of ``dataset``.
+
+    ``tolerance``: relative POD truncation of the displacements (discarded energy
+    ``tolerance**2``); ``ecm_tolerance``: relative integration error of the reduced
+    internal forces asked of the cubature; ``dual_tolerance``: POD truncation of
+    stresses and plastic strains; ``product``: "l2" (mass matrix) or "euclidean".
+    """
+    if product not in ("l2", "euclidean"):
+        raise ParameterError(f"product must be 'l2' or 'euclidean', got {product!r}")
+    check_displacements(dataset)
+    clock = {"start": time.perf_counter()}
+    space = case.fe_space
+    strain = StrainOperator(space)
+    weights = space.quadrature_weights()
+    mus = [case.values(m) for m in dataset.parameter_sets(ids)]
+    loading = ParametricLoading.of_case(case, mus)
+    with _client(workers, scheduler) as client:
+        clock["client"] = time.perf_counter()
+        basis = _displacement_basis(dataset, case, ids, mus, tolerance, product)
+        clock["pod"] = time.perf_counter()
+        blocks = _sample_blocks(
+            client, dataset, case, ids, mus, basis, ecm_tolerance, dual_tolerance
+        )
+        clock["blocks"] = time.perf_counter()
+    cubature = greedy_cubature(
+        integrand_basis([b["factor"] for b in blocks], weights, ecm_tolerance),
+        weights,
+        ecm_tolerance,
+    )
+    c_sigma = voigt_stress(np.zeros((1, 6)), space.dim).shape[-1]
+    model = assemble(
+        case,
+        basis,
+        cubature,
+        _modes([b["sigma"] for b in blocks], dual_tolerance),
+        _modes([b["p"] for b in blocks], dual_tolerance),
+        c_sigma,
+        loading,
+    )
+    end = time.perf_counter()
+    model.info = {
+        "training_samples": [int(i) for i in ids],
+        "cubature_basis_error": cubature.error,
+        "force_error": force_error(model, blocks[0]["check"], strain, weights),
+        "seconds": {
+            "cluster_start": clock["client"] - clock["start"],
+            "pod": clock["pod"] - clock["client"],
+            "samples": clock["blocks"] - clock["pod"],
+            "total": end - clock["start"],
+        },
+        "workers": 0 if client is None else int(workers),
+    }
+    return model
+
+
+def assemble(
+    case: MechanicsCase,
+    basis: np.ndarray,
+    cubature: Any,
+    sigma_modes: np.ndarray,
+    p_modes: np.ndarray,
+    c_sigma: int,
+    loading: ParametricLoading,
+) -> ReducedModel:
+    """The reduced model of a basis, a cubature and dual modes: Gappy points join the
+    cubature's (weight 0), reduced operators and loads at the reduced points."""
+    space = case.fe_space
+    strain = StrainOperator(space)
+    points = np.union1d(
+        cubature.points,
+        np.union1d(select_points(sigma_modes, c_sigma), select_points(p_modes, 1)),
+    )
+    z = np.zeros(points.size)
+    z[np.searchsorted(points, cubature.points)] = cubature.weights
+    k_active = strain.n_active
+    rows = (points[:, None] * k_active + np.arange(k_active)).ravel()
+    mode_strains = (strain.matrix()[rows] @ basis).reshape(points.size, k_active, -1)
+    forces, lifts = reduce_loads(space, strain, basis, points, loading.history(case.values({})))
+    projection = NodalProjection(space)
+    return ReducedModel(
+        basis=basis,
+        points=points,
+        weights=z,
+        strains=mode_strains,
+        components=tuple(strain.components),
+        loads=ReducedLoads(forces, lifts, space.n_dofs),
+        sigma=DualBasis(sigma_modes, _nodal(projection, sigma_modes, c_sigma), c_sigma),
+        p=DualBasis(p_modes, _nodal(projection, p_modes, 1), 1),
+        law_name=case.law_name,
+        law_parameters=tuple(case.law_parameters),
+        nominal=case.values({}),
+        loading=loading,
+        times=np.asarray(case.times),
+        dim=space.dim,
+    )
+
+
+# -- displacements ------------------------------------------------------------------------
+def _displacement_basis(
+    dataset: Dataset,
+    case: MechanicsCase,
+    ids: list[int],
+    mus: list[dict[str, float]],
+    tolerance: float,
+    product: str,
+) -> np.ndarray:
+    """POD basis (n_dofs, k) of the snapshots less their liftings (zero on constrained dofs)."""
+    import dask.array as da
+
+    space = case.fe_space
+    X = dataset.to_dask("u", ids)
+    n_s, n_t = X.shape[:2]
+    X = X.reshape(n_s * n_t, space.n_dofs)
+    liftings = np.stack([_liftings(space, case.history(mu), case.times) for mu in mus])
+    if np.any(liftings):
+        X = X - da.from_array(liftings.reshape(n_s * n_t, -1), chunks=(n_t, -1))
+    matrix = None
+    if product == "l2":
+        matrix = sp.kron(dataset.mesh.mass_matrix(), sp.eye(space.dim), format="csr")
+    result = pod_snapshots(
+        X,
+        check_product(matrix, space.n_dofs),
+        center=False,
+        discarded_energy=tolerance**2,
+        batch_size=n_t,
+    )
+    basis = result.modes.T
+    constrained = np.setdiff1d(np.arange(space.n_dofs), _free(space, case, mus[0]))
+    basis[constrained] = 0.0  # exact zeros (they are zero up to round-off)
+    return np.ascontiguousarray(basis)
+
+
+def _free(space: Any, case: MechanicsCase, mu: Mapping[str, float]) -> np.ndarray:
+    return assemble_loads(space, case.history(mu)).dirichlet.free
+
+
+def _liftings(space: Any, history: Any, times: np.ndarray) -> np.ndarray:
+    """Imposed displacements at every time as full dof vectors (n_times, n_dofs)."""
+    dirichlet = assemble_loads(space, history).dirichlet
+    return np.stack([dirichlet.lift(np.zeros(dirichlet.free.size), t) for t in times])
+
+
+# -- per-sample tasks -----------------------------------------------------------------------
+def _sample_blocks(
+    client: Any,
+    dataset: Dataset,
+    case: MechanicsCase,
+    ids: list[int],
+    mus: list[dict[str, float]],
+    basis: np.ndarray,
+    rtol: float,
+    dual_tolerance: float,
+) -> list[dict[str, np.ndarray]]:
+    """One task per sample (Dask futures on a client, in process otherwise)."""
+    path = str(dataset.path)
+    if client is None:
+        return [
+            sample_block(case, path, i, mu, basis, rtol, dual_tolerance, k == 0)
+            for k, (i, mu) in enumerate(zip(ids, mus, strict=True))
+        ]
+    recipe = case.recipe()
+    [shared] = client.scatter([basis], broadcast=True)
+    futures = [
+        client.submit(
+            sample_block, recipe, path, i, mu, shared, rtol, dual_tolerance, k == 0, pure=False
+        )
+        for k, (i, mu) in enumerate(zip(ids, mus, strict=True))
+    ]
+    return client.gather(futures)
+
+
+def _case(case: MechanicsCase | Mapping[str, Any]) -> MechanicsCase:
+    """The case itself, or rebuilt from its recipe once per process."""
+    if isinstance(case, MechanicsCase):
+        return case
+    key = json.dumps(case, sort_keys=True)
+    if key not in _CASES:
+        _CASES[key] = make_solver(case["name"], case["options"])
+    return _CASES[key]
+
+
+def sample_block(
+    case: MechanicsCase | Mapping[str, Any],
+    path: str,
+    sample_id: int,
+    mu: Mapping[str, float],
+    basis: np.ndarray,
+    rtol: float,
+    dual_tolerance: float,
+    keep_check: bool = False,
+) -> dict[str, Any]:
+    """One sample's share of the offline stage (a Dask task).
+
+    Returns ``factor`` (n_qp, r) the compressed integrand block, ``sigma`` and
+    ``p`` the compressed dual snapshot rows (r, n_entries), and, when
+    ``keep_check``, the sample's active stresses for the force-error check.
+    """
+    case = _case(case)
+    space = case.fe_space
+    dataset = Dataset(path)
+    strain = StrainOperator(space)
+    u = displacements(dataset, sample_id)
+    stored = stored_duals(dataset, sample_id)
+    if stored is None:
+        stress, p = replay(strain, case.law(mu), u, case.times)
+        sigma = voigt_stress(stress, space.dim)
+    else:
+        sigma, p = stored["sigma_qp"], stored["p_qp"]
+        stress = _mandel(sigma, space.dim)
+    active = stress[..., list(strain.components)]  # (n_t, n_qp, k_active)
+    k_active = strain.n_active
+    E = (strain.matrix() @ basis).reshape(space.n_qp, k_active, -1)
+    integrand = np.einsum("tla,lak->ltk", active, E, optimize=True).reshape(space.n_qp, -1)
+    weights = space.quadrature_weights()
+    out: dict[str, Any] = {
+        "factor": compress(integrand, weights, rtol),
+        "sigma": _rows(sigma.reshape(len(sigma), -1), dual_tolerance),
+        "p": _rows(p, dual_tolerance),
+    }
+    if keep_check:
+        out["check"] = active
+    return out
+
+
+def _mandel(sigma: np.ndarray, dim: int) -> np.ndarray:
+    """Mandel stresses (..., 6) from the dataset's Voigt components (..., 4 or 6)."""
+    full = np.zeros((*sigma.shape[:-1], 6))
+    full[..., [0, 1, 2, 5] if dim == 2 else list(range(6))] = sigma
+    return voigt_to_mandel(full)
+
+
+def _rows(X: np.ndarray, rtol: float) -> np.ndarray:
+    """``S V^T`` of the truncated SVD of snapshot rows X (n, d): (r, d)."""
+    _, s, vt = svd(np.asarray(X, dtype=float))
+    r = _energy_rank(s, rtol)
+    return s[:r, None] * vt[:r]
+
+
+def _energy_rank(s: np.ndarray, rtol: float) -> int:
+    total = float(s @ s)
+    if total == 0.0:
+        return 0
+    tail = np.concatenate([np.cumsum((s**2)[::-1])[::-1], [0.0]])
+    return int(np.argmax(tail <= (rtol / 10) ** 2 * total))
+
+
+def _modes(rows: list[np.ndarray], rtol: float) -> np.ndarray:
+    """POD modes (k, d) of the stacked compressed rows, discarded energy ``rtol**2``."""
+    stacked = np.vstack([r for r in rows if r.size])
+    _, s, vt = svd(stacked)
+    total = float(s @ s)
+    tail = np.concatenate([np.cumsum((s**2)[::-1])[::-1], [0.0]])
+    k = max(int(np.argmax(tail <= rtol**2 * total)), 1)
+    return vt[:k]
+
+
+def _nodal(projection: NodalProjection, modes: np.ndarray, components: int) -> np.ndarray:
+    """Nodal L2 projections of quadrature-point modes (k, n_qp * c): (k, n_nodes * c)."""
+    k = modes.shape[0]
+    values = modes.reshape(k, -1, components).transpose(1, 0, 2).reshape(-1, k * components)
+    nodal = projection(values).reshape(-1, k, components)
+    return nodal.transpose(1, 0, 2).reshape(k, -1)
+
+
+# -- checks ---------------------------------------------------------------------------------
+def force_error(
+    model: ReducedModel, active: np.ndarray, strain: StrainOperator, weights: np.ndarray
+) -> float:
+    """Relative error of the cubature's reduced internal forces on one training history:
+    ``||F_ecm - F|| / ||F||`` over all its times, ``F = V^T B^T (w sigma)``."""
+    assembler = Assembler(strain, weights)
+    exact = np.array([model.basis.T @ assembler.internal_force(s) for s in active])
+    at = active[:, model.points]  # (n_t, n_points, k_active)
+    approx = np.einsum("lak,tla->tk", model.strains, model.weights[None, :, None] * at)
+    return float(np.linalg.norm(approx - exact) / max(np.linalg.norm(exact), 1e-300))

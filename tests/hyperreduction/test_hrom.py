@@ -1,0 +1,169 @@
+"""The `hrom` surrogate: reproduction, save/load in a fresh process, the indicator, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from nirom.dataset import Dataset
+from nirom.errors import DatasetError, MeshError, ParameterError
+from nirom.generation import generate
+from nirom.hyperreduction.snapshots import mechanics_case
+from nirom.mechanics.loads import LoadHistory
+from nirom.solvers import make_solver
+from nirom.surrogates import make_surrogate
+from nirom.surrogates.base import Surrogate
+
+
+def _rel(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def test_reproduces_a_training_sample_and_predicts_an_unseen_one(plate_dataset) -> None:
+    ds, ids, model = plate_dataset.dataset, plate_dataset.ids, plate_dataset.model
+    assert model.model.n_cubature_points < ds.mesh.n_cells * 3  # fewer than all points
+    assert model.model.info["force_error"] < 1e-4
+    for i, tol_u, tol_p in ((ids[0], 1e-4, 3e-2), (ids[4], 1e-2, 0.2)):
+        sample = ds.sample(i)
+        out = model.predict(ds.parameter_sets([i])[0])
+        assert set(out) == {*ds.fields, "indicator"}
+        assert out["u"].shape == sample.fields["u"].shape
+        assert _rel(out["u"], sample.fields["u"]) < tol_u
+        assert _rel(out["p_qp"], sample.fields["p_qp"]) < tol_p
+        assert out["indicator"].shape == (len(sample.fields["u"]),)
+
+
+def test_save_load_gives_identical_predictions_in_a_fresh_process(plate_dataset) -> None:
+    ds, path = plate_dataset.dataset, plate_dataset.root / "hrom.model"
+    mu = ds.parameter_sets([plate_dataset.ids[4]])[0]
+    here = plate_dataset.model.predict(mu)
+    script = (
+        "import json, sys, numpy as np\n"
+        "from nirom.surrogates.base import Surrogate\n"
+        f"m = Surrogate.load({str(path)!r})\n"
+        f"out = m.predict({json.dumps(mu)})\n"
+        "np.savez(sys.argv[1], **out)\n"
+    )
+    target = plate_dataset.root / "fresh.npz"
+    subprocess.run([sys.executable, "-c", script, str(target)], check=True)
+    there = np.load(target)
+    for name, value in here.items():
+        assert np.array_equal(there[name], value), name
+    assert not list(Path(path).rglob("*.pkl"))
+    assert json.loads((Path(path) / "model.json").read_text())["kind"] == "hrom"
+
+
+def test_a_load_history_outside_training_is_flagged(plate_dataset) -> None:
+    ds, model = plate_dataset.dataset, plate_dataset.model
+    train = [
+        model.predict(mu)["indicator"].max() for mu in ds.parameter_sets(plate_dataset.ids[:4])
+    ]
+    mu = ds.parameter_sets([plate_dataset.ids[0]])[0]
+    doubled = model.model.history({**mu, "load": 2 * mu["load"]})
+    outside = model.predict(mu, history=doubled)["indicator"].max()
+    assert outside > 5 * max(train)
+    # A history of the training kind but another amplitude shape (ramp) is not flagged.
+    ramp = doubled.to_dict()
+    ramp["terms"][0]["load"]["value"] = [0.0, mu["load"]]
+    ramp["terms"][0]["amplitude"] = {"kind": "ramp", "duration": 5.0}
+    assert model.predict(mu, history=ramp)["indicator"].max() < 2 * max(train)
+
+
+def test_bad_input_is_one_line(plate_dataset, tmp_path: Path) -> None:
+    ds, model = plate_dataset.dataset, plate_dataset.model
+    mu = ds.parameter_sets([plate_dataset.ids[0]])[0]
+    # a load of the wrong length: a 3-component traction on a 2-D plate
+    h = model.model.history(mu).to_dict()
+    h["terms"][0]["load"]["value"] = [0.0, 1.0, 0.0]
+    with pytest.raises(ParameterError, match="traction:top takes 2 value"):
+        model.predict(mu, history=h)
+    h["terms"][0]["load"] = {"kind": "pressure", "boundary": "hole", "value": 1.0}
+    with pytest.raises(ParameterError, match="pressure:hole load is not one this model"):
+        model.predict(mu, history=h)
+    with pytest.raises(ParameterError, match="times"):
+        model.predict(mu, times=[1.0])
+    # a mesh that does not match the dataset
+    other = make_solver("plate-hole", {"resolution": 4, "steps_per_cycle": 8, "cycles": 1})
+    with pytest.raises(MeshError, match="the mesh has points"):
+        mechanics_case(ds, other)
+    law = make_solver("plate-hole", {"resolution": 3, "steps_per_cycle": 8, "cycles": 1})
+    law.table = {**law.table, "K": (300.0, 100.0, 300.0, "MPa s^(1/n)", False)}  # not the data's
+    with pytest.raises(ParameterError, match="was solved with law"):
+        mechanics_case(ds, law)
+    with pytest.raises(ParameterError, match="not a mechanics case"):
+        mechanics_case(ds, "thermal-block")
+    # a dataset without displacement time series
+    block = generate(
+        "thermal-block",
+        tmp_path / "block.nirom",
+        2,
+        workers=0,
+        solver_options={"nx_blocks": 2, "ny_blocks": 2, "resolution": 8},
+        console=Console(quiet=True),
+    ).dataset
+    with pytest.raises(DatasetError, match="displacement time series 'u'"):
+        make_surrogate("hrom").fit(Dataset(block.path))
+    with pytest.raises(ValueError, match="tolerance"):
+        make_surrogate("hrom", tolerance=2.0)
+    assert isinstance(Surrogate.load(plate_dataset.root / "hrom.model"), Surrogate)
+
+
+def test_history_json_round_trip_predicts_the_same(plate_dataset) -> None:
+    ds, model = plate_dataset.dataset, plate_dataset.model
+    mu = ds.parameter_sets([plate_dataset.ids[1]])[0]
+    history = model.model.history(mu)
+    a = model.predict(mu)["u"]
+    b = model.predict(mu, history=LoadHistory.from_dict(history.to_dict()))["u"]
+    assert np.array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_offline_on_two_dask_workers_equals_in_process(plate_dataset) -> None:
+    from nirom.surrogates.hrom import HROMSurrogate
+
+    ds, ids = plate_dataset.dataset, plate_dataset.ids[:4]
+    dask_model = HROMSurrogate(tolerance=1e-6, workers=2).fit(ds, ids)
+    here, there = plate_dataset.model.model, dask_model.model
+    assert np.array_equal(here.points, there.points)
+    assert np.allclose(here.weights, there.weights, rtol=1e-10)
+    mu = ds.parameter_sets([plate_dataset.ids[4]])[0]
+    a, b = plate_dataset.model.predict(mu), dask_model.predict(mu)
+    assert _rel(b["u"], a["u"]) < 1e-10
+
+
+def test_pod_surrogate_predicts_quadrature_fields_of_the_same_data(plate_dataset) -> None:
+    """pod-rbf on the same mechanics dataset (the comparison the benchmark prints)."""
+    from nirom.surrogates.pod import PODSurrogate
+
+    ds = plate_dataset.dataset
+    model = PODSurrogate(regressor="rbf", energy=1e-6).fit(ds, plate_dataset.ids[:4])
+    out = model.predict(ds.parameters(plate_dataset.ids[4:]))
+    assert out["p_qp"].shape == (1, *ds.field_shape("p_qp"))
+    assert out["sigma_qp"].shape == (1, *ds.field_shape("sigma_qp"))
+
+
+def test_thick_cylinder_pressure_and_j2_plasticity(tmp_path: Path) -> None:
+    """Another case: pressure loading (its `pressure` parameter), a table amplitude, J2 law."""
+    from nirom.surrogates.hrom import HROMSurrogate
+
+    ds = generate(
+        "thick-cylinder",
+        tmp_path / "cyl.nirom",
+        5,
+        workers=0,
+        solver_options={"resolution": 3, "steps": 8},
+        console=Console(quiet=True),
+    ).dataset
+    ids = ds.sample_ids()
+    model = HROMSurrogate(tolerance=1e-7).fit(ds, ids[:4])
+    assert model.model.loading.parameter == "pressure"
+    assert model.model.law_name == "plasticity"
+    sample = ds.sample(ids[4])
+    out = model.predict(ds.parameter_sets([ids[4]])[0])
+    assert _rel(out["u"], sample.fields["u"]) < 1e-3

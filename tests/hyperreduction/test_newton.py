@@ -1,0 +1,90 @@
+"""The reduced Newton with every integration point is the HF Newton's Galerkin projection."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from nirom.hyperreduction.loading import ReducedLoads, reduce_loads
+from nirom.hyperreduction.newton import ReducedOperators, newton_step, run
+from nirom.reduction.algorithms import pod_exact
+
+
+def pod_basis(u: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` POD modes of snapshots ``u`` (n_times, n_dofs), uncentred: (n_dofs, k)."""
+    return pod_exact(u, center=False, n_modes=k).modes.T
+
+
+def _full_operators(plate, V):
+    solver = plate.solver
+    strain = solver.strain
+    k = strain.n_active
+    E = (strain.matrix() @ V).reshape(-1, k, V.shape[1])
+    ops = ReducedOperators(E, solver.assembler.weights, tuple(strain.components))
+    points = np.arange(plate.case.fe_space.n_qp)
+    forces, lifts = reduce_loads(plate.case.fe_space, strain, V, points, solver.history)
+    return ops, ReducedLoads(forces, lifts, V.shape[0]).bind(solver.history)
+
+
+def test_all_points_equal_the_galerkin_projection_to_round_off(small_plate) -> None:
+    plate = small_plate
+    solver = plate.solver
+    V = pod_basis(plate.result.u, 6)
+    ops, loads = _full_operators(plate, V)
+    times = plate.times
+    # The projected external force is the reduced one.
+    for t in times[1:4]:
+        ref = V.T @ solver.loads.external_force(t)
+        assert np.allclose(loads.force(t), ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+
+    # Galerkin projection of the high-fidelity Newton, computed with the HF operators.
+    def galerkin(q, state, dt, t):
+        u = V @ q
+        f_int, tangent, update = solver.evaluate(u, state, dt)
+        r = V.T @ (f_int - solver.loads.external_force(t))
+        K = V.T @ (solver.assembler.tangent(tangent) @ V)
+        return r, K, update
+
+    law = solver.law
+    state = law.initial_state(plate.case.fe_space.n_qp)
+    q = np.zeros(V.shape[1])
+    q_ref = q.copy()
+    for t0, t1 in itertools.pairwise(times):
+        dt = t1 - t0
+        # one reference Galerkin solve (Newton on V^T R(V q) = 0)
+        for _ in range(30):
+            r, K, _update = galerkin(q_ref, state, dt, t1)
+            if np.linalg.norm(r) <= 1e-12 * np.linalg.norm(V.T @ solver.loads.external_force(t1)):
+                break
+            q_ref = q_ref - np.linalg.solve(K, r)
+        q, _reduced_update, _ = newton_step(
+            ops, law, q, state, dt, loads.force(t1), 0.0, rtol=1e-12
+        )
+        assert np.allclose(q, q_ref, rtol=0, atol=1e-10 * np.abs(q_ref).max())
+        state = galerkin(q_ref, state, dt, t1)[2].state
+    # And the whole history at once.
+    result = run(ops, law, times, loads.force, loads.strain, rtol=1e-12)
+    assert np.allclose(result.q[-1], q_ref, rtol=0, atol=1e-10 * np.abs(q_ref).max())
+    u_end = plate.result.u[-1]
+    assert np.linalg.norm(V @ q_ref - u_end) < 0.05 * np.linalg.norm(u_end)
+
+
+def test_one_iteration_matches_residual_and_tangent(small_plate) -> None:
+    """Residual and tangent of the reduced operators = projected HF ones (round-off)."""
+    plate = small_plate
+    solver = plate.solver
+    V = pod_basis(plate.result.u, 5)
+    ops, _ = _full_operators(plate, V)
+    q = V.T @ plate.result.u[3]
+    state = plate.solver.law.initial_state(plate.case.fe_space.n_qp)
+    f_int, tangent, _ = solver.evaluate(V @ q, state, 1.0)
+    c = list(ops.components)
+    eps = np.einsum("lak,k->la", ops.strains, q)
+    update = solver.law.integrate(ops.full(eps), state, 1.0)
+    r = np.einsum("lak,la->k", ops.strains, ops.weights[:, None] * update.stress[:, c])
+    C = update.tangent[:, c][:, :, c] * ops.weights[:, None, None]
+    K = np.einsum("lak,lab,lbm->km", ops.strains, C, ops.strains)
+    assert np.allclose(r, V.T @ f_int, rtol=1e-12, atol=1e-12 * np.abs(r).max())
+    K_ref = V.T @ (solver.assembler.tangent(tangent) @ V)
+    assert np.allclose(K, K_ref, rtol=1e-11, atol=1e-12 * np.abs(K).max())
