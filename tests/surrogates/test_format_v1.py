@@ -42,5 +42,10 @@ def test_format_1_models_load_and_predict_as_when_saved(name: str) -> None:
 def test_format_1_error_bars_are_unchanged() -> None:
     model = Surrogate.load(FIXTURES / "pod-gp")
     _, std = model.predict(np.array(EXPECTED["scalar_query"]), return_std=True)
+    # std = sqrt(prior - explained variance) loses digits to cancellation: where
+    # the modes explain a field (v), the std is round-off, about sqrt(eps) times
+    # the field's scale, and moves with the BLAS build and thread count. A
+    # changed model or formula moves the std of u (1e-2) by far more.
     for field, values in EXPECTED["predictions"]["pod-gp/std"].items():
-        np.testing.assert_allclose(std[field], np.array(values), rtol=1e-12, atol=1e-15)
+        scale = np.abs(np.array(EXPECTED["predictions"]["pod-gp"][field])).max()
+        np.testing.assert_allclose(std[field], np.array(values), rtol=1e-8, atol=1e-6 * scale)
