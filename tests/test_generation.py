@@ -205,7 +205,10 @@ def test_bad_scheduler_address_is_one_line(
 ) -> None:
     args = ["generate", "thermal-block", "-n", "2", "--out", str(tmp_path / "d")]
     assert main([*args, "--scheduler", "nonsense://x", "-s", "resolution=12"]) == 1
-    assert "cannot reach the Dask scheduler at nonsense://x" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "--scheduler 'nonsense://x': expected tcp://HOST:PORT" in err
+    assert not (tmp_path / "d").exists()
 
 
 def test_generation_into_an_empty_folder(tmp_path: Path) -> None:

@@ -158,6 +158,8 @@ def _parse_pairs(items: list[str] | None, what: str = "parameter") -> dict[str, 
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
             raise ParameterError(f"{what} {item!r}: expected NAME=VALUE")
+        if name.strip() in options:
+            raise ParameterError(f"{what} {name.strip()!r} given twice")
         try:
             options[name.strip()] = json.loads(text)
         except json.JSONDecodeError:
@@ -306,7 +308,8 @@ def _parameter_value(name: str, value: Any) -> Any:
             value.close()
             raise ParameterError(f"parameter {name!r}: {path} holds several arrays; give a .npy")
         return value
-    return float(value) if isinstance(value, (int, float)) else value
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if numeric else value  # true/false/text: refused by the model's space
 
 
 @app.command()

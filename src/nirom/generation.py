@@ -23,7 +23,7 @@ import numpy as np
 from rich.console import Console
 
 from nirom.dataset import Dataset
-from nirom.distributed import dask_client
+from nirom.distributed import check_workers, dask_client
 from nirom.errors import DatasetError, NiromError, ParameterError, SampleExistsError
 from nirom.parameters import DESIGNS, ParameterSpace
 from nirom.report.terminal import SolveProgress
@@ -98,6 +98,7 @@ def generate(
         Where the progress bar goes; ``Console(quiet=True)`` for none.
     """
     start = time.perf_counter()
+    check_workers(workers, scheduler)  # before anything is solved or created
     solver = resolve_solver(solver, solver_options)
     space = _check_space(solver, space)
     design_x = _design(space, n_samples, design, seed)

@@ -88,7 +88,7 @@ class Surrogate(Estimator, Saveable):
         """
         self._check_fitted()
         if return_std and not self.provides_std:
-            raise ModelError(f"a {self.kind} model has no error bars (return_std=True)")
+            raise ModelError(f"a {self.label} model has no error bars (return_std=True)")
         single = isinstance(mu, Mapping)
         u, inputs = self._batch(mu)
         mean, std = self._predict_batch(u, inputs, return_std)
@@ -121,6 +121,11 @@ class Surrogate(Estimator, Saveable):
 
     def _owner(self) -> str:
         return self.kind or type(self).__name__
+
+    @property
+    def label(self) -> str:
+        """The model's name as the user chose it (``"pod-rbf"``, ``"fno"``), for messages."""
+        return self._owner()
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "fields_"):
