@@ -698,13 +698,34 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="nirom")
     except NiromError as exc:
-        err_console.print(
-            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
-        )
+        _error_line(str(exc))
         return 1
+    except OSError as exc:  # a full disk, a read-only folder, no permission, ...
+        _error_line(os_error_line(exc))
+        return 1
+    except KeyboardInterrupt:  # raised outside Typer's own handling (e.g. at teardown)
+        _error_line(INTERRUPTED)
+        return 130
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if code == 130:  # Typer's answer to Ctrl-C: it prints nothing
+            _error_line(INTERRUPTED)
+        return code
     return 0
+
+
+INTERRUPTED = "interrupted (Ctrl-C); what was written before is kept: run the command again"
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line naming the path and the cause: ``/data/tb.nirom: No space left on device``."""
+    cause = exc.strerror or str(exc) or type(exc).__name__
+    path = exc.filename if exc.filename is not None else None
+    return f"{path}: {cause}" if path is not None else cause
+
+
+def _error_line(text: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ from __future__ import annotations
 import ast
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +50,10 @@ def dask_client(workers: int = 2, scheduler: str | None = None) -> Iterator[Any]
     if workers < 1:
         raise NiromError(f"need at least 1 worker process, got {workers}")
     check_main_guard()
+    # The worker processes start with Ctrl-C ignored (they inherit SIG_IGN): this process
+    # alone handles it and closes the cluster, instead of each worker printing a traceback.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
     try:
         cluster = LocalCluster(
             n_workers=workers,
@@ -58,10 +64,13 @@ def dask_client(workers: int = 2, scheduler: str | None = None) -> Iterator[Any]
             # already in use" warning when another cluster runs.
             dashboard_address="127.0.0.1:0",
             scheduler_kwargs={"dashboard": False},
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,  # nirom reports every failed task itself
         )
     except (RuntimeError, OSError, TimeoutError) as exc:
         raise NiromError(f"cannot start {workers} local Dask worker process(es): {exc}") from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     with cluster, Client(cluster) as client:
         yield client
 

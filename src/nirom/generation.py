@@ -9,11 +9,13 @@ samples are skipped, missing ones run, failed ones rerun with
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -175,22 +177,50 @@ def run_sample(
         return Outcome(sample_id, "skipped")
     start = time.perf_counter()
     try:
-        mu = _with_field_inputs(solver, mu, sample_id, seed)
-        fields = solver.solve(mu)
-        seconds = time.perf_counter() - start
-        info = dict(getattr(solver, "run_info", {}) or {})
-        ds.append(mu, fields, sample_id=sample_id, solve_time=seconds, info=info)
-        return Outcome(sample_id, "done", seconds)
+        with storage_errors(ds):
+            mu = _with_field_inputs(solver, mu, sample_id, seed)
+            fields = solver.solve(mu)
+            seconds = time.perf_counter() - start
+            info = dict(getattr(solver, "run_info", {}) or {})
+            ds.append(mu, fields, sample_id=sample_id, solve_time=seconds, info=info)
+            return Outcome(sample_id, "done", seconds)
     except SampleExistsError:  # another run finished it meanwhile
         return Outcome(sample_id, "skipped")
+    except StorageError:
+        raise  # the dataset cannot be written: every later sample would fail too
     except Exception as exc:  # any failure of the solve is recorded with the sample
         seconds = time.perf_counter() - start
         reason = _reason(exc)
         try:
-            ds.record_failure(mu, reason, sample_id=sample_id, solve_time=seconds)
+            with storage_errors(ds):
+                ds.record_failure(mu, reason, sample_id=sample_id, solve_time=seconds)
         except SampleExistsError:
             return Outcome(sample_id, "skipped")
         return Outcome(sample_id, "failed", seconds, reason)
+
+
+# A full disk, a read-only file system, a quota or a permission: the store, not the sample.
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM})
+
+
+class StorageError(OSError):
+    """The dataset's folder cannot be written (errno in :data:`STORAGE_ERRNOS`)."""
+
+
+@contextmanager
+def storage_errors(ds: Dataset) -> Iterator[None]:
+    """Turn a write failure of the file system under ``ds`` into a :class:`StorageError`
+    naming the dataset; a solver's own OSErrors (another path) stay sample failures."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except OSError as exc:
+        inside = exc.filename is None or str(ds.path.resolve()) in str(Path(exc.filename).resolve())
+        if exc.errno not in STORAGE_ERRNOS or not inside:
+            raise
+        cause = exc.strerror or os.strerror(exc.errno)
+        raise StorageError(exc.errno, cause, str(ds.path)) from None
 
 
 def _with_field_inputs(
@@ -247,6 +277,8 @@ def _run_on_dask(
             sample_id, mu = futures[future]
             try:
                 outcome = future.result()
+            except StorageError:
+                raise
             except Exception as exc:  # the worker itself died or could not run the task
                 outcome = Outcome(sample_id, "failed", 0.0, f"worker error: {_reason(exc)}")
                 try:
