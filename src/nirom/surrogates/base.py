@@ -175,10 +175,12 @@ class Surrogate(Estimator, Saveable):
             if types is not None:
                 cells = [(t, arrays[f"mesh/cells/{k}"]) for k, t in enumerate(types)]
                 model.mesh_ = Mesh(arrays["mesh/points"], cells)
+            if not model.fields_:
+                raise ValueError("no output fields")
         except ModelError:
             raise
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelError(f"malformed model ({exc!r})") from None
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise ModelError(f"malformed model ({type(exc).__name__}: {exc})") from None
         return model
 
     @abstractmethod
@@ -210,7 +212,7 @@ class Surrogate(Estimator, Saveable):
         try:
             return cls.from_saved(doc, arrays)
         except ModelError as exc:
-            raise ModelError(f"{path}: {exc}") from None
+            raise ModelError(f"{Path(path) / 'model.json'}: {exc}") from None
 
 
 def _stack(name: str, values: list[np.ndarray]) -> np.ndarray:
