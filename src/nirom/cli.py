@@ -65,13 +65,36 @@ def _root(
 def info(
     dataset: Annotated[Path, typer.Argument(help="Dataset directory.", metavar="DATASET")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Read every chunk; name damaged samples (exit 1).")
+    ] = False,
 ) -> None:
     """Describe a dataset: parameters, fields, sample counts, mesh, solve times, size."""
-    summary = Dataset(dataset).summary()
+    ds = Dataset(dataset)
+    summary = ds.summary()
+    if check:
+        from nirom.dataset.repair import damaged_samples
+
+        summary["damaged"] = {str(k): v for k, v in damaged_samples(ds).items()}
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     else:
         print_dataset_summary(summary, console)
+    if check and not as_json:
+        for sample_id, reason in summary["damaged"].items():
+            console.print(f"  sample {sample_id}: {reason}", highlight=False, markup=False)
+        n = len(summary["damaged"])
+        verdict = (
+            "every done sample reads back whole"
+            if n == 0
+            else (
+                f"{n} damaged sample(s): `nirom generate ... --repair` (same command as "
+                "before) solves them again"
+            )
+        )
+        console.print(f"Check: {verdict}", highlight=False, markup=False)
+    if check and summary["damaged"]:
+        raise typer.Exit(1)
 
 
 # -- import / export ---------------------------------------------------------------
@@ -196,6 +219,9 @@ def generate(
         ),
     ] = None,
     retry_failed: Annotated[bool, typer.Option(help="Rerun samples recorded as failed.")] = False,
+    repair: Annotated[
+        bool, typer.Option(help="Read every done sample back; solve damaged ones again.")
+    ] = False,
 ) -> None:
     """Run a solver on a design of samples, in parallel; rerun to resume."""
     report = run_generation(
@@ -209,7 +235,11 @@ def generate(
         retry_failed=retry_failed,
         solver_options=_parse_pairs(solver_option, "solver option"),
         console=console,
+        repair=repair,
     )
+    if repair:
+        ids = ", ".join(map(str, report.repaired)) or "none"
+        console.print(f"Damaged samples solved again: {ids}", highlight=False)
     print_generation_report(report, console)
 
 

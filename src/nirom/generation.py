@@ -25,6 +25,7 @@ import numpy as np
 from rich.console import Console
 
 from nirom.dataset import Dataset
+from nirom.dataset.repair import damaged_samples, mark_damaged
 from nirom.distributed import check_workers, dask_client
 from nirom.errors import DatasetError, NiromError, ParameterError, SampleExistsError
 from nirom.parameters import DESIGNS, ParameterSpace
@@ -56,6 +57,7 @@ class GenerationReport:
     wall_time_s: float = 0.0
     solve_times_s: list[float] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
+    repaired: list[int] = field(default_factory=list)  # damaged samples solved again
 
 
 def generate(
@@ -71,6 +73,7 @@ def generate(
     retry_failed: bool = False,
     solver_options: Mapping[str, Any] | None = None,
     console: Console | None = None,
+    repair: bool = False,
 ) -> GenerationReport:
     """Run ``solver`` on ``n_samples`` design points and store them in dataset ``out``.
 
@@ -98,6 +101,9 @@ def generate(
         Keyword options of a built-in solver (e.g. ``{"resolution": 96}``).
     console : rich Console, optional
         Where the progress bar goes; ``Console(quiet=True)`` for none.
+    repair : bool
+        First read every done sample back (:func:`nirom.dataset.repair.damaged_samples`)
+        and solve again those damaged on disk (reported in ``report.repaired``).
     """
     start = time.perf_counter()
     check_workers(workers, scheduler)  # before anything is solved or created
@@ -108,11 +114,13 @@ def generate(
         solver, design, seed, n_samples, in_process=workers == 0 and not scheduler
     )
     ds = _open_or_create(Path(out), solver, space, provenance)
+    repaired = _mark_damaged(ds) if repair else []
     statuses = ds.statuses()
     todo, skipped = [], 0
     for i, row in enumerate(design_x):
         status = statuses.get(i)
-        if status == "done" or (status == "failed" and not retry_failed):
+        rerun = retry_failed or i in repaired
+        if status == "done" or (status == "failed" and not rerun):
             _check_design_point(ds, i, row, space)
             skipped += 1
         else:
@@ -121,8 +129,17 @@ def generate(
         solver, ds, todo, workers=workers, scheduler=scheduler, console=console, seed=seed
     )
     report.skipped += skipped
+    report.repaired = repaired
     report.wall_time_s = time.perf_counter() - start
     return report
+
+
+def _mark_damaged(ds: Dataset) -> list[int]:
+    """Ids of the done samples found damaged, each turned into a failed record."""
+    found = damaged_samples(ds)
+    for sample_id, reason in found.items():
+        mark_damaged(ds, sample_id, reason)
+    return sorted(found)
 
 
 def solve_samples(
