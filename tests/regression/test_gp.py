@@ -235,3 +235,29 @@ def test_bad_inputs_raise_errors_naming_the_shape(data_2d) -> None:
         gp.predict(np.array([[0.5, np.nan]]))
     with pytest.raises(ValueError, match="nu must be a positive number"):
         GPRegressor(nu=-1.0).fit(X, Y)
+
+
+def test_a_bar_over_the_modes_shows_at_a_terminal_only(tmp_path) -> None:
+    """A pod-gp fit can take minutes: a person at a terminal sees its progress."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from nirom.regression import GPRegressor\n"
+        "x = np.random.default_rng(0).random((12, 2))\n"
+        "GPRegressor(n_restarts=0).fit(x, np.column_stack([x[:, 0], x[:, 1], x.sum(1)]))\n"
+    )
+    primary, secondary = pty.openpty()
+    run = subprocess.run(
+        [sys.executable, "-c", script], stderr=secondary, capture_output=False, timeout=120
+    )
+    os.close(secondary)
+    shown = os.read(primary, 65536).decode(errors="replace")
+    os.close(primary)
+    assert run.returncode == 0
+    assert "fitting GP" in shown and "3/3" in shown
+    piped = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert "fitting GP" not in piped.stderr  # scripts and logs stay quiet

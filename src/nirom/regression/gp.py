@@ -24,6 +24,7 @@ original units of ``Y``.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from collections.abc import Mapping
 from typing import ClassVar
@@ -46,6 +47,7 @@ from nirom.regression.validation import (  # noqa: F401 (check_inputs: its forme
     check_targets,
     standardise,
 )
+from nirom.report.terminal import progress_bar
 from nirom.saving import saveable
 
 LENGTH_SCALE_BOUNDS = (1e-3, 1e3)
@@ -175,7 +177,14 @@ class GPRegressor(Regressor):
         self.y_mean_, self.y_std_ = standardise(Y)
         Z = (Y - self.y_mean_) / self.y_std_
         targets = [Z] if self.shared_kernel else [Z[:, k] for k in range(Z.shape[1])]
-        fits = [self._fit_one(X, z) for z in targets]
+        # A bar over the modes for a person at a terminal (a pod-gp fit can take minutes).
+        bar = progress_bar("fitting GP", disable=len(targets) < 2 or not sys.stderr.isatty())
+        with bar:
+            task = bar.add_task("gp", total=len(targets))
+            fits = []
+            for z in targets:
+                fits.append(self._fit_one(X, z))
+                bar.advance(task)
         self.X_train_ = X
         self._store_fits(fits)
         self._prepare_predict()
