@@ -149,7 +149,9 @@ def done_count(path: Path) -> int:
 
 
 def test_sigkill_mid_generation_then_resume_matches_a_clean_run(tmp_path: Path) -> None:
-    n = 24
+    # 44 samples still to solve when the kill is sent: a few seconds of margin even when
+    # polling the dataset is slow on a loaded machine (24 left too little, a race).
+    n = 48
     opts = ["--solver-option", "resolution=192"]  # ~37k nodes, ~0.1 s a solve
     out = tmp_path / "killed"
     cmd = [
