@@ -202,6 +202,7 @@ def test_clone_and_params_follow_sklearn_conventions(data_2d) -> None:
         "shared_kernel": True,
         "noise": 1e-6,
         "random_state": 7,
+        "warm_start": True,
     }
     gp.fit(*data_2d)
     copy = clone(gp)
@@ -261,3 +262,15 @@ def test_a_bar_over_the_modes_shows_at_a_terminal_only(tmp_path) -> None:
     assert "fitting GP" in shown and "3/3" in shown
     piped = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert "fitting GP" not in piped.stderr  # scripts and logs stay quiet
+
+
+def test_warm_starts_never_lose_marginal_likelihood_to_the_default_start() -> None:
+    """Each later mode keeps the better of the previous mode's optimum and the default
+    start: with no restarts, never worse than fitting each mode from the default alone."""
+    rng = np.random.default_rng(3)
+    x = rng.random((30, 3))
+    y = np.column_stack([np.sin(3 * x[:, 0]), x[:, 1] ** 2, np.cos(5 * x[:, 2]) * x[:, 0]])
+    warm = GPRegressor(n_restarts=0, warm_start=True).fit(x, y)
+    cold = GPRegressor(n_restarts=0, warm_start=False).fit(x, y)
+    assert warm.log_marginal_likelihood_[0] == cold.log_marginal_likelihood_[0]  # same start
+    assert np.all(warm.log_marginal_likelihood_ >= cold.log_marginal_likelihood_ - 1e-9)
