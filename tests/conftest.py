@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from rich.console import Console
+from threadpoolctl import threadpool_limits
 
 from nirom import generate
 from nirom.report.card import write_fit_record
@@ -15,6 +19,31 @@ from nirom.solvers import ThermalBlock
 from nirom.surrogates import PODSurrogate
 
 SMALL_BLOCK = {"nx_blocks": 2, "ny_blocks": 2, "resolution": 12}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One thread per BLAS / OpenMP / PyTorch pool in every test and in the processes it
+    starts (Dask workers and solver subprocesses inherit the environment): the suite's run
+    time then does not depend on how many cores are free, and two suites at once do not
+    oversubscribe. PyTorch reads OMP_NUM_THREADS when it is first imported (after this)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = "1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_thread_per_pool() -> Iterator[None]:
+    """NumPy's BLAS was loaded before the variables above were set: limit it here too."""
+    with threadpool_limits(1):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Every test that uses PyTorch (tests/neural, tests/surrogates, the CLI) runs on one thread."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    yield
 
 
 @pytest.fixture(scope="session")

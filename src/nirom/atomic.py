@@ -91,6 +91,13 @@ def built_aside(
         yield tmp
         fsync_tree(tmp)
         move_into_place(tmp, target, replace=replace)
+    except OSError as exc:
+        named = exc.filename is not None and not str(exc.filename).startswith(str(tmp))
+        if named or exc.errno is None or isinstance(exc, FileExistsError):
+            raise
+        # A full disk or read-only folder while building: name the target the user gave.
+        cause = exc.strerror or os.strerror(exc.errno)
+        raise type(exc)(exc.errno, cause, str(target)) from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

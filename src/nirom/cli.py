@@ -65,13 +65,36 @@ def _root(
 def info(
     dataset: Annotated[Path, typer.Argument(help="Dataset directory.", metavar="DATASET")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Read every chunk; name damaged samples (exit 1).")
+    ] = False,
 ) -> None:
     """Describe a dataset: parameters, fields, sample counts, mesh, solve times, size."""
-    summary = Dataset(dataset).summary()
+    ds = Dataset(dataset)
+    summary = ds.summary()
+    if check:
+        from nirom.dataset.repair import damaged_samples
+
+        summary["damaged"] = {str(k): v for k, v in damaged_samples(ds).items()}
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     else:
         print_dataset_summary(summary, console)
+    if check and not as_json:
+        for sample_id, reason in summary["damaged"].items():
+            console.print(f"  sample {sample_id}: {reason}", highlight=False, markup=False)
+        n = len(summary["damaged"])
+        verdict = (
+            "every done sample reads back whole"
+            if n == 0
+            else (
+                f"{n} damaged sample(s): `nirom generate ... --repair` (same command as "
+                "before) solves them again"
+            )
+        )
+        console.print(f"Check: {verdict}", highlight=False, markup=False)
+    if check and summary["damaged"]:
+        raise typer.Exit(1)
 
 
 # -- import / export ---------------------------------------------------------------
@@ -187,6 +210,8 @@ def _parse_pairs(items: list[str] | None, what: str = "parameter") -> dict[str, 
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
             raise ParameterError(f"{what} {item!r}: expected NAME=VALUE")
+        if name.strip() in options:
+            raise ParameterError(f"{what} {name.strip()!r} given twice")
         try:
             options[name.strip()] = json.loads(text)
         except json.JSONDecodeError:
@@ -226,6 +251,9 @@ def generate(
     operators: Annotated[
         bool, typer.Option(help="Also store each sample's system matrix and right-hand side.")
     ] = False,
+    repair: Annotated[
+        bool, typer.Option(help="Read every done sample back; solve damaged ones again.")
+    ] = False,
 ) -> None:
     """Run a solver on a design of samples, in parallel; rerun to resume."""
     report = run_generation(
@@ -240,7 +268,11 @@ def generate(
         solver_options=_parse_pairs(solver_option, "solver option"),
         console=console,
         operators=operators,
+        repair=repair,
     )
+    if repair:
+        ids = ", ".join(map(str, report.repaired)) or "none"
+        console.print(f"Damaged samples solved again: {ids}", highlight=False)
     print_generation_report(report, console)
 
 
@@ -391,7 +423,8 @@ def _parameter_value(name: str, value: Any) -> Any:
             value.close()
             raise ParameterError(f"parameter {name!r}: {path} holds several arrays; give a .npy")
         return value
-    return float(value) if isinstance(value, (int, float)) else value
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if numeric else value  # true/false/text: refused by the model's space
 
 
 @app.command()
@@ -780,13 +813,34 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="nirom")
     except NiromError as exc:
-        err_console.print(
-            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
-        )
+        _error_line(str(exc))
         return 1
+    except OSError as exc:  # a full disk, a read-only folder, no permission, ...
+        _error_line(os_error_line(exc))
+        return 1
+    except KeyboardInterrupt:  # raised outside Typer's own handling (e.g. at teardown)
+        _error_line(INTERRUPTED)
+        return 130
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if code == 130:  # Typer's answer to Ctrl-C: it prints nothing
+            _error_line(INTERRUPTED)
+        return code
     return 0
+
+
+INTERRUPTED = "interrupted (Ctrl-C); what was written before is kept: run the command again"
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line naming the path and the cause: ``/data/tb.nirom: No space left on device``."""
+    cause = exc.strerror or str(exc) or type(exc).__name__
+    path = exc.filename if exc.filename is not None else None
+    return f"{path}: {cause}" if path is not None else cause
+
+
+def _error_line(text: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,16 @@ processes or on an existing Dask scheduler (a real cluster) given by address.
 
 from __future__ import annotations
 
+import ast
 import logging
+import os
+import signal
+import socket
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from nirom.errors import NiromError
@@ -42,14 +49,96 @@ def dask_client(workers: int = 2, scheduler: str | None = None) -> Iterator[Any]
         return
     if workers < 1:
         raise NiromError(f"need at least 1 worker process, got {workers}")
-    with (
-        LocalCluster(
+    check_main_guard()
+    # The worker processes start with Ctrl-C ignored (they inherit SIG_IGN): this process
+    # alone handles it and closes the cluster, instead of each worker printing a traceback.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+    try:
+        cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+            host="127.0.0.1",
+            # No dashboard, and its HTTP server on a free loopback port: no "port 8787 is
+            # already in use" warning when another cluster runs.
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
+            silence_logs=logging.CRITICAL,  # nirom reports every failed task itself
+        )
+    except (RuntimeError, OSError, TimeoutError) as exc:
+        raise NiromError(f"cannot start {workers} local Dask worker process(es): {exc}") from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    with cluster, Client(cluster) as client:
         yield client
+
+
+def check_workers(workers: Any, scheduler: str | None = None, connect_s: float = 5.0) -> None:
+    """Check the parallel settings before any work: one-line :class:`NiromError` if wrong.
+
+    ``workers`` must be an integer >= 0 (0: no worker processes); a ``scheduler`` address
+    must be a ``tcp://HOST:PORT`` (or ``tls://``) that accepts a connection within
+    ``connect_s`` seconds; local workers must not be started from a script's unguarded
+    top level (:func:`check_main_guard`).
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise NiromError(f"--workers must be an integer >= 0 (0: in this process), got {workers}")
+    if scheduler is not None:
+        _check_scheduler(scheduler, connect_s)
+    elif workers > 0:
+        check_main_guard()
+
+
+def _check_scheduler(address: str, connect_s: float) -> None:
+    """A fast test that a Dask scheduler listens at ``address`` (no 20 s client timeout)."""
+    protocol, sep, location = str(address).partition("://")
+    host, colon, port = location.rpartition(":")
+    if not sep or protocol not in ("tcp", "tls") or not colon or not host or not port.isdigit():
+        raise NiromError(
+            f"--scheduler {address!r}: expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=connect_s).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise NiromError(f"cannot reach the Dask scheduler at {address} ({reason})") from None
+
+
+def check_main_guard() -> None:
+    """Refuse, in one line, to start worker processes from a script's unguarded top level.
+
+    Dask's worker processes start by importing the main script again; code at its top
+    level that starts workers would then run again in each of them and fail with pages
+    of tracebacks. Called from inside ``if __name__ == "__main__":`` (or from a function,
+    an interactive session, a notebook, the ``nirom`` command) this does nothing.
+    """
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not path or not os.path.isfile(path):
+        return
+    frame = sys._getframe()
+    while frame is not None:
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__main__":
+            if not _under_main_guard(path, frame.f_lineno):
+                raise NiromError(
+                    f"{path}, line {frame.f_lineno}: starting worker processes needs the "
+                    'script\'s code under `if __name__ == "__main__":` (each worker imports '
+                    "the script again); or use workers=0"
+                )
+            return
+        frame = frame.f_back
+
+
+def _under_main_guard(path: str, line: int) -> bool:
+    """Whether line ``line`` of the script at ``path`` is inside ``if __name__ == "__main__"``."""
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"), path)
+    except (OSError, SyntaxError, ValueError):
+        return True  # cannot tell: let the workers start
+    return any(
+        isinstance(node, ast.If)
+        and "__name__" in ast.unparse(node.test)
+        and node.lineno <= line <= (node.end_lineno or node.lineno)
+        for node in ast.walk(tree)
+    )

@@ -9,11 +9,13 @@ samples are skipped, missing ones run, failed ones rerun with
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -23,7 +25,8 @@ import numpy as np
 from rich.console import Console
 
 from nirom.dataset import Dataset
-from nirom.distributed import dask_client
+from nirom.dataset.repair import damaged_samples, mark_damaged
+from nirom.distributed import check_workers, dask_client
 from nirom.errors import DatasetError, NiromError, ParameterError, SampleExistsError
 from nirom.parameters import DESIGNS, ParameterSpace
 from nirom.report.terminal import SolveProgress
@@ -54,6 +57,7 @@ class GenerationReport:
     wall_time_s: float = 0.0
     solve_times_s: list[float] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
+    repaired: list[int] = field(default_factory=list)  # damaged samples solved again
 
 
 def generate(
@@ -70,6 +74,7 @@ def generate(
     solver_options: Mapping[str, Any] | None = None,
     console: Console | None = None,
     operators: bool = False,
+    repair: bool = False,
 ) -> GenerationReport:
     """Run ``solver`` on ``n_samples`` design points and store them in dataset ``out``.
 
@@ -100,8 +105,12 @@ def generate(
     operators : bool
         Also store each sample's system matrix and right-hand side
         (:mod:`nirom.dataset.operators`; linear solvers that give them).
+    repair : bool
+        First read every done sample back (:func:`nirom.dataset.repair.damaged_samples`)
+        and solve again those damaged on disk (reported in ``report.repaired``).
     """
     start = time.perf_counter()
+    check_workers(workers, scheduler)  # before anything is solved or created
     solver = resolve_solver(solver, solver_options)
     space = _check_space(solver, space)
     design_x = _design(space, n_samples, design, seed)
@@ -111,11 +120,13 @@ def generate(
     if operators:
         provenance["generation"]["operators"] = True
     ds = _open_or_create(Path(out), solver, space, provenance)
+    repaired = _mark_damaged(ds) if repair else []
     statuses = ds.statuses()
     todo, skipped = [], 0
     for i, row in enumerate(design_x):
         status = statuses.get(i)
-        if status == "done" or (status == "failed" and not retry_failed):
+        rerun = retry_failed or i in repaired
+        if status == "done" or (status == "failed" and not rerun):
             _check_design_point(ds, i, row, space)
             skipped += 1
         else:
@@ -124,8 +135,17 @@ def generate(
         solver, ds, todo, workers=workers, scheduler=scheduler, console=console, seed=seed
     )
     report.skipped += skipped
+    report.repaired = repaired
     report.wall_time_s = time.perf_counter() - start
     return report
+
+
+def _mark_damaged(ds: Dataset) -> list[int]:
+    """Ids of the done samples found damaged, each turned into a failed record."""
+    found = damaged_samples(ds)
+    for sample_id, reason in found.items():
+        mark_damaged(ds, sample_id, reason)
+    return sorted(found)
 
 
 def solve_samples(
@@ -180,26 +200,60 @@ def run_sample(
         return Outcome(sample_id, "skipped")
     start = time.perf_counter()
     try:
-        mu = _with_field_inputs(solver, mu, sample_id, seed)
-        fields = solver.solve(mu)
-        seconds = time.perf_counter() - start
-        info = dict(getattr(solver, "run_info", {}) or {})
-        system = solver.system(mu) if ds.operators is not None else None
-        mesh = solver.sample_mesh if ds.per_sample_mesh else None
-        ds.append(
-            mu, fields, sample_id=sample_id, solve_time=seconds, mesh=mesh, info=info, system=system
-        )
-        return Outcome(sample_id, "done", seconds)
+        with storage_errors(ds):
+            mu = _with_field_inputs(solver, mu, sample_id, seed)
+            fields = solver.solve(mu)
+            seconds = time.perf_counter() - start
+            info = dict(getattr(solver, "run_info", {}) or {})
+            system = solver.system(mu) if ds.operators is not None else None
+            mesh = solver.sample_mesh if ds.per_sample_mesh else None
+            ds.append(
+                mu,
+                fields,
+                sample_id=sample_id,
+                solve_time=seconds,
+                mesh=mesh,
+                info=info,
+                system=system,
+            )
+            return Outcome(sample_id, "done", seconds)
     except SampleExistsError:  # another run finished it meanwhile
         return Outcome(sample_id, "skipped")
+    except StorageError:
+        raise  # the dataset cannot be written: every later sample would fail too
     except Exception as exc:  # any failure of the solve is recorded with the sample
         seconds = time.perf_counter() - start
         reason = _reason(exc)
         try:
-            ds.record_failure(mu, reason, sample_id=sample_id, solve_time=seconds)
+            with storage_errors(ds):
+                ds.record_failure(mu, reason, sample_id=sample_id, solve_time=seconds)
         except SampleExistsError:
             return Outcome(sample_id, "skipped")
         return Outcome(sample_id, "failed", seconds, reason)
+
+
+# A full disk, a read-only file system, a quota or a permission: the store, not the sample.
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM})
+
+
+class StorageError(OSError):
+    """The dataset's folder cannot be written (errno in :data:`STORAGE_ERRNOS`)."""
+
+
+@contextmanager
+def storage_errors(ds: Dataset) -> Iterator[None]:
+    """Turn a write failure of the file system under ``ds`` into a :class:`StorageError`
+    naming the dataset; a solver's own OSErrors (another path) stay sample failures."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except OSError as exc:
+        inside = exc.filename is None or str(ds.path.resolve()) in str(Path(exc.filename).resolve())
+        if exc.errno not in STORAGE_ERRNOS or not inside:
+            raise
+        cause = exc.strerror or os.strerror(exc.errno)
+        raise StorageError(exc.errno, cause, str(ds.path)) from None
 
 
 def _with_field_inputs(
@@ -256,6 +310,8 @@ def _run_on_dask(
             sample_id, mu = futures[future]
             try:
                 outcome = future.result()
+            except StorageError:
+                raise
             except Exception as exc:  # the worker itself died or could not run the task
                 outcome = Outcome(sample_id, "failed", 0.0, f"worker error: {_reason(exc)}")
                 try:

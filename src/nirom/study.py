@@ -281,6 +281,8 @@ def write_plots(models: dict[str, Surrogate], data: Dataset, out: Path) -> list[
                     None if std is None else std[name][0],
                     out / f"{name}_worst_sample.png",
                     title=f"{label or 'model'} on sample {ids[worst]} (its worst)",
+                    field=name,
+                    unit=data.fields[name].unit,
                 )
             )
     return paths

@@ -138,10 +138,15 @@ def test_tuple_inputs_with_a_custom_forward_and_float64_data() -> None:
     assert history.train_loss[-1] < 0.01 * history.train_loss[0]
 
 
-def test_progress_bar_runs() -> None:
+def test_progress_bar_shows_epochs_loss_and_validation(capsys) -> None:
     model, (x, y), (xv, yv) = linear_case(val_slope=1.5)
     history = train(model, x, y, TrainingConfig(epochs=2, progress=True), xv, yv)
     assert history.epochs_run == 2
+    bar = capsys.readouterr().err  # the bar's final state, on stderr
+    assert "training" in bar and "2/2" in bar
+    assert f"loss {history.train_loss[-1]:.3e}" in bar and f"val {history.val_error[-1]:.3e}" in bar
+    train(model, x, y, TrainingConfig(epochs=2, progress=False), xv, yv)
+    assert capsys.readouterr().err == ""  # progress=False: nothing
 
 
 def test_nan_loss_raises_and_returns_the_model_to_the_cpu() -> None:

@@ -203,6 +203,7 @@ def test_clone_and_params_follow_sklearn_conventions(data_2d) -> None:
         "noise": 1e-6,
         "random_state": 7,
         "joint_scale": False,
+        "warm_start": True,
     }
     gp.fit(*data_2d)
     copy = clone(gp)
@@ -251,3 +252,41 @@ def test_joint_scale_lets_the_large_outputs_lead_a_shared_kernel() -> None:
         errors[joint] = np.sqrt(np.mean((gp.predict(X_test)[:, 0] - truth) ** 2))
         assert np.allclose(gp.y_std_, gp.y_std_[0]) == joint
     assert errors[True] < 0.1 * errors[False]
+
+
+def test_a_bar_over_the_modes_shows_at_a_terminal_only(tmp_path) -> None:
+    """A pod-gp fit can take minutes: a person at a terminal sees its progress."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from nirom.regression import GPRegressor\n"
+        "x = np.random.default_rng(0).random((12, 2))\n"
+        "GPRegressor(n_restarts=0).fit(x, np.column_stack([x[:, 0], x[:, 1], x.sum(1)]))\n"
+    )
+    primary, secondary = pty.openpty()
+    run = subprocess.run(
+        [sys.executable, "-c", script], stderr=secondary, capture_output=False, timeout=120
+    )
+    os.close(secondary)
+    shown = os.read(primary, 65536).decode(errors="replace")
+    os.close(primary)
+    assert run.returncode == 0
+    assert "fitting GP" in shown and "3/3" in shown
+    piped = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert "fitting GP" not in piped.stderr  # scripts and logs stay quiet
+
+
+def test_warm_starts_never_lose_marginal_likelihood_to_the_default_start() -> None:
+    """Each later mode keeps the better of the previous mode's optimum and the default
+    start: with no restarts, never worse than fitting each mode from the default alone."""
+    rng = np.random.default_rng(3)
+    x = rng.random((30, 3))
+    y = np.column_stack([np.sin(3 * x[:, 0]), x[:, 1] ** 2, np.cos(5 * x[:, 2]) * x[:, 0]])
+    warm = GPRegressor(n_restarts=0, warm_start=True).fit(x, y)
+    cold = GPRegressor(n_restarts=0, warm_start=False).fit(x, y)
+    assert warm.log_marginal_likelihood_[0] == cold.log_marginal_likelihood_[0]  # same start
+    assert np.all(warm.log_marginal_likelihood_ >= cold.log_marginal_likelihood_ - 1e-9)

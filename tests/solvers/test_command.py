@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +20,9 @@ from nirom.solvers.command import CommandSolver
 RUN_PY = textwrap.dedent(
     """
     import json, sys, time
-    import numpy as np
-    import meshio
 
     k = json.load(open("input.json"))["k"]
-    print(f"solving for k={k}")
+    print(f"solving for k={k}", flush=True)
     if k < 0.5:
         print("diverged: residual 1e+30", file=sys.stderr)
         sys.exit(3)
@@ -34,6 +33,8 @@ RUN_PY = textwrap.dedent(
         time.sleep(60)
     if k < 1.5:
         sys.exit(0)  # forgets to write its output
+    import numpy as np
+    import meshio
     n = 5
     x, y = np.meshgrid(np.linspace(0, 1, n), np.linspace(0, 1, n))
     points = np.column_stack([x.ravel(), y.ravel()])
@@ -52,6 +53,12 @@ RUN_PY = textwrap.dedent(
 )
 
 
+def _set_timeout(config: Path, seconds: float) -> None:
+    """Give the toy solver another timeout (the fixture's 120 s never fires on a busy machine)."""
+    text = config.read_text().replace("timeout = 120.0", f"timeout = {seconds}")
+    config.write_text(text)
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     template = tmp_path / "template"
@@ -65,7 +72,7 @@ def config(tmp_path: Path) -> Path:
             name = "toy"
             template = "template"
             command = [{json.dumps(sys.executable)}, "run.py"]
-            timeout = 1.0
+            timeout = 120.0
             output = "result.vtu"
             fields = ["u", "flux"]
 
@@ -102,6 +109,8 @@ def test_probe_run_gives_mesh_and_fields(config: Path) -> None:
     ],
 )
 def test_each_failure_is_a_solver_error_with_its_reason(config: Path, k: float, match: str) -> None:
+    if k == 0.75:
+        _set_timeout(config, 1.0)  # the run sleeps 60 s: any load only makes it time out
     solver = CommandSolver(config)
     with pytest.raises(SolverError, match=match):
         solver.solve({"k": k})
@@ -110,6 +119,7 @@ def test_each_failure_is_a_solver_error_with_its_reason(config: Path, k: float, 
 
 def test_generation_records_failures_and_goes_on(config: Path, tmp_path: Path) -> None:
     quiet = Console(quiet=True)
+    _set_timeout(config, 5.0)  # sample 1 sleeps; the others finish in well under 5 s
     # A grid of 8 points puts two samples in each success band and one in each failure.
     report = generate(config, tmp_path / "ds", 8, design="grid", workers=0, console=quiet)
     ds = Dataset(tmp_path / "ds")
@@ -165,7 +175,7 @@ def test_reference_mesh_file_skips_the_probe(config: Path, tmp_path: Path) -> No
     [
         (lambda t: t.replace('template = "template"\n', ""), "missing 'template'"),
         (lambda t: t.replace('"template"', '"nowhere"'), "template folder .* not found"),
-        (lambda t: t.replace("timeout = 1.0", 'timeout = "soon"'), "timeout"),
+        (lambda t: t.replace("timeout = 120.0", 'timeout = "soon"'), "timeout"),
         (lambda t: t + "\n[[[broken", "not a readable TOML file"),
         (lambda t: t.replace('kind = "uniform"', 'kind = "gaussian"'), "unknown kind 'gaussian'"),
         (
@@ -212,11 +222,23 @@ def _alive(pid: int) -> bool:
 
 
 def test_timeout_kills_the_whole_process_group_and_keeps_logs(config: Path) -> None:
-    solver = CommandSolver(config)
-    with pytest.raises(SolverError, match="timed out"):
-        solver.solve({"k": 0.75})
-    work = Path(solver.run_info["workdir"])
+    solver = CommandSolver(config)  # the probe runs under the fixture's long timeout
+    # The run must reach its sleep (and start the grandchild) before the timeout fires: on a
+    # loaded machine Python's start-up alone may take longer than 1 s, so the timeout grows
+    # until a run got that far. Each run is still killed by the timeout (it sleeps 60 s).
+    for seconds in (1.0, 4.0, 16.0):
+        solver.timeout = seconds
+        with pytest.raises(SolverError, match="timed out"):
+            solver.solve({"k": 0.75})
+        work = Path(solver.run_info["workdir"])
+        if (work / "child.pid").is_file() and (work / "child.pid").read_text():
+            break
     grandchild = int((work / "child.pid").read_text())
+    # SIGKILL is delivered asynchronously: on a loaded machine the process may still be
+    # listed for a moment. Left alone it would live 60 s, so 20 s of grace decides nothing.
+    deadline = time.monotonic() + 20
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not _alive(grandchild)
     assert "solving for k=0.75" in (work / "stdout.txt").read_text()
 

@@ -29,6 +29,7 @@ from nirom.surrogates import (
     Surrogate,
     make_surrogate,
 )
+from nirom.surrogates.format import model_digest
 
 N = 32
 T = 0.004  # diffusion time: damps mode k by exp(-T (2 pi k)^2), mode 4 by ~0.08
@@ -127,6 +128,10 @@ def test_weights_of_another_architecture_are_refused(fno, tmp_path) -> None:
     path = fno.save(tmp_path / "fno")
     doc = json.loads((path / "model.json").read_text())
     doc["state"]["params"]["width"] = 8  # the stored weights are for width 16
+    (path / "model.json").write_text(json.dumps(doc))
+    with pytest.raises(ModelError, match="model.json: edited or damaged"):
+        Surrogate.load(path)  # the checksum catches the edit first
+    doc["model_sha256"] = model_digest(doc)  # as if nirom had written it so
     (path / "model.json").write_text(json.dumps(doc))
     with pytest.raises(ModelError, match="weights do not fit the fno network"):
         Surrogate.load(path)

@@ -16,6 +16,7 @@ from nirom import Dataset, FieldSpec, Mesh, ParameterSpace, Uniform
 from nirom.cli import main
 from nirom.evaluation.evaluate import evaluate
 from nirom.surrogates import ModelError, PODSurrogate, Surrogate
+from nirom.surrogates.format import model_digest
 
 MESH = Mesh.from_skfem(skfem.MeshTri().refined(3))
 SPACE = ParameterSpace([Uniform("a", 0.0, 1.0), Uniform("b", 1.0, 2.0)])
@@ -111,7 +112,10 @@ def test_save_load_in_a_fresh_process_predicts_identically(fitted, data, tmp_pat
         (lambda p: (p / "model.json").write_text("{garbage"), "not valid JSON"),
         (lambda p: (p / "model.json").unlink(), "no model.json"),
         (lambda p: _edit(p, format_version=7), "format version 7"),
-        (lambda p: _edit(p, kind="kriging"), "unknown model kind 'kriging'"),
+        (lambda p: _edit(p, kind="kriging", restamp=True), "unknown model kind 'kriging'"),
+        (lambda p: _edit(p, kind="kriging"), "model.json: edited or damaged"),
+        (lambda p: _edit(p, fields=[], restamp=True), r"model.json: malformed model"),
+        (lambda p: _edit(p, state={}, restamp=True), r"model.json: malformed model"),
     ],
 )
 def test_damaged_or_foreign_models_give_clear_errors(fitted, tmp_path, damage, match) -> None:
@@ -121,10 +125,27 @@ def test_damaged_or_foreign_models_give_clear_errors(fitted, tmp_path, damage, m
         Surrogate.load(path)
 
 
-def _edit(path: Path, **changes) -> None:
+def _edit(path: Path, restamp: bool = False, **changes) -> None:
+    """Change top-level keys of model.json; ``restamp``: as if nirom had written it so."""
     doc = json.loads((path / "model.json").read_text())
     doc.update(changes)
+    if restamp:
+        doc["model_sha256"] = model_digest(doc)
     (path / "model.json").write_text(json.dumps(doc))
+
+
+def test_an_edited_bound_in_model_json_is_detected(fitted, tmp_path) -> None:
+    """Raising a bound by hand would change predictions silently: the checksum refuses it."""
+    path = fitted.save(tmp_path / "model")
+    text = (path / "model.json").read_text()
+    doc = json.loads(text)
+    high = doc["space"]["parameters"][0]["high"]
+    doc["space"]["parameters"][0]["high"] = high * 10
+    (path / "model.json").write_text(json.dumps(doc, indent=1))
+    with pytest.raises(ModelError, match=r"model.json: edited or damaged"):
+        Surrogate.load(path)
+    (path / "model.json").write_text(text)  # restored: loads again
+    assert Surrogate.load(path).space_.parameters[0].high == high
 
 
 def test_rbf_surrogate_predicts_but_has_no_error_bars(data) -> None:

@@ -337,7 +337,7 @@ def calibrate(
         raise ObservationError(f"observations: {exc}") from None
     with_std = model.provides_std if surrogate_error is None else bool(surrogate_error)
     if with_std and not model.provides_std:
-        raise ParameterError(f"a {model.kind} model has no error bars (surrogate_error)")
+        raise ParameterError(f"a {model.label} model has no error bars (surrogate_error)")
     dim = len(dists)
     n_walkers = n_walkers or max(64, 8 * dim)
     n_walkers += n_walkers % 2

@@ -230,7 +230,7 @@ def _with_error(model: Surrogate, surrogate_error: bool | None) -> bool:
     if surrogate_error is None:
         return model.provides_std
     if surrogate_error and not model.provides_std:
-        raise ModelError(f"a {model.kind} model has no error bars to sample (surrogate_error)")
+        raise ModelError(f"a {model.label} model has no error bars to sample (surrogate_error)")
     return bool(surrogate_error)
 
 

@@ -56,6 +56,7 @@ def evaluate(
         from nirom.evaluation.meshes import evaluate_per_sample_mesh
 
         return evaluate_per_sample_mesh(model, dataset, ids, level=level)
+    check_matches(model, dataset)
     x = dataset.parameter_sets(ids) if dataset.space.field_inputs else dataset.parameters(ids)
     if model.provides_std:
         mean, std = model.predict(x, return_std=True)
@@ -68,6 +69,12 @@ def evaluate(
     ref_of = {}
     for name, spec in dataset.fields.items():
         ref = ref_of[name] = dataset.field(name, ids)
+        if mean[name].shape != ref.shape:
+            raise MetricError(
+                f"{dataset.path} does not match the model: field {name!r} has shape "
+                f"{ref.shape[1:]} per sample there, the model predicts {mean[name].shape[1:]} "
+                "(another mesh, resolution or problem)"
+            )
         fields[name] = _field_metrics(
             model,
             name,
@@ -84,6 +91,23 @@ def evaluate(
             fields[name]["bound"] = _bound_metrics(bound, ref_of[name], mean[name], mass)
     timing = _timing(model, x, dataset.solve_times(ids), n_timing)
     return {"n_samples": len(ids), "level": level, "fields": fields, "timing": timing}
+
+
+def check_matches(model: Surrogate, dataset: Dataset) -> None:
+    """MetricError unless ``dataset`` has the model's parameters and output fields."""
+    model._check_fitted()
+    ours, theirs = model.space_.names, dataset.space.names
+    if list(ours) != list(theirs):
+        raise MetricError(
+            f"{dataset.path} does not match the model: its parameters are "
+            f"({', '.join(theirs)}), the model's ({', '.join(ours)}) (another problem?)"
+        )
+    missing = [name for name in dataset.fields if name not in model.fields_]
+    if missing:
+        raise MetricError(
+            f"{dataset.path} does not match the model: field(s) {', '.join(missing)} "
+            f"not predicted (the model predicts {', '.join(model.fields_)})"
+        )
 
 
 def _field_metrics(
@@ -112,6 +136,7 @@ def _field_metrics(
         out["relative_l2"] = summarize(relative_l2(pred, ref, mass=mass, time_series=series))
         out["rrmse"] = rrmse_field(pred, ref, time_series=series)
     out["max_error"] = summarize(max_error(pred, ref, time_series=series))
+    out["r2"] = r2_field(pred, ref)
     if std is not None:
         out["coverage"] = coverage(ref, pred, std, level=level)
         out["interval_width"] = interval_width(std, level=level)
@@ -142,6 +167,18 @@ def _bound_metrics(bound: np.ndarray, ref: np.ndarray, pred: np.ndarray, mass: A
         "effectivity": summarize(effectivity),
         "l2_bound": summarize(bound),
     }
+
+
+def r2_field(pred: np.ndarray, ref: np.ndarray) -> float | None:
+    """Coefficient of determination over all samples and entries, against predicting the
+    samples' mean field: ``1 - sum (pred - ref)^2 / sum (ref - mean(ref))^2``. Negative:
+    the model does worse than that constant. None when the samples do not vary."""
+    n = len(ref)
+    flat_ref, flat_pred = ref.reshape(n, -1), pred.reshape(n, -1)
+    total = float(np.sum((flat_ref - flat_ref.mean(axis=0)) ** 2))
+    if n < 2 or total == 0.0:
+        return None
+    return 1.0 - float(np.sum((flat_pred - flat_ref) ** 2)) / total
 
 
 def _timing(model: Surrogate, x: Inputs, solve_times: np.ndarray, n_timing: int) -> dict:

@@ -24,6 +24,7 @@ original units of ``Y``.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from collections.abc import Mapping
 from typing import ClassVar
@@ -46,6 +47,7 @@ from nirom.regression.validation import (  # noqa: F401 (check_inputs: its forme
     check_targets,
     standardise,
 )
+from nirom.report.terminal import progress_bar
 from nirom.saving import saveable
 
 LENGTH_SCALE_BOUNDS = (1e-3, 1e3)
@@ -137,6 +139,12 @@ class GPRegressor(Regressor):
         coefficients, the energetic modes lead instead of the many small,
         noise-like ones (on tensile2d stresses with about 100 modes, the test
         error drops from 0.18 to 0.022).
+    warm_start : bool
+        With one GP per column: the first column's (the most energetic mode's)
+        hyperparameters are optimised from ``n_restarts`` + 1 starts, each later
+        column's from the previous column's optimum only (neighbouring modes have
+        similar length scales), about ``n_restarts`` + 1 times fewer optimisations.
+        False: every column from ``n_restarts`` + 1 starts.
 
     Attributes
     ----------
@@ -169,6 +177,7 @@ class GPRegressor(Regressor):
         "noise": Real(low=0, none=True),
         "random_state": Integer(none=True),
         "joint_scale": Boolean(),
+        "warm_start": Boolean(),
     }
 
     def __init__(
@@ -180,6 +189,7 @@ class GPRegressor(Regressor):
         noise: float | None = None,
         random_state: int = 0,
         joint_scale: bool = False,
+        warm_start: bool = True,
     ) -> None:
         self._store_hyperparameters(locals())
 
@@ -192,7 +202,15 @@ class GPRegressor(Regressor):
             self.y_std_ = np.full_like(self.y_std_, _joint_std(Y))
         Z = (Y - self.y_mean_) / self.y_std_
         targets = [Z] if self.shared_kernel else [Z[:, k] for k in range(Z.shape[1])]
-        fits = [self._fit_one(X, z) for z in targets]
+        # A bar over the modes for a person at a terminal (a pod-gp fit can take minutes).
+        bar = progress_bar("fitting GP", disable=len(targets) < 2 or not sys.stderr.isatty())
+        with bar:
+            task = bar.add_task("gp", total=len(targets))
+            fits = []
+            for z in targets:
+                start = fits[-1].kernel_ if fits and self.warm_start else None
+                fits.append(self._fit_one(X, z, start))
+                bar.advance(task)
         self.X_train_ = X
         self._store_fits(fits)
         self._prepare_predict()
@@ -206,12 +224,28 @@ class GPRegressor(Regressor):
             kernel = kernel + WhiteKernel(NOISE_START, NOISE_BOUNDS)
         return kernel
 
-    def _fit_one(self, X: np.ndarray, z: np.ndarray) -> GaussianProcessRegressor:
-        """Fit one scikit-learn GP to standardised outputs ``z`` of shape (n,) or (n, r)."""
+    def _fit_one(
+        self,
+        X: np.ndarray,
+        z: np.ndarray,
+        start: Kernel | None = None,
+        restarts: int | None = None,
+    ) -> GaussianProcessRegressor:
+        """Fit one scikit-learn GP to standardised outputs ``z`` of shape (n,) or (n, r);
+        from ``n_restarts`` + 1 starts, or (warm) from the kernel ``start`` and the
+        default start, keeping the larger marginal likelihood."""
+        if start is not None:
+            warm, cold = self._fit_from(X, z, start, 0), self._fit_from(X, z, None, 0)
+            return max(warm, cold, key=lambda g: g.log_marginal_likelihood_value_)
+        return self._fit_from(X, z, start, self.n_restarts if restarts is None else restarts)
+
+    def _fit_from(
+        self, X: np.ndarray, z: np.ndarray, start: Kernel | None, restarts: int
+    ) -> GaussianProcessRegressor:
         gpr = GaussianProcessRegressor(
-            kernel=self._kernel(X.shape[1]),
+            kernel=self._kernel(X.shape[1]) if start is None else start,
             alpha=JITTER if self.noise is None else self.noise,
-            n_restarts_optimizer=self.n_restarts,
+            n_restarts_optimizer=restarts,
             normalize_y=False,
             random_state=self.random_state,
         )

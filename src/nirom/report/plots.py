@@ -45,46 +45,76 @@ def plot_field_comparison(
     std: np.ndarray | None,
     path: str | Path,
     title: str = "",
+    field: str = "u",
+    unit: str = "",
 ) -> Path:
-    """Reference, prediction, absolute error (and std) of one scalar point field."""
-    plt = _pyplot()
-    tri = _triangulation(mesh)
-    panels = [("reference", reference, "inferno"), ("prediction", prediction, "inferno")]
-    panels.append(("|error|", np.abs(prediction - reference), "viridis"))
-    if std is not None:
-        panels.append(("predicted std", std, "viridis"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
-    vmin, vmax = float(reference.min()), float(reference.max())
-    for ax, (label, values, cmap) in zip(axes[0], panels, strict=True):
-        same_scale = label in ("reference", "prediction")
-        art = ax.tripcolor(
-            tri,
-            values,
-            shading="gouraud",
-            cmap=cmap,
-            vmin=vmin if same_scale else None,
-            vmax=vmax if same_scale else None,
-        )
-        ax.set_title(label, fontsize=9)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        fig.colorbar(art, ax=ax, shrink=0.8)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+    """Reference, prediction, absolute error (and std) of one scalar point field, as PNG."""
+    fig = field_comparison_figure(mesh, reference, prediction, std, title, field, unit)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _pyplot().close(fig)
     return Path(path)
 
 
+def field_comparison_figure(
+    mesh: Mesh,
+    reference: np.ndarray,
+    prediction: np.ndarray,
+    std: np.ndarray | None,
+    title: str = "",
+    field: str = "u",
+    unit: str = "",
+) -> Any:
+    """The figure of :func:`plot_field_comparison`: reference and prediction share one
+    colour scale, |error| and the predicted std another (from 0), so the error bars can
+    be judged against the error by eye; axes in the mesh's coordinates, colour bars
+    labelled with the field and its unit."""
+    plt = _pyplot()
+    tri = _triangulation(mesh)
+    error = np.abs(prediction - reference)
+    panels = [("reference", reference, "inferno"), ("prediction", prediction, "inferno")]
+    panels.append(("|error|", error, "viridis"))
+    if std is not None:
+        panels.append(("predicted std", std, "viridis"))
+    values_scale = (float(reference.min()), float(reference.max()))
+    spread = [error.max()] + ([] if std is None else [np.max(std)])
+    error_scale = (0.0, float(max(spread)) or 1.0)
+    suffix = f" ({unit})" if unit else ""
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.8 * len(panels), 3.6), squeeze=False)
+    for k, (ax, (label, values, cmap)) in enumerate(zip(axes[0], panels, strict=True)):
+        vmin, vmax = values_scale if k < 2 else error_scale
+        art = ax.tripcolor(tri, values, shading="gouraud", cmap=cmap, vmin=vmin, vmax=vmax)
+        ax.set_title(label, fontsize=9)
+        ax.set_aspect("equal")
+        ax.set_xlabel("x", fontsize=8)
+        ax.set_ylabel("y", fontsize=8)
+        ax.tick_params(labelsize=7)
+        bar = fig.colorbar(art, ax=ax, shrink=0.8)
+        bar.set_label(f"{label if k >= 2 else field}{suffix}", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def plot_singular_values(singular_values: dict[str, np.ndarray], path: str | Path) -> Path:
-    """Normalised singular values s_k / s_1 of each named POD, log scale."""
+    """Normalised singular values s_k / s_1 of each named POD, log scale.
+
+    Values that are zero to rounding (below 1e-15 s_1) are left out (they have no
+    place on a log axis); the x-axis always shows at least modes 1 to 2.
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.6))
+    n_max = 2
     for label, s in singular_values.items():
         s = np.asarray(s, dtype=float)
-        ax.semilogy(np.arange(1, len(s) + 1), s / s[0], marker=".", label=label)
+        if s.size == 0 or not s[0] > 0:
+            continue
+        ratio = s / s[0]
+        k = np.arange(1, len(s) + 1)
+        keep = ratio > 1e-15
+        ax.semilogy(k[keep], ratio[keep], marker=".", label=label)
+        n_max = max(n_max, int(k[keep][-1]))
+    ax.set_xlim(0.5, n_max + 0.5)
     return _save_curves(fig, ax, path, "mode k", "s_k / s_1", "POD singular-value decay")
 
 

@@ -126,13 +126,20 @@ def print_dataset_summary(s: dict[str, Any], console: Console) -> None:
 def print_generation_report(report: Any, console: Console) -> None:
     """Print a :class:`nirom.generation.GenerationReport`."""
     times = sorted(report.solve_times_s)
-    median = times[len(times) // 2] if times else float("nan")
+    median = f", median solve {times[len(times) // 2]:.3g} s" if times else ""
     console.print(
         f"[bold]{report.dataset.path}[/]: solved {report.solved}, "
         f"[red]failed {report.failed}[/], already on disk {report.skipped}; "
-        f"wall time {report.wall_time_s:.1f} s, median solve {median:.3g} s",
+        f"wall time {report.wall_time_s:.1f} s{median}",
         highlight=False,
     )
+    kept = list(report.dataset.statuses().values()).count("failed") - report.failed
+    if kept > 0:
+        console.print(
+            f"  {kept} sample(s) recorded as failed before were left failed: "
+            "--retry-failed reruns them (nirom info --json gives their reasons)",
+            highlight=False,
+        )
     for sample_id, reason in report.failures[:5]:
         first = reason.strip().splitlines()[0] if reason.strip() else "(no reason)"
         console.print(f"  sample {sample_id} failed: {first}", highlight=False, markup=False)
@@ -187,6 +194,14 @@ def print_evaluation(report: dict[str, Any], label: str, console: Console) -> No
                 f"Error bound of {name} ({b['norm']}): above the error on "
                 f"{b['bounded_fraction']:.0%} of samples; effectivity median "
                 f"{b['effectivity']['median']:.3g}, max {b['effectivity']['max']:.3g}"
+            )
+        r2 = m.get("r2")
+        if r2 is not None and r2 < 0:
+            console.print(
+                f"[bold yellow]warning:[/] field {name!r}: R2 = {r2:.3g} < 0, the model does "
+                "worse than predicting the samples' mean field (more training samples, "
+                "another model or fewer parameters?)",
+                highlight=False,
             )
     t = report["timing"]
     line = f"One prediction: {1e3 * t['predict_s']:.3f} ms (median, after warm-up)"

@@ -103,7 +103,7 @@ class Predictor:
         model = self.model
         want_std = body.get("std", False)
         if want_std and not model.provides_std:
-            raise RequestError(422, f"'std': a {model.kind} model has no error bars")
+            raise RequestError(422, f"'std': a {model.label} model has no error bars")
         names = body.get("fields")
         quantities = self._parse_quantities(body.get("quantities"))
         if names is None:  # every field, unless only quantities are asked

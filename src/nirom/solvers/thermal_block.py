@@ -26,6 +26,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import skfem
 
+from nirom.checks import check_integer
 from nirom.dataset.schema import FieldSpec
 from nirom.errors import ParameterError
 from nirom.mesh import Mesh
@@ -60,6 +61,9 @@ class ThermalBlock(Solver):
         k_bounds: tuple[float, float] = (0.1, 10.0),
         source: float | Callable[[np.ndarray, np.ndarray], np.ndarray] = 1.0,
     ) -> None:
+        nx_blocks = check_integer("nx_blocks", nx_blocks)
+        ny_blocks = check_integer("ny_blocks", ny_blocks)
+        resolution = check_integer("resolution", resolution)
         if resolution % nx_blocks or resolution % ny_blocks:
             raise ParameterError(
                 f"resolution {resolution} must be a multiple of the block counts "

@@ -93,7 +93,7 @@ class Surrogate(Estimator, Saveable):
         """
         self._check_fitted()
         if return_std and not self.provides_std:
-            raise ModelError(f"a {self.kind} model has no error bars (return_std=True)")
+            raise ModelError(f"a {self.label} model has no error bars (return_std=True)")
         single = isinstance(mu, Mapping)
         u, inputs = self._batch(mu)
         mean, std = self._predict_batch(u, inputs, return_std)
@@ -126,6 +126,11 @@ class Surrogate(Estimator, Saveable):
 
     def _owner(self) -> str:
         return self.kind or type(self).__name__
+
+    @property
+    def label(self) -> str:
+        """The model's name as the user chose it (``"pod-rbf"``, ``"fno"``), for messages."""
+        return self._owner()
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "fields_"):
@@ -175,10 +180,12 @@ class Surrogate(Estimator, Saveable):
             if types is not None:
                 cells = [(t, arrays[f"mesh/cells/{k}"]) for k, t in enumerate(types)]
                 model.mesh_ = Mesh(arrays["mesh/points"], cells)
+            if not model.fields_:
+                raise ValueError("no output fields")
         except ModelError:
             raise
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelError(f"malformed model ({exc!r})") from None
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise ModelError(f"malformed model ({type(exc).__name__}: {exc})") from None
         return model
 
     @abstractmethod
@@ -210,7 +217,7 @@ class Surrogate(Estimator, Saveable):
         try:
             return cls.from_saved(doc, arrays)
         except ModelError as exc:
-            raise ModelError(f"{path}: {exc}") from None
+            raise ModelError(f"{Path(path) / 'model.json'}: {exc}") from None
 
 
 def _stack(name: str, values: list[np.ndarray]) -> np.ndarray:

@@ -4,7 +4,9 @@
 
     MODEL/model.json   format stamp, kind, parameter space, fields, mesh cell
                        types, the model's state (hyperparameters and per-part
-                       state), SHA-256 of arrays.npz
+                       state), SHA-256 of arrays.npz, and SHA-256 of all of
+                       the above (``model_sha256``: an edit of any value is
+                       detected, a raised bound as well as a truncated array)
     MODEL/arrays.npz   every array (loaded with allow_pickle=False)
 
 :func:`write_model` writes it aside and renames it into place
@@ -13,9 +15,11 @@ without a moment where neither exists. :func:`read_model` refuses, with a
 :class:`~nirom.errors.ModelError` naming the file, a missing, truncated,
 edited or foreign file and other format versions.
 
-Versions: 2 saves every hyperparameter ``get_params()`` returns (the POD
-truncation as ``discarded_energy``, with its alias ``energy``); 1 (nirom
-before issue 15) is read as well.
+Versions: 3 adds ``model_sha256`` over the whole document (so over the
+arrays too, through their checksum); 2 saves every hyperparameter
+``get_params()`` returns (the POD truncation as ``discarded_energy``, with its
+alias ``energy``); 1 (nirom before issue 15) and 2 are read as well, with the
+arrays' checksum only.
 """
 
 from __future__ import annotations
@@ -35,9 +39,9 @@ from nirom.atomic import built_aside
 from nirom.errors import ModelError
 
 FORMAT_NAME = "nirom-surrogate"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: Versions this nirom reads.
-READS_VERSIONS = (1, 2)
+READS_VERSIONS = (1, 2, 3)
 
 
 def write_model(
@@ -62,6 +66,7 @@ def write_model(
             **doc,
             "arrays_sha256": _sha256(tmp / "arrays.npz"),
         }
+        stamped["model_sha256"] = model_digest(stamped)
         (tmp / "model.json").write_text(json.dumps(stamped, indent=1), encoding="utf-8")
     return path
 
@@ -87,6 +92,13 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def model_digest(doc: Mapping[str, Any]) -> str:
+    """SHA-256 of ``doc`` (all but its ``model_sha256``) as canonical JSON (sorted keys)."""
+    body = {k: v for k, v in doc.items() if k != "model_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
 def _read_doc(path: Path) -> dict[str, Any]:
     meta = path / "model.json"
     if not meta.is_file():
@@ -102,6 +114,11 @@ def _read_doc(path: Path) -> dict[str, Any]:
             f"{meta}: model format version {doc.get('format_version')!r} "
             f"(written by {doc.get('written_by')}); this nirom reads versions "
             f"{', '.join(map(str, READS_VERSIONS))}"
+        )
+    if doc["format_version"] >= 3 and doc.get("model_sha256") != model_digest(doc):
+        raise ModelError(
+            f"{meta}: edited or damaged (its checksum does not match its content); "
+            "restore the file or fit the model again"
         )
     return doc
 

@@ -99,6 +99,10 @@ class PODSurrogate(Surrogate):
     ) -> None:
         self._store_hyperparameters(locals())
 
+    def _owner(self) -> str:
+        """``pod-gp``, ``pod-rbf``, ``pod-mlp`` (the factory's names), else ``pod``."""
+        return f"pod-{self.regressor}" if self.regressor in REGRESSORS else "pod"
+
     def _check_relations(self) -> None:
         """A known regressor with options it takes, and a POD these settings can build."""
         if self.regressor not in REGRESSORS:
@@ -108,7 +112,7 @@ class PODSurrogate(Surrogate):
         try:
             regressor = self._new_regressor()
         except TypeError as exc:
-            raise HyperparameterError(f"pod: regressor_params of {self.regressor}: {exc}") from None
+            raise HyperparameterError(f"{self.label}: regressor_params: {exc}") from None
         regressor.check_params()
         self._new_pod(product=None).check_params()
 
