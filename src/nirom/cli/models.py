@@ -1,0 +1,309 @@
+"""Verbs that make and use models: generate, fit, train-rb, predict, evaluate, refine, run, demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from nirom.cli.app import app, console
+from nirom.cli.options import parameter_value, parse_pairs
+from nirom.dataset import Dataset
+from nirom.errors import ModelError, ParameterError
+from nirom.generation import generate as run_generation
+from nirom.report.terminal import (
+    print_evaluation,
+    print_generation_report,
+    print_prediction,
+)
+from nirom.solvers import solver_names
+from nirom.surrogates.factory import MODELS
+
+
+# -- generate ---------------------------------------------------------------------------
+@app.command()
+def generate(
+    case: Annotated[
+        str,
+        typer.Argument(
+            help=f"Built-in solver ({', '.join(solver_names())}) or a command-solver TOML file.",
+            metavar="CASE",
+        ),
+    ],
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Number of design points.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset to create or resume.")],
+    design: Annotated[str, typer.Option(help="sobol | lhs | random | grid.")] = "sobol",
+    seed: Annotated[
+        int, typer.Option(help="Seed of the design and of field inputs drawn from the prior.")
+    ] = 0,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", "-w", help="Local Dask worker processes (0: in this process)."),
+    ] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler to use instead.")
+    ] = None,
+    solver_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--solver-option", "-s", help="NAME=VALUE option of a built-in solver (repeatable)."
+        ),
+    ] = None,
+    retry_failed: Annotated[bool, typer.Option(help="Rerun samples recorded as failed.")] = False,
+    operators: Annotated[
+        bool, typer.Option(help="Also store each sample's system matrix and right-hand side.")
+    ] = False,
+    repair: Annotated[
+        bool, typer.Option(help="Read every done sample back; solve damaged ones again.")
+    ] = False,
+) -> None:
+    """Run a solver on a design of samples, in parallel; rerun to resume."""
+    report = run_generation(
+        case,
+        out,
+        samples,
+        design=design,
+        seed=seed,
+        workers=workers,
+        scheduler=scheduler,
+        retry_failed=retry_failed,
+        solver_options=parse_pairs(solver_option, "solver option"),
+        console=console,
+        operators=operators,
+        repair=repair,
+    )
+    if repair:
+        ids = ", ".join(map(str, report.repaired)) or "none"
+        console.print(f"Damaged samples solved again: {ids}", highlight=False)
+    print_generation_report(report, console)
+
+
+# -- fit / predict / evaluate --------------------------------------------------------------
+@app.command()
+def fit(
+    dataset: Annotated[Path, typer.Argument(help="Training dataset.", metavar="DATASET")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
+    model: Annotated[str, typer.Option(help=f"Surrogate: {' | '.join(MODELS)}.")] = "pod-gp",
+    modes: Annotated[int | None, typer.Option(help="POD modes kept per field.")] = None,
+    discarded_energy: Annotated[
+        float | None,
+        typer.Option(
+            "--discarded-energy",
+            "--energy",
+            help="Or the fraction of the snapshot energy the POD discards (default 1e-6).",
+        ),
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            "-O",
+            help="NAME=VALUE hyperparameter of the model (repeatable), e.g. -O epochs=100 "
+            "-O width=32 for fno.",
+        ),
+    ] = None,
+) -> None:
+    """Fit a surrogate on a dataset's done samples and save it."""
+    from nirom.report.card import write_fit_record
+    from nirom.surrogates import make_surrogate
+
+    params = parse_pairs(option, "model option")
+    truncation = {
+        k: v
+        for k, v in (("n_modes", modes), ("discarded_energy", discarded_energy))
+        if v is not None
+    }
+    if truncation and not model.startswith("pod-"):
+        raise ParameterError(f"--modes/--energy set POD truncation; {model} takes -O options")
+    if set(truncation) & set(params) or ("discarded_energy" in truncation and "energy" in params):
+        raise ParameterError("give the POD truncation once: --modes/--energy or -O, not both")
+    params.update(truncation)
+    surrogate = make_surrogate(model, **params)  # checks every option before reading data
+    ds = Dataset(dataset)
+    start = time.perf_counter()
+    surrogate.fit(ds)
+    seconds = time.perf_counter() - start
+    surrogate.save(out)
+    write_fit_record(out, seconds, dataset, len(surrogate.training_ids_))
+    console.print(
+        f"Fitted {model} on {len(surrogate.training_ids_)} samples ({surrogate.summary()}) "
+        f"in {seconds:.1f} s; saved to [bold]{escape(str(out))}[/]"
+    )
+
+
+@app.command("train-rb")
+def train_rb(
+    case: Annotated[str, typer.Argument(help="Solver with an affine operator (thermal-block).")],
+    dataset: Annotated[Path, typer.Option("--dataset", "-d", help="Dataset the solves go to.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
+    basis: Annotated[int, typer.Option(help="Largest basis size (= solver runs).")] = 60,
+    tolerance: Annotated[
+        float | None, typer.Option(help="Stop when the largest relative bound is below it.")
+    ] = None,
+    candidates: Annotated[int, typer.Option(help="Random candidate parameters.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the candidate set.")] = 0,
+    workers: Annotated[int, typer.Option(help="Dask workers for the solves (0: here).")] = 0,
+    solver_option: Annotated[
+        list[str] | None,
+        typer.Option("--solver-option", "-s", help="NAME=VALUE solver option (repeatable)."),
+    ] = None,
+) -> None:
+    """Train a certified reduced basis by the weak greedy; rerun to resume."""
+    from nirom.reduced_basis import weak_greedy
+    from nirom.surrogates.reduced_basis import RBSurrogate
+
+    start = time.perf_counter()
+    result = weak_greedy(
+        case,
+        dataset,
+        max_basis=basis,
+        tolerance=tolerance,
+        n_candidates=candidates,
+        seed=seed,
+        solver_options=parse_pairs(solver_option, "solver option"),
+        workers=workers,
+    )
+    model = RBSurrogate.from_greedy(result)
+    model.save(out)
+    last = f"; largest relative bound {result.max_bounds[-1]:.3g}" if result.max_bounds else ""
+    console.print(
+        f"Greedy: {result.solved} solves ({result.resumed} resumed), {model.summary()}{last}, "
+        f"{time.perf_counter() - start:.1f} s; saved to [bold]{escape(str(out))}[/]"
+    )
+
+
+@app.command()
+def predict(
+    model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
+    param: Annotated[
+        list[str],
+        typer.Option(
+            "--param",
+            "-p",
+            help="NAME=VALUE for every parameter; NAME=@FILE.npy for a field input.",
+        ),
+    ],
+    out: Annotated[Path | None, typer.Option(help="Write the fields to this mesh file.")] = None,
+    std: Annotated[bool, typer.Option("--std", help="Also predict standard deviations.")] = False,
+    mesh: Annotated[
+        Path | None,
+        typer.Option(help="Predict on this mesh file (models of varying geometry: mmgp)."),
+    ] = None,
+) -> None:
+    """Predict the fields for one parameter set."""
+    from nirom.surrogates import Surrogate
+    from nirom.surrogates.export import read_geometry, write_prediction, write_prediction_on
+
+    surrogate = Surrogate.load(model)
+    mu = {k: parameter_value(k, v) for k, v in parse_pairs(param).items()}
+    geometry = None if mesh is None else read_geometry(surrogate, mesh)
+    start = time.perf_counter()
+    if geometry is None:
+        result = surrogate.predict(mu, return_std=std)
+    else:
+        result = surrogate.predict(mu, return_std=std, mesh=geometry)
+    seconds = time.perf_counter() - start
+    mean, sd = result if std else (result, None)
+    print_prediction(mean, sd, seconds, console)
+    if out is not None and geometry is not None:
+        written = write_prediction_on(surrogate, geometry, out, mean, sd, scalars=mu)
+        console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
+    elif out is not None:
+        written = write_prediction(surrogate, out, mean, sd, scalars=mu, what="--out")
+        console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
+
+
+@app.command()
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
+    dataset: Annotated[Path, typer.Argument(help="Test dataset.", metavar="DATASET")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    norm: Annotated[
+        str,
+        typer.Option(help="auto (FE L2 norm on the mesh) | euclidean (grid values, as papers)."),
+    ] = "auto",
+) -> None:
+    """Evaluate a model on a dataset's done samples (errors, coverage, speed-up)."""
+    from nirom.evaluation.evaluate import evaluate as run_evaluation
+    from nirom.surrogates import Surrogate
+
+    report = run_evaluation(Surrogate.load(model), Dataset(dataset), norm=norm)
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        print_evaluation(report, str(model), console)
+
+
+@app.command()
+def refine(
+    dataset: Annotated[
+        Path, typer.Argument(help="Dataset made by nirom generate.", metavar="DATASET")
+    ],
+    model: Annotated[Path, typer.Argument(help="A pod-gp model fitted on it.", metavar="MODEL")],
+    samples: Annotated[int, typer.Option("--samples", "-n", help="New solver runs.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Where to save the refitted model (default: MODEL).")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", help="Local Dask worker processes (0: here).")
+    ] = 2,
+    candidates: Annotated[int, typer.Option(help="Candidate parameter sets scored.")] = 2048,
+    seed: Annotated[int, typer.Option(help="Seed of the candidate set.")] = 0,
+) -> None:
+    """Solve new samples where the surrogate is least certain, then refit it."""
+    from nirom.refinement import refine as run_refinement
+    from nirom.surrogates import Surrogate
+
+    surrogate = Surrogate.load(model)
+    if not surrogate.provides_std:
+        raise ModelError(
+            f"{model}: refine needs a pod-gp model (it uses the error bars); "
+            f"this {surrogate.kind} model has none"
+        )
+    report = run_refinement(
+        Dataset(dataset),
+        surrogate,
+        samples,
+        n_candidates=candidates,
+        seed=seed,
+        workers=workers,
+        console=console,
+    )
+    saved = report.model.save(out or model)
+    console.print(
+        f"Refined: solved {report.generation.solved}, failed {report.generation.failed} "
+        f"(ids {report.ids[0]}..{report.ids[-1]}); refitted on "
+        f"{len(report.model.training_ids_)} samples in {report.fit_s:.1f} s; saved to "
+        f"[bold]{escape(str(saved))}[/]"
+    )
+
+
+@app.command()
+def run(
+    study: Annotated[Path, typer.Argument(help="Study TOML file.", metavar="STUDY")],
+) -> None:
+    """Run a whole study declared in a TOML file (see examples/thermal_block_study.toml)."""
+    from nirom.study import load_study, run_study
+
+    run_study(load_study(study), console=console)
+
+
+# -- demo ------------------------------------------------------------------------
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo's outputs.")] = Path(
+        "nirom-demo"
+    ),
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Training solver runs.")] = 64,
+    test: Annotated[int, typer.Option(help="Held-out test solver runs.")] = 24,
+    resolution: Annotated[int, typer.Option(help="Mesh cells per side of the unit square.")] = 48,
+) -> None:
+    """Run the demo study: solve a thermal block, fit and evaluate surrogates, plot."""
+    from nirom.demo import run_demo
+
+    run_demo(out, n_samples=samples, n_test=test, resolution=resolution, console=console)
