@@ -150,3 +150,11 @@ def quadrature_weights(mesh: Mesh, rule: QuadratureRule) -> np.ndarray:
     _, grads = _shape_functions(rule.cell_type, rule.points)
     jac = np.einsum("cnd,qne->cqde", mesh.points[conn], grads)
     return (np.abs(np.linalg.det(jac)) * rule.weights).reshape(-1)
+
+
+def check_rule(mesh: Mesh, rule: QuadratureRule) -> None:
+    """MeshError unless ``mesh`` has only the cells ``rule`` integrates."""
+    if [t for t, _ in mesh.cells] != [rule.cell_type]:
+        raise MeshError(
+            f"the quadrature rule is for {rule.cell_type} cells, the mesh has {mesh.cell_counts()}"
+        )

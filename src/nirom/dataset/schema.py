@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Literal
 
+import numpy as np
+
 from nirom.errors import FieldError
 
 FORMAT_NAME = "nirom-dataset"
@@ -109,3 +111,38 @@ class FieldSpec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FieldSpec:
         return cls(**dict(data))
+
+
+def validate_fields(
+    specs: Mapping[str, FieldSpec],
+    fields: Mapping[str, np.ndarray],
+    entities: tuple[int, int, int],
+    sample_id: int | None = None,
+) -> dict[str, np.ndarray]:
+    """``fields`` as float arrays, checked against ``specs``: every field present, none
+    unknown, shapes for ``entities`` (points, cells, quadrature points), all values finite.
+
+    Raises a :class:`~nirom.errors.FieldError` naming the sample and the field.
+    """
+    where = "" if sample_id is None else f"sample {sample_id}: "
+    unknown = sorted(set(fields) - set(specs))
+    if unknown:
+        raise FieldError(f"{where}unknown field(s) {unknown}; dataset fields: {list(specs)}")
+    missing = [name for name in specs if name not in fields]
+    if missing:
+        raise FieldError(f"{where}missing field(s) {missing}")
+    n_points, n_cells, n_quadrature = entities
+    out = {}
+    for name, spec in specs.items():
+        try:
+            arr = np.asarray(fields[name], dtype=float)
+        except (TypeError, ValueError):
+            raise FieldError(f"{where}field {name!r}: values must be numbers") from None
+        expected = spec.shape(n_points, n_cells, n_quadrature)
+        if arr.shape != expected:
+            raise FieldError(f"{where}field {name!r}: expected shape {expected}, got {arr.shape}")
+        n_bad = int(np.count_nonzero(~np.isfinite(arr)))
+        if n_bad:
+            raise FieldError(f"{where}field {name!r}: {n_bad} NaN or infinite value(s)")
+        out[name] = arr
+    return out

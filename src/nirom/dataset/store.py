@@ -26,7 +26,6 @@ rename also arbitrates between processes appending at once, without a lock
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,7 +39,6 @@ from nirom.atomic import built_aside
 from nirom.dataset.layout import (
     SAMPLE_DIR,
     Sample,
-    disk_size,
     nirom_version,
     now,
     read_array,
@@ -50,7 +48,6 @@ from nirom.dataset.layout import (
     read_root_meta,
     sample_name,
     staged,
-    time_statistics,
     write_array,
     write_mesh,
 )
@@ -63,12 +60,13 @@ from nirom.dataset.operators import (
     write_system,
 )
 from nirom.dataset.publish import check_id, clean_staging, publish_sample
-from nirom.dataset.quadrature import QuadratureRule
+from nirom.dataset.quadrature import QuadratureRule, check_rule
 from nirom.dataset.schema import (
     BASE_FORMAT_VERSION,
     FORMAT_NAME,
     QUADRATURE_FORMAT_VERSION,
     FieldSpec,
+    validate_fields,
 )
 from nirom.errors import (
     DatasetError,
@@ -176,7 +174,7 @@ class Dataset:
         if at_points and quadrature is None:
             raise FieldError(f"quadrature fields {at_points} need the quadrature rule")
         if quadrature is not None and mesh is not None:
-            _check_rule(mesh, quadrature)
+            check_rule(mesh, quadrature)
         meta = {
             "format": FORMAT_NAME,
             "format_version": BASE_FORMAT_VERSION
@@ -307,7 +305,7 @@ class Dataset:
         """
         mu = self.space.validate(mu)
         sample_mesh = self._mesh_for_append(mesh)
-        arrays = self._validate_fields(fields, sample_mesh, sample_id)
+        arrays = validate_fields(self.fields, fields, self._entities(sample_mesh), sample_id)
         if system is not None:
             system = self._check_system(system, sample_id)
         if solve_time is not None and not (np.isfinite(solve_time) and solve_time >= 0):
@@ -373,41 +371,11 @@ class Dataset:
             if mesh is None:
                 raise MeshError(f"{self.path}: this dataset needs each sample's mesh")
             if self.quadrature is not None:
-                _check_rule(mesh, self.quadrature)
+                check_rule(mesh, self.quadrature)
             return mesh
         if mesh is not None and self.mesh is not None:
             self.mesh.check_matches(mesh, "sample")
         return self.mesh
-
-    def _validate_fields(
-        self, fields: Mapping[str, np.ndarray], mesh: Mesh | None, sample_id: int | None
-    ) -> dict[str, np.ndarray]:
-        where = "" if sample_id is None else f"sample {sample_id}: "
-        unknown = sorted(set(fields) - set(self.fields))
-        if unknown:
-            raise FieldError(
-                f"{where}unknown field(s) {unknown}; dataset fields: {list(self.fields)}"
-            )
-        missing = [name for name in self.fields if name not in fields]
-        if missing:
-            raise FieldError(f"{where}missing field(s) {missing}")
-        n_points, n_cells, n_quadrature = self._entities(mesh)
-        out = {}
-        for name, spec in self.fields.items():
-            try:
-                arr = np.asarray(fields[name], dtype=float)
-            except (TypeError, ValueError):
-                raise FieldError(f"{where}field {name!r}: values must be numbers") from None
-            expected = spec.shape(n_points, n_cells, n_quadrature)
-            if arr.shape != expected:
-                raise FieldError(
-                    f"{where}field {name!r}: expected shape {expected}, got {arr.shape}"
-                )
-            n_bad = int(np.count_nonzero(~np.isfinite(arr)))
-            if n_bad:
-                raise FieldError(f"{where}field {name!r}: {n_bad} NaN or infinite value(s)")
-            out[name] = arr
-        return out
 
     def _check_system(self, system: LinearSystem, sample_id: int | None) -> LinearSystem:
         where = "" if sample_id is None else f"sample {sample_id}: "
@@ -572,45 +540,6 @@ class Dataset:
     # -- summary ---------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         """JSON-compatible overview: parameters, fields, counts, failures, mesh, times, size."""
-        metas = {}
-        for i in self._all_ids():
-            with contextlib.suppress(SampleMissingError):  # being replaced right now
-                metas[i] = self.read_meta(i)
-        counts = self._counts([m["status"] for m in metas.values()])
-        failures = [
-            {"id": i, "error": m["error"]} for i, m in metas.items() if m["status"] == "failed"
-        ]
-        times = [m["solve_time_s"] for m in metas.values() if m["status"] == "done"]
-        mesh = self.mesh
-        return {
-            "path": str(self.path),
-            "format_version": self.format_version,
-            "description": self.description,
-            "parameters": self.space.to_dict()["parameters"],
-            "fields": [f.to_dict() for f in self.fields.values()],
-            "samples": counts,
-            "failures": failures,
-            "mesh": None
-            if mesh is None
-            else {"points": mesh.n_points, "cells": mesh.cell_counts(), "dim": mesh.dim},
-            "per_sample_mesh": self.per_sample_mesh,
-            "quadrature": None
-            if self.quadrature is None
-            else {
-                "cell_type": self.quadrature.cell_type,
-                "element": self.quadrature.element,
-                "points_per_cell": self.quadrature.n_points,
-                "points": None if mesh is None else mesh.n_cells * self.quadrature.n_points,
-            },
-            "provenance": self.provenance,
-            "operators": self.operators,
-            "solve_time_s": time_statistics(times),
-            "disk_bytes": disk_size(self.path),
-        }
+        from nirom.dataset.summary import dataset_summary
 
-
-def _check_rule(mesh: Mesh, rule: QuadratureRule) -> None:
-    if [t for t, _ in mesh.cells] != [rule.cell_type]:
-        raise MeshError(
-            f"the quadrature rule is for {rule.cell_type} cells, the mesh has {mesh.cell_counts()}"
-        )
+        return dataset_summary(self)
