@@ -4,4 +4,5 @@ import sys
 
 from nirom.cli.app import main
 
-sys.exit(main())
+if __name__ == "__main__":  # workers started by Dask import this module again
+    sys.exit(main())
