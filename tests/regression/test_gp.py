@@ -280,13 +280,18 @@ def test_a_bar_over_the_modes_shows_at_a_terminal_only(tmp_path) -> None:
     assert "fitting GP" not in piped.stderr  # scripts and logs stay quiet
 
 
-def test_warm_starts_never_lose_marginal_likelihood_to_the_default_start() -> None:
-    """Each later mode keeps the better of the previous mode's optimum and the default
-    start: with no restarts, never worse than fitting each mode from the default alone."""
+def test_warm_starts_learn_inputs_the_previous_mode_ignored() -> None:
+    """Each later mode starts from the previous mode's optimum with its length scales
+    reopened: mode 2 depends only on x1, which mode 1 ignored (length scale at its upper
+    bound, where the gradient vanishes); it still finds x1 and the default start's optimum
+    (from the previous optimum as it is, the marginal likelihood drops from 164 to -42)."""
     rng = np.random.default_rng(3)
     x = rng.random((30, 3))
     y = np.column_stack([np.sin(3 * x[:, 0]), x[:, 1] ** 2, np.cos(5 * x[:, 2]) * x[:, 0]])
     warm = GPRegressor(n_restarts=0, warm_start=True).fit(x, y)
     cold = GPRegressor(n_restarts=0, warm_start=False).fit(x, y)
     assert warm.log_marginal_likelihood_[0] == cold.log_marginal_likelihood_[0]  # same start
-    assert np.all(warm.log_marginal_likelihood_ >= cold.log_marginal_likelihood_ - 1e-9)
+    slack = 1e-3 * np.abs(cold.log_marginal_likelihood_)
+    assert np.all(warm.log_marginal_likelihood_ >= cold.log_marginal_likelihood_ - slack)
+    relevant = warm.length_scales_ < 100  # inputs each mode depends on
+    assert relevant.tolist() == [[True, False, False], [False, True, False], [True, False, True]]
