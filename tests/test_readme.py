@@ -41,7 +41,7 @@ SMALL = {
     ),
     "epochs=100).fit(train)": "epochs=2, progress=False).fit(train)",
     "modes=12, width=32, padding=9": "modes=4, width=4, padding=9",
-    '"tb-test.nirom", 8,': '"tb-test.nirom", 3,',
+    '"tb-test.nirom",\n    8,': '"tb-test.nirom",\n    3,',
     'solver_options={"resolution": 96},\n)': 'solver_options={"resolution": 12},\n)',
     "k=5)": "k=3)",
     "n_base=512)": "n_base=32)",
