@@ -177,10 +177,9 @@ class PODSurrogate(Surrogate):
             coefficients[name] = z
         if self.input_scale == "auto":
             u = self._choose_scales(x, inputs, coefficients, u)
-        self.regressors_: dict[str, Any] = {
-            name: _fit_quietly(self._new_regressor(), u, z, name)
-            for name, z in coefficients.items()
-        }
+        self.regressors_: dict[str, Any] = {}
+        for name, z in coefficients.items():
+            self.regressors_[name] = _fit_quietly(self._new_regressor(), u, z, name)
         self._prepare()
         return self
 
