@@ -16,7 +16,7 @@ from nirom.errors import HyperparameterError
 from nirom.report.card import model_card
 from nirom.surrogates import PODSurrogate, Surrogate
 from nirom.surrogates.format import model_digest
-from nirom.surrogates.input_scale import choosable, to_unit
+from nirom.surrogates.input_scale import CHOICE_SAMPLES, choice_rows, choosable, to_unit
 
 MESH = Mesh.from_skfem(skfem.MeshTri().refined(3))
 X, Y = MESH.points.T
@@ -103,6 +103,14 @@ def test_only_parameters_with_positive_bounds_may_change_scale() -> None:
     x = np.array([[0.5, 0.5, 2.0]])
     np.testing.assert_allclose(to_unit(space, x, {"positive": "log"})[0, 2], np.log(2) / np.log(5))
     np.testing.assert_allclose(to_unit(space, x, {})[0], space.to_unit(x)[0])
+
+
+def test_the_choice_looks_at_a_bounded_seeded_subset_of_large_training_sets() -> None:
+    np.testing.assert_array_equal(choice_rows(40), np.arange(40))
+    rows = choice_rows(1000)
+    assert len(np.unique(rows)) == CHOICE_SAMPLES and np.all(np.diff(rows) > 0)
+    assert rows.max() > 500  # spread over the set, not its first rows
+    np.testing.assert_array_equal(rows, choice_rows(1000))
 
 
 def test_the_scale_applies_at_prediction_and_survives_saving(uniform_k, auto_gp, tmp_path):

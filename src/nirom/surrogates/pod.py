@@ -193,6 +193,9 @@ class PODSurrogate(Surrogate):
         targets = input_scale.leading_targets(coefficients)
         if not input_scale.choosable(self.space_) or targets.shape[1] == 0:
             return u
+        rows = input_scale.choice_rows(len(x))
+        x_rows, targets = x[rows], targets[rows]
+        inputs_rows = {name: values[rows] for name, values in inputs.items()}
         if self.regressor == "gp":
             score = input_scale.gp_evidence(targets)
             margin = input_scale.EVIDENCE_MARGIN
@@ -202,7 +205,7 @@ class PODSurrogate(Surrogate):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.input_scales_, _ = input_scale.choose_scales(
-                self.space_, x, lambda unit: self._features(unit, inputs), score, margin
+                self.space_, x_rows, lambda unit: self._features(unit, inputs_rows), score, margin
             )
         return self._features(self._unit(x), inputs)
 
