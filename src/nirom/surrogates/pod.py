@@ -3,7 +3,10 @@
 For each output field, the snapshots ``F`` (n_samples, n_values) are reduced by
 a POD (weighted by the finite-element mass matrix for point fields when the
 mesh is known, so the basis is optimal in the L2 norm), and a regressor maps
-unit-cube parameters (log scale for log-uniform ones) to the coefficients.
+unit-cube parameters to the coefficients: each parameter on its declared scale
+(log for log-uniform ones) or, with ``input_scale="auto"`` (the default), on
+the linear or log scale the training data favour
+(:mod:`nirom.surrogates.input_scale`).
 
 Prediction: ``mean = z(mu) @ modes + mean_field``. With a GP regressor the
 predictive variance of each coefficient is carried through the basis, with
