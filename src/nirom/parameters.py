@@ -277,7 +277,8 @@ class ParameterSpace:
         """Map physical values of shape (n, dim) to unit-cube coordinates.
 
         Log-uniform parameters map through their logarithm, which is the
-        natural scaling for regression on them.
+        natural scaling for regression on them (``PODSurrogate`` may choose
+        another scale per parameter: :mod:`nirom.surrogates.input_scale`).
         """
         x = self.validate_array(x)
         if self.dim == 0:

@@ -7,6 +7,7 @@ import pytest
 import skfem
 
 from nirom import ParameterError
+from nirom.parameters import LogUniform, Uniform
 from nirom.solvers import ThermalBlock
 
 
@@ -98,3 +99,19 @@ def test_bad_inputs() -> None:
     mu = dict.fromkeys(solver.space.scalar_names, 1.0)
     with pytest.raises(ParameterError, match="'k_4'.*out of bounds"):
         solver.solve({**mu, "k_4": 50.0})
+
+
+def test_conductivities_may_be_declared_uniform() -> None:
+    """``k_distribution="uniform"``: the same solver, conductivities sampled uniformly."""
+    default = ThermalBlock(2, 2, resolution=8)
+    uniform = ThermalBlock(2, 2, resolution=8, k_distribution="uniform")
+    assert all(isinstance(p, LogUniform) for p in default.space.scalars)
+    assert all(isinstance(p, Uniform) for p in uniform.space.scalars)
+    assert "k_distribution" not in default.options  # datasets generated before still resume
+    assert uniform.options["k_distribution"] == "uniform"
+    mu = {f"k_{i}": 0.5 + i for i in range(4)}
+    np.testing.assert_array_equal(uniform.solve(mu)["u"], default.solve(mu)["u"])
+    design = uniform.space.sample(256, seed=0)
+    assert np.mean(design < 1.0) < 0.15  # uniform on [0.1, 10]: about 9 % below 1
+    with pytest.raises(ParameterError, match="k_distribution must be one of"):
+        ThermalBlock(k_distribution="normal")

@@ -217,6 +217,9 @@ def _card(card: Mapping[str, Any]) -> str:
             rows.append([key, card[key]])
     if "modes" in card:
         rows.append(["POD modes", ", ".join(f"{k}: {v}" for k, v in card["modes"].items())])
+    if "input_scales" in card:
+        scales = ", ".join(f"{k}: {v}" for k, v in card["input_scales"].items())
+        rows.append(["input scales", scales])
     if card.get("mesh"):
         rows.append(["mesh", f"{card['mesh']['n_points']} points, {card['mesh']['n_cells']} cells"])
     rows.append(["fields", ", ".join(f["name"] for f in card["fields"])])

@@ -8,11 +8,13 @@ Equations (nondimensional units)::
 The square is split into ``nx_blocks x ny_blocks`` equal blocks; ``k`` is the
 constant ``k_i`` on block ``i`` (blocks numbered row by row from the bottom
 left). The parameters ``k_0 ... k_{B-1}`` are log-uniform on ``[0.1, 10]``
-by default, the source ``f`` is 1. Discretisation: P1 Lagrange elements on
-a uniform triangulation with ``resolution`` squares per side, each cut into
-two triangles. The stiffness matrix is affine in the parameters,
-``A(mu) = sum_i k_i A_i``, so the ``A_i`` are assembled once and each solve
-costs one sparse combination and one sparse direct solve.
+by default (``k_distribution="uniform"`` declares them uniform, as a user
+unaware of their logarithmic action might), the source ``f`` is 1.
+Discretisation: P1 Lagrange elements on a uniform triangulation with
+``resolution`` squares per side, each cut into two triangles. The stiffness
+matrix is affine in the parameters, ``A(mu) = sum_i k_i A_i``, so the
+``A_i`` are assembled once and each solve costs one sparse combination and
+one sparse direct solve.
 """
 
 from __future__ import annotations
@@ -30,10 +32,15 @@ from nirom.checks import check_integer
 from nirom.dataset.schema import FieldSpec
 from nirom.errors import ParameterError
 from nirom.mesh import Mesh
-from nirom.parameters import LogUniform, ParameterSpace
+from nirom.parameters import LogUniform, ParameterSpace, Uniform
 from nirom.solvers.base import Solver, check_finite, register
 from nirom.solvers.forms import laplace, mass
 from nirom.solvers.operators import AffineDecomposition
+
+_DISTRIBUTIONS: dict[str, type[LogUniform] | type[Uniform]] = {
+    "loguniform": LogUniform,
+    "uniform": Uniform,
+}
 
 
 @register("thermal-block")
@@ -51,6 +58,9 @@ class ThermalBlock(Solver):
         Bounds of the log-uniform block conductivities.
     source : float or callable
         Heat source ``f``: a constant or ``f(x, y)`` on arrays of coordinates.
+    k_distribution : {"loguniform", "uniform"}
+        How the conductivities are declared, so sampled (and regressed by
+        default): uniformly in their logarithm, or uniformly.
     """
 
     def __init__(
@@ -60,6 +70,7 @@ class ThermalBlock(Solver):
         resolution: int = 48,
         k_bounds: tuple[float, float] = (0.1, 10.0),
         source: float | Callable[[np.ndarray, np.ndarray], np.ndarray] = 1.0,
+        k_distribution: str = "loguniform",
     ) -> None:
         nx_blocks = check_integer("nx_blocks", nx_blocks)
         ny_blocks = check_integer("ny_blocks", ny_blocks)
@@ -78,8 +89,15 @@ class ThermalBlock(Solver):
             "k_bounds": list(k_bounds),
             "source": source,
         }
+        if k_distribution not in _DISTRIBUTIONS:
+            raise ParameterError(
+                f"k_distribution must be one of {', '.join(_DISTRIBUTIONS)}, got {k_distribution!r}"
+            )
+        if k_distribution != "loguniform":  # recorded only when set: older datasets still resume
+            self.options["k_distribution"] = k_distribution
         n_blocks = nx_blocks * ny_blocks
-        self.space = ParameterSpace([LogUniform(f"k_{i}", *k_bounds) for i in range(n_blocks)])
+        kind = _DISTRIBUTIONS[k_distribution]
+        self.space = ParameterSpace([kind(f"k_{i}", *k_bounds) for i in range(n_blocks)])
         self.fields = [FieldSpec("u", location="point", unit="1")]
         grid = np.linspace(0.0, 1.0, resolution + 1)
         self.fem_mesh = skfem.MeshTri.init_tensor(grid, grid)

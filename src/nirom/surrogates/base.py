@@ -115,10 +115,15 @@ class Surrogate(Estimator, Saveable):
                 f"this model takes field input(s) {names}: pass a mapping or a list of mappings"
             )
         else:
-            return space.to_unit(space.validate_array(mu)), {}
+            return self._unit(space.validate_array(mu)), {}
         checked = [self._validate(m) for m in mus]
         inputs = {p.name: _stack(p.name, [m[p.name] for m in checked]) for p in space.field_inputs}
-        return space.to_unit(space.as_array(checked)), inputs
+        return self._unit(space.as_array(checked)), inputs
+
+    def _unit(self, x: np.ndarray) -> np.ndarray:
+        """Physical scalar parameters (n, dim) on the unit cube the model regresses on: the
+        declared scales (log for log-uniform) unless a model chose others."""
+        return self.space_.to_unit(x)
 
     def _validate(self, mu: Mapping[str, Any]) -> dict[str, Any]:
         """One parameter set checked against the space (models free of the grid relax it)."""

@@ -3,7 +3,10 @@
 For each output field, the snapshots ``F`` (n_samples, n_values) are reduced by
 a POD (weighted by the finite-element mass matrix for point fields when the
 mesh is known, so the basis is optimal in the L2 norm), and a regressor maps
-unit-cube parameters (log scale for log-uniform ones) to the coefficients.
+unit-cube parameters to the coefficients: each parameter on its declared scale
+(log for log-uniform ones) or, with ``input_scale="auto"`` (the default), on
+the linear or log scale the training data favour
+(:mod:`nirom.surrogates.input_scale`).
 
 Prediction: ``mean = z(mu) @ modes + mean_field``. With a GP regressor the
 predictive variance of each coefficient is carried through the basis, with
@@ -40,6 +43,7 @@ from nirom.reduction import POD
 from nirom.reduction.pod import ENERGY_FRACTION, METHODS
 from nirom.regression import GPRegressor, MLPRegressor, RBFRegressor  # noqa: F401 (registers)
 from nirom.saving import arrays_of, arrays_under, registry, saveable
+from nirom.surrogates import input_scale
 from nirom.surrogates.base import Fields, Inputs, Surrogate
 
 #: name -> regressor class: the live registry family "regressor" (gp, rbf, mlp)
@@ -70,6 +74,13 @@ class PODSurrogate(Surrogate):
         Keyword arguments of the regressor (e.g. ``{"n_restarts": 2}``).
     input_modes : int
         PCA coefficients kept per field input (spaces with field inputs).
+    input_scale : {"auto", "declared"}
+        The scale each scalar parameter is regressed on. "declared": the one its
+        distribution implies (log for log-uniform, linear for uniform). "auto"
+        (default): for each parameter with positive bounds, linear or log,
+        whichever the training data favour (GP marginal likelihood for "gp",
+        RBF cross-validation for "rbf" and "mlp"; see
+        :mod:`nirom.surrogates.input_scale`). The choice is ``input_scales_``.
     energy : float, optional
         The former name of ``discarded_energy`` (an alias: give one of them).
     """
@@ -82,6 +93,7 @@ class PODSurrogate(Surrogate):
         "weighted": Boolean(),
         "regressor_params": Options(none=True),
         "input_modes": Integer(least=1),
+        "input_scale": OneOf(choices=input_scale.SETTINGS, label="input scale"),
     }
     _aliases: ClassVar[dict[str, str]] = {"energy": "discarded_energy"}
 
@@ -95,6 +107,7 @@ class PODSurrogate(Surrogate):
         weighted: bool = True,
         regressor_params: Mapping[str, Any] | None = None,
         input_modes: int = 64,
+        input_scale: str = "auto",
         energy: float | None = None,
     ) -> None:
         self._store_hyperparameters(locals())
@@ -150,11 +163,13 @@ class PODSurrogate(Surrogate):
         self.mesh_ = dataset.mesh
         self.training_ids_ = ids
         inputs = {p.name: dataset.field_input(p.name, ids) for p in self.space_.field_inputs}
-        u = self._fit_inputs(self.space_.to_unit(dataset.parameters(ids)), inputs)
+        x = dataset.parameters(ids)
+        self.input_scales_ = input_scale.declared_scales(self.space_)
+        u = self._fit_inputs(self._unit(x), inputs)
         mass = self.mesh_.mass_matrix() if (self.weighted and self.mesh_ is not None) else None
         self.pods_: dict[str, POD] = {}
-        self.regressors_: dict[str, Any] = {}
         self.truncation_var_: dict[str, np.ndarray] = {}
+        coefficients: dict[str, np.ndarray] = {}
         for name, spec in self.fields_.items():
             snapshots = dataset.field(name, ids).reshape(len(ids), -1)
             pod = self._new_pod(_field_inner_product(spec, mass)).fit(snapshots)
@@ -162,9 +177,44 @@ class PODSurrogate(Surrogate):
             residual = snapshots - pod.inverse_transform(z)
             self.pods_[name] = pod
             self.truncation_var_[name] = np.mean(residual**2, axis=0)
+            coefficients[name] = z
+        if self.input_scale == "auto":
+            u = self._choose_scales(x, inputs, coefficients, u)
+        self.regressors_: dict[str, Any] = {}
+        for name, z in coefficients.items():
             self.regressors_[name] = _fit_quietly(self._new_regressor(), u, z, name)
         self._prepare()
         return self
+
+    def _choose_scales(
+        self, x: np.ndarray, inputs: Fields, coefficients: Fields, u: np.ndarray
+    ) -> np.ndarray:
+        """Set ``input_scales_`` from the leading coefficients; return the features on them.
+
+        ``u``: the features on the declared scales, returned when nothing changes.
+        """
+        targets = input_scale.leading_targets(coefficients)
+        if not input_scale.choosable(self.space_) or targets.shape[1] == 0:
+            return u
+        rows = input_scale.choice_rows(len(x))
+        x_rows, targets = x[rows], targets[rows]
+        inputs_rows = {name: values[rows] for name, values in inputs.items()}
+        if self.regressor == "gp":
+            score = input_scale.gp_evidence(targets)
+            margin = input_scale.EVIDENCE_MARGIN
+        else:
+            score = input_scale.rbf_cross_validation(targets)
+            margin = input_scale.CV_MARGIN
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.input_scales_, _ = input_scale.choose_scales(
+                self.space_, x_rows, lambda unit: self._features(unit, inputs_rows), score, margin
+            )
+        return self._features(self._unit(x), inputs)
+
+    def _unit(self, x: np.ndarray) -> np.ndarray:
+        """Physical scalar parameters (n, dim) on the unit cube, on ``input_scales_``."""
+        return input_scale.to_unit(self.space_, x, self.input_scales_)
 
     def _fit_inputs(self, u: np.ndarray, inputs: Fields) -> np.ndarray:
         """Fit the PCA of each field input; return the regressor's training features."""
@@ -245,7 +295,12 @@ class PODSurrogate(Surrogate):
             for name in self.pods_
         }
         inputs = {name: pod.to_json() for name, pod in self.input_pods_.items()}
-        return {"params": self.params_to_json(), "fields": fields, "inputs": inputs}
+        return {
+            "params": self.params_to_json(),
+            "fields": fields,
+            "inputs": inputs,
+            "input_scales": dict(self.input_scales_),
+        }
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
         arrays: dict[str, np.ndarray] = {}
@@ -260,8 +315,12 @@ class PODSurrogate(Surrogate):
 
     @classmethod
     def _from_state(cls, state: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> PODSurrogate:
-        model = cls(**cls.params_from_json(state["params"]))
+        params = cls.params_from_json(state["params"])
+        # Saved before input_scale existed: fitted on the declared scales.
+        params.setdefault("input_scale", "declared")
+        model = cls(**params)
         model.check_params()
+        model.input_scales_ = _saved_scales(state.get("input_scales", {}))
         model.pods_, model.regressors_, model.truncation_var_ = {}, {}, {}
         regressor_cls = REGRESSORS[model.regressor]
         for name, saved in state["fields"].items():
@@ -279,9 +338,26 @@ class PODSurrogate(Surrogate):
         return model
 
     def summary(self) -> str:
-        """Modes kept per field, e.g. ``"u: 3 modes, v: 2 modes"``."""
+        """Modes kept per field and the parameters regressed on a scale other than their
+        declared one, e.g. ``"u: 3 modes, v: 2 modes; log scale: k"``."""
         self._check_fitted()
-        return ", ".join(f"{name}: {pod.n_modes_} modes" for name, pod in self.pods_.items())
+        line = ", ".join(f"{name}: {pod.n_modes_} modes" for name, pod in self.pods_.items())
+        changed = self.changed_scales()
+        for scale in input_scale.SCALES:
+            names = [name for name, s in changed.items() if s == scale]
+            if names:
+                line += f"; {scale} scale: {', '.join(names)}"
+        return line
+
+    def scales(self) -> dict[str, str]:
+        """Every scalar parameter -> the scale it is regressed on ("linear" or "log")."""
+        self._check_fitted()
+        return input_scale.declared_scales(self.space_) | dict(self.input_scales_)
+
+    def changed_scales(self) -> dict[str, str]:
+        """The parameters regressed on another scale than their declared one -> that scale."""
+        declared = input_scale.declared_scales(self.space_)
+        return {n: s for n, s in self.scales().items() if s != declared[n]}
 
 
 def _fit_quietly(regressor: Any, u: np.ndarray, z: np.ndarray, field: str) -> Any:
@@ -301,6 +377,15 @@ def _fit_quietly(regressor: Any, u: np.ndarray, z: np.ndarray, field: str) -> An
             stacklevel=3,
         )
     return regressor
+
+
+def _saved_scales(saved: Any) -> dict[str, str]:
+    """The saved ``input_scales``, checked (a model saved without them: the declared ones)."""
+    if not isinstance(saved, Mapping) or any(
+        not isinstance(v, str) or v not in input_scale.SCALES for v in saved.values()
+    ):
+        raise ValueError(f"input_scales must map parameters to linear or log, got {saved!r}")
+    return dict(saved)
 
 
 def _field_inner_product(spec: FieldSpec, mass: sp.spmatrix | None) -> sp.spmatrix | None:
