@@ -21,7 +21,13 @@ from nirom.errors import DatasetError, ModelError
 from nirom.reduced_basis.basis import pod_basis
 from nirom.reduced_basis.eim import common_pattern, entries_on, interpolate
 from nirom.reduced_basis.model import ReducedBasisModel
-from nirom.reduced_basis.problem import affine_of, empty_model, rb_field
+from nirom.reduced_basis.problem import (
+    affine_of,
+    empty_model,
+    rb_field,
+    snapshot_values,
+    value_mass,
+)
 from nirom.solvers import Solver, make_solver
 from nirom.solvers.operators import AffineDecomposition
 
@@ -87,8 +93,11 @@ def interpolated_model(
     )
     rhs = interpolate(np.stack([s.rhs for s in systems]), x, tolerance=tolerance)
     names = [*ds.space.scalar_names, None]
-    matrix_terms, matrix_names = _parameter_terms(matrix.coefficient_map @ matrix.terms, names)
-    rhs_terms, rhs_names = _parameter_terms(rhs.coefficient_map @ rhs.terms, names)
+    reach = np.append(np.abs(x).max(axis=0), 1.0)  # largest |value| of each [mu, 1] entry
+    matrix_terms, matrix_names = _parameter_terms(
+        matrix.coefficient_map @ matrix.terms, names, reach
+    )
+    rhs_terms, rhs_names = _parameter_terms(rhs.coefficient_map @ rhs.terms, names, reach)
     matrices = [
         sp.csr_matrix((term, pattern.indices, pattern.indptr), shape=pattern.shape)
         for term in matrix_terms
@@ -102,7 +111,7 @@ def interpolated_model(
     )
     mass = None
     if ds.mesh is not None:
-        mass = ds.mesh.mass_matrix().tocsr()[free][:, free]
+        mass = value_mass(ds.mesh.mass_matrix(), dirichlet.size)[free][:, free]
     product = sp.csr_matrix(sum(t * a for t, a in zip(theta_ref, matrices, strict=True)))
     shift = PSD_TOLERANCE
     negative = [negative_eigenvalues(a, product, shift) for a in matrices] if positive else []
@@ -127,10 +136,14 @@ def interpolated_model(
 
 
 def _parameter_terms(
-    terms: np.ndarray, names: list[str | None]
+    terms: np.ndarray, names: list[str | None], reach: np.ndarray
 ) -> tuple[list[np.ndarray], list[str | None]]:
-    """The terms (rows, one per ``[mu, 1]`` entry) that are not negligible, and their names."""
-    size = np.abs(terms).max(axis=1)
+    """The terms (rows, one per ``[mu, 1]`` entry) that are not negligible, and their names.
+
+    A term's size is its largest entry times the largest value its coefficient
+    took (``reach``), so parameters in Pa and the constant 1 compare.
+    """
+    size = np.abs(terms).max(axis=1) * reach
     keep = np.flatnonzero(size > NEGLIGIBLE * size.max())
     return [terms[k] for k in keep], [names[k] for k in keep]
 
@@ -174,7 +187,7 @@ def pod_galerkin(
     """
     if ds.operators is None:
         raise DatasetError(f"{ds.path}: has no operators; generate it with --operators for rb")
-    name = rb_field(list(ds.fields.values()), str(ds.path))
+    name = rb_field(list(ds.fields.values()), str(ds.path)).name
     ids = ds.sample_ids() if ids is None else list(ids)
     if not ids:
         raise DatasetError(f"{ds.path}: no done samples to fit on")
@@ -187,7 +200,8 @@ def pod_galerkin(
         model = empty_model(solver, ds.space)
     else:
         raise ModelError(f"unknown operator source {operator!r}; choose 'affine' or 'eim'")
-    snapshots = ds.field(name, ids)[:, model.free]
+    snapshots = snapshot_values(ds.field(name, ids), model.dirichlet.size, str(ds.path))
+    snapshots = snapshots[:, model.free]
     modes, _ = pod_basis(snapshots, model.product, n_modes, discarded_energy)
     model.extend(modes.T)
     return model, name
