@@ -171,6 +171,8 @@ def train_rb(
     model = RBSurrogate.from_greedy(result)
     model.save(out)
     last = f"; largest relative bound {result.max_bounds[-1]:.3g}" if result.max_bounds else ""
+    if result.converged:
+        last += " (converged: the last solve added nothing to the basis)"
     console.print(
         f"Greedy: {result.solved} solves ({result.resumed} resumed), {model.summary()}{last}, "
         f"{time.perf_counter() - start:.1f} s; saved to [bold]{escape(str(out))}[/]"

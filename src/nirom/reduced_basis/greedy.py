@@ -9,7 +9,11 @@ snapshot. Sample ``i`` of the dataset is greedy step ``i``, so a run killed
 at any point resumes from the dataset: its samples rebuild the basis in order
 and the greedy goes on. The first step solves at the centre of the space; where
 that solution is zero (elasticity's traction components are centred on 0),
-the next steps take candidates in order until the basis is not empty.
+the next steps take candidates in order until the basis is not empty. The
+greedy stops at ``max_basis`` functions, at the bound ``tolerance``, or when
+the worst candidate's solution adds nothing to the basis (converged: the
+bound is at round-off, as for the L bracket, whose solutions depend on
+``lam`` and ``mu_s`` only through their ratio and a scale).
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ class GreedyResult:
 
     ``max_bounds[k]``: the largest relative bound over the candidates with
     ``k + 1`` basis functions (before choosing the next parameter).
+    ``converged``: the greedy stopped because the solution at the worst
+    candidate was already in the basis's span (to 1e-10 relative in the
+    energy norm): the bound is at round-off and more solves add nothing.
     """
 
     model: ReducedBasisModel
@@ -43,6 +50,7 @@ class GreedyResult:
     max_bounds: list[float] = field(default_factory=list)
     solved: int = 0
     resumed: int = 0
+    converged: bool = False
 
 
 def weak_greedy(
@@ -85,12 +93,14 @@ def weak_greedy(
         values = snapshot_values(ds.field(name, [sample_id]), affine.dirichlet.size, str(ds.path))
         return values[:, affine.free]
 
+    added = 1
     for i in sorted(ds.sample_ids()):  # resume: earlier greedy steps rebuild the basis
-        model.extend(unknowns(i))
+        added = model.extend(unknowns(i))
         result.resumed += 1
+    result.converged = added == 0 and model.n_basis > 0
     candidates = space.sample(n_candidates, design="random", seed=seed)
     with _Runner(solver, ds, workers) as run:
-        while model.n_basis < max_basis and len(candidates):
+        while model.n_basis < max_basis and len(candidates) and not result.converged:
             if model.n_basis == 0 and not ds.sample_ids(None):
                 pick = space.from_unit(np.full((1, space.dim), 0.5))[0]
             elif model.n_basis == 0:
@@ -111,8 +121,9 @@ def weak_greedy(
                     f"{ds.path}: greedy solve {sample_id} failed: "
                     f"{ds.read_meta(sample_id).get('error')}"
                 )
-            model.extend(unknowns(sample_id))
+            added = model.extend(unknowns(sample_id))
             result.solved += 1
+            result.converged = added == 0 and model.n_basis > 0
     return result
 
 
