@@ -54,7 +54,9 @@ class RBSurrogate(Surrogate):
     operator : {"affine", "eim"}
         The operator's terms: the generating solver's exact affine
         decomposition, or the empirical interpolation of the stored matrices
-        alone (black box; the bound is then NaN: no coercivity bound yet).
+        alone (black box: certified by min-theta when the interpolant's
+        per-parameter terms are positive semidefinite, with the interpolation
+        error measured at the samples added to the bound; NaN bound otherwise).
     eim_terms : int, optional
         Most interpolation terms (default: until ``eim_tolerance``).
     eim_tolerance : float
