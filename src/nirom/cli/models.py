@@ -138,7 +138,12 @@ def fit(
 
 @app.command("train-rb")
 def train_rb(
-    case: Annotated[str, typer.Argument(help="Solver with an affine operator (thermal-block).")],
+    case: Annotated[
+        str,
+        typer.Argument(
+            help="Solver with an affine operator (thermal-block; elasticity -s parameters=lame)."
+        ),
+    ],
     dataset: Annotated[Path, typer.Option("--dataset", "-d", help="Dataset the solves go to.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
     basis: Annotated[int, typer.Option(help="Largest basis size (= solver runs).")] = 60,
