@@ -45,9 +45,9 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from threadpoolctl import threadpool_limits
 
 from nirom import generate
+from nirom.apps.threads import one_blas_thread
 from nirom.evaluation.metrics import l2_norms, relative_l2
 from nirom.reduced_basis import weak_greedy
 from nirom.reduced_basis.model import ReducedBasisModel
@@ -70,7 +70,8 @@ def median_time(fn, repeats: int) -> float:
 def online_times(model: ReducedBasisModel, x: np.ndarray, size: int, repeats: int = 50) -> dict:
     """Median seconds of one parameter's online stage, and of the reduced solve alone.
 
-    Timed with BLAS on one thread: the online stage is a few small dense
+    Timed with BLAS on one thread (:func:`nirom.apps.threads.one_blas_thread`,
+    as nirom's loops of small predictions): the online stage is a few small dense
     products, and on a loaded machine OpenBLAS's second thread waits for a core
     (8-12 ms per call measured on the 2-core machine, against 1 ms on one
     thread for the 100k-unknown bracket). The high-fidelity solve keeps the
@@ -83,7 +84,7 @@ def online_times(model: ReducedBasisModel, x: np.ndarray, size: int, repeats: in
         model.bound(row, c)
         model.reconstruct(c)
 
-    with threadpool_limits(1):
+    with one_blas_thread():
         return {
             "online_s": median_time(full, repeats),
             "reduced_solve_s": median_time(lambda: model.solve(row, size), repeats),
