@@ -22,7 +22,7 @@ Elasticity (``--case elasticity``): the L bracket in plane stress with
 ``E`` and ``nu`` boxes imply, traction components ``tx``, ``ty`` uniform in
 [-1e6, 1e6] Pa), 100 random test parameters (seed 1), the same printout at
 ``--elasticity-refine`` (6: 24,960 unknowns) and the online speed-up at
-``--elasticity-large-refine`` (7: 99,840 unknowns). Its solutions depend on
+``--elasticity-large-refine`` (7: 99,072 unknowns). Its solutions depend on
 ``(lam, mu_s)`` only through ``lam / mu_s`` and a scale, and linearly on the
 traction, so the greedy converges in a few dozen solves: it stops when the
 worst candidate's solution adds nothing to the basis, and the sizes printed
