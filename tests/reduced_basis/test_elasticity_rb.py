@@ -147,3 +147,14 @@ def test_one_steady_point_field_is_needed():
         rb_field(fields, "dataset d")
     assert "\n" not in str(info.value)
     assert rb_field([*fields[1:], FieldSpec("c", location="cell")], "d").name == "b"
+
+
+def test_greedy_stops_when_a_solve_adds_nothing(tmp_path):
+    path = tmp_path / "converged.nirom"
+    result = weak_greedy(
+        "elasticity", path, max_basis=200, n_candidates=300, solver_options=OPTIONS
+    )
+    assert result.converged and result.model.n_basis < 120  # far fewer than the unknowns
+    assert result.solved == result.model.n_basis + 2  # the zero first solve and the last one
+    again = weak_greedy("elasticity", path, max_basis=200, n_candidates=300, solver_options=OPTIONS)
+    assert again.converged and again.solved == 0 and again.model.n_basis == result.model.n_basis
