@@ -197,7 +197,7 @@ def report(
     )
     if result.converged and model.n_basis < largest:  # sizes up to the one it converged at
         sizes = [(k, t) for k, t in sizes if k < model.n_basis]
-        sizes.append((model.n_basis, " (converged)"))
+        sizes.append((model.n_basis, " (converged: at the reference solves' round-off)"))
     hf = hf_time(solver, test_x, 10)
     ids = result.dataset.sample_ids()
     lead = 0  # leading solves that added nothing (elasticity: zero traction at the centre)
