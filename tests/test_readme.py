@@ -63,6 +63,8 @@ SHELL = {
     "nirom train-rb thermal-block -d greedy.nirom -o rb.model --basis 60 --candidates 2000": (
         " --basis 6 --candidates 50 -s resolution=12"
     ),
+    "nirom train-rb elasticity -s parameters=lame -d bracket.nirom -o bracket.model --basis 20 "
+    "--candidates 500": " --basis 6 --candidates 50 -s refine=2",
     "nirom generate plate-hole --samples 10 --out plate-rom.nirom": " -s resolution=3 -s cycles=1",
     "nirom fit plate-rom.nirom --model hrom --out plate.hrom": "",
 }

@@ -45,3 +45,62 @@ def test_inertia_counts_negative_generalized_eigenvalues():
         indefinite = sp.diags(np.r_[-1e-3, np.zeros(n // 2 - 1), np.ones(n - n // 2)]).tocsr()
         assert negative_eigenvalues(semidefinite, identity, 1e-9) == 0
         assert negative_eigenvalues(indefinite, identity, 1e-9) == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_interpolation_term_makes_the_bound_hold_for_the_true_systems(seed):
+    """Systems that differ from the interpolant by E_i, g_i: with the measured
+    (rho_A, rho_f) the bound covers the true solutions at the sampled parameters."""
+    from nirom.dataset.operators import LinearSystem
+    from nirom.reduced_basis.model import ReducedBasisModel
+    from nirom.reduced_basis.pod_galerkin import interpolation_errors
+    from nirom.solvers.operators import AffineDecomposition
+
+    rng = np.random.default_rng(seed)
+    n, names = 14, ["k0", "k1"]
+    terms = []
+    for _ in names:
+        b = rng.standard_normal((n, n // 2))
+        terms.append(sp.csr_matrix(b @ b.T + 0.1 * np.eye(n)))
+    affine = AffineDecomposition(
+        terms, names, [rng.standard_normal(n)], [None], np.arange(n), np.zeros(n)
+    )
+    model = ReducedBasisModel.build(
+        affine, names, np.ones(2), mass=sp.identity(n, format="csr"), interpolated=True
+    )
+    x = 10 ** rng.uniform(-1, 1, (6, 2))
+    systems = []
+    for row in x:
+        exact = affine.system(dict(zip(names, row, strict=True)))
+        e = 1e-5 * rng.standard_normal((n, n)) * abs(exact.matrix).max()
+        g = 1e-5 * rng.standard_normal(n) * abs(exact.rhs).max()
+        systems.append(
+            LinearSystem(
+                sp.csr_matrix(exact.matrix + 0.5 * (e + e.T)),
+                exact.rhs + g,
+                exact.free,
+                exact.dirichlet,
+            )
+        )
+    pattern = common_pattern([s.matrix for s in systems])
+    rho = interpolation_errors(model, affine, systems, pattern, x, names)
+    assert rho[0] > 0 and rho[1] > 0
+    train = 10 ** rng.uniform(-1, 1, (3, 2))
+    model.extend(
+        np.array(
+            [
+                np.linalg.solve(s.matrix.toarray(), s.rhs)
+                for s in (affine.system(dict(zip(names, t, strict=True))) for t in train)
+            ]
+        )
+    )
+    c = model.solve(x)
+    without = model.bound(x, c)
+    model.interpolation_errors = rho
+    bound = model.bound(x, c)
+    assert np.all(bound["interpolation"] > 0) and np.all(bound["energy"] >= without["energy"])
+    assert np.all(np.isfinite(bound["energy"]))
+    product = model.product.toarray()
+    for k, system in enumerate(systems):
+        err = np.linalg.solve(system.matrix.toarray(), system.rhs) - model.unknowns(c[k : k + 1])[0]
+        assert bound["energy"][k] >= np.sqrt(err @ product @ err)

@@ -118,3 +118,23 @@ def test_singular_systems_are_one_line_errors():
     model.reduced_matrices[:] = 0.0  # as if A(mu) vanished on the basis
     with pytest.raises(ModelError, match=r"singular at parameters \[1.0, 2.0\]"):
         model.solve(np.array([[1.0, 2.0]]))
+
+
+def test_pod_with_every_mode_keeps_directions_below_the_gram_resolution():
+    """Snapshots whose singular values span 1e-9: the Gram matrix resolves 1e-7 only,
+    so with as many modes as snapshots the basis is their Gram-Schmidt span."""
+    from nirom.reduced_basis.basis import pod_basis
+
+    rng = np.random.default_rng(0)
+    n = 40
+    q, _ = np.linalg.qr(rng.standard_normal((n, 5)))
+    snapshots = (q * np.array([1.0, 1e-3, 1e-6, 1e-8, 1e-9])).T  # (5, n)
+    snapshots = np.vstack([snapshots, np.zeros(n)])  # a zero snapshot is skipped
+    product = sp.identity(n, format="csr")
+    basis, _ = pod_basis(snapshots, product, n_modes=5)
+    assert basis.shape == (n, 5)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(5), atol=1e-12)
+    residual = snapshots.T - basis @ (basis.T @ snapshots.T)
+    assert np.abs(residual).max() < 1e-14
+    truncated, _ = pod_basis(snapshots, product, n_modes=4)
+    assert truncated.shape[1] <= 4

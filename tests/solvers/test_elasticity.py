@@ -176,3 +176,37 @@ def test_bad_inputs(solver: Elasticity) -> None:
         solver.solve({k: v for k, v in MU.items() if k != "load"})
     with pytest.raises(ParameterError, match="refine"):
         Elasticity(refine=-1)
+
+
+def test_lame_parametrization_solves_the_same_problem() -> None:
+    """(lam, mu_s, tx, ty) from (E, nu, load, angle) give the same fields; young is unchanged."""
+    young = Elasticity(refine=2)
+    lame_solver = Elasticity(refine=2, parameters="lame")
+    assert young.space.names == ["E", "nu", "load", "angle"]
+    assert "parameters" not in young.options and young.affine_decomposition() is None
+    assert lame_solver.space.names == ["lam", "mu_s", "tx", "ty"]
+    lam, mu = lame(MU["E"], MU["nu"])
+    a = np.radians(MU["angle"])
+    mu_lame = {"lam": lam, "mu_s": mu, "tx": MU["load"] * np.cos(a), "ty": MU["load"] * np.sin(a)}
+    ref, got = young.solve(MU), lame_solver.solve(mu_lame)
+    for name in ("displacement", "von_mises"):
+        np.testing.assert_allclose(got[name], ref[name], rtol=1e-10, atol=1e-12 * ref[name].max())
+    # default bounds: the (lam*, mu) range of the default E and nu boxes, traction +-max load
+    low, high = lame(50e9, 0.2)[0], lame(300e9, 0.45)[0]
+    assert (lame_solver.space["lam"].low, lame_solver.space["lam"].high) == pytest.approx(
+        (low, high)
+    )
+    assert lame_solver.space["mu_s"].kind == "loguniform"
+    assert (lame_solver.space["tx"].low, lame_solver.space["tx"].high) == (-1e6, 1e6)
+    rebuilt = make_solver("elasticity", lame_solver.recipe()["options"])
+    assert rebuilt.space == lame_solver.space
+    np.testing.assert_array_equal(rebuilt.solve(mu_lame)["displacement"], got["displacement"])
+
+
+def test_lame_bad_options_are_one_line_errors() -> None:
+    with pytest.raises(ParameterError, match="lam_bounds must be positive"):
+        Elasticity(refine=1, parameters="lame", nu_bounds=(0.0, 0.3))
+    with pytest.raises(ParameterError, match="need parameters='lame'"):
+        Elasticity(refine=1, mu_s_bounds=(1e9, 1e10))
+    with pytest.raises(ParameterError, match="parameters must be one of"):
+        Elasticity(refine=1, parameters="bulk")

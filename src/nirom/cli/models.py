@@ -138,7 +138,12 @@ def fit(
 
 @app.command("train-rb")
 def train_rb(
-    case: Annotated[str, typer.Argument(help="Solver with an affine operator (thermal-block).")],
+    case: Annotated[
+        str,
+        typer.Argument(
+            help="Solver with an affine operator (thermal-block; elasticity -s parameters=lame)."
+        ),
+    ],
     dataset: Annotated[Path, typer.Option("--dataset", "-d", help="Dataset the solves go to.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
     basis: Annotated[int, typer.Option(help="Largest basis size (= solver runs).")] = 60,
@@ -171,6 +176,8 @@ def train_rb(
     model = RBSurrogate.from_greedy(result)
     model.save(out)
     last = f"; largest relative bound {result.max_bounds[-1]:.3g}" if result.max_bounds else ""
+    if result.converged:
+        last += " (converged: the last solve added nothing to the basis)"
     console.print(
         f"Greedy: {result.solved} solves ({result.resumed} resumed), {model.summary()}{last}, "
         f"{time.perf_counter() - start:.1f} s; saved to [bold]{escape(str(out))}[/]"

@@ -10,6 +10,11 @@ models built from the solver's matrices. Layout, beside the fields::
         operators/indptr, operators/indices, operators/data   A(mu) as CSR (n x n)
         operators/rhs        (n,) f(mu)
 
+For a field with ``c`` components per node (elasticity's displacement), the
+node values are the field's array (n_nodes, c) flattened row by row: entry
+``c * node + component``; ``free`` and ``dirichlet`` index that flattening
+(``dirichlet`` then has ``c * n_nodes`` entries).
+
 The root attribute ``nirom.operators`` (``{"unknowns": n}``) marks a dataset
 that stores them. Readers that do not know operators ignore these arrays and
 the attribute, so the format version is unchanged (1 or 2). Each sample's
@@ -33,8 +38,9 @@ from nirom.errors import DatasetError
 class LinearSystem:
     """``matrix @ x = rhs`` for the unknowns; mesh node ``free[i]`` holds unknown ``i``.
 
-    ``dirichlet`` (n_nodes,) are the node values of the constrained nodes (its
-    entries at ``free`` are ignored); units are the solver's.
+    ``dirichlet`` (n_nodes * c,) are the node values of the constrained nodes
+    (its entries at ``free`` are ignored), flattened node-major for a field of
+    ``c`` components; units are the solver's.
     """
 
     matrix: sp.csr_matrix
@@ -72,10 +78,15 @@ def check_system(system: LinearSystem, n_nodes: int | None, where: str = "") -> 
         raise DatasetError(
             f"{where}unknown-to-node map has {free.size} entries, the matrix {rows} rows"
         )
-    if n_nodes is not None and dirichlet.size != n_nodes:
-        raise DatasetError(f"{where}dirichlet values: {dirichlet.size} entries for {n_nodes} nodes")
+    if n_nodes is not None and (dirichlet.size == 0 or dirichlet.size % n_nodes):
+        raise DatasetError(
+            f"{where}dirichlet values: {dirichlet.size} entries for {n_nodes} nodes "
+            "(expected the nodes times the field's components)"
+        )
     if free.size and (free.min() < 0 or free.max() >= dirichlet.size):
-        raise DatasetError(f"{where}unknown-to-node map points outside the {dirichlet.size} nodes")
+        raise DatasetError(
+            f"{where}unknown-to-node map points outside the {dirichlet.size} node values"
+        )
     data = sp.csr_matrix(matrix, dtype=float)
     if not (np.isfinite(data.data).all() and np.isfinite(rhs).all()):
         raise DatasetError(f"{where}system matrix or right-hand side has NaN or infinite values")

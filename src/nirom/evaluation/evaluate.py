@@ -21,6 +21,7 @@ from nirom.errors import MetricError
 from nirom.evaluation.metrics import (
     coverage,
     interval_width,
+    l2_norms,
     max_error,
     norm_name,
     r2_per_mode,
@@ -47,7 +48,8 @@ def evaluate(
     dataset has a mesh, Euclidean otherwise) or "euclidean" (the convention of
     the neural-operator literature on uniform grids). Returns a
     JSON-compatible dict: ``fields`` (per-field metrics), ``timing``
-    (seconds), ``n_samples``, ``level``.
+    (seconds), ``n_samples``, ``level``, and ``not_predicted`` (the dataset's
+    fields a model that predicts some fields only, ``rb``, left out) if any.
     """
     if norm not in ("auto", "euclidean"):
         raise MetricError(f"unknown norm {norm!r}; choose 'auto' or 'euclidean'")
@@ -68,6 +70,8 @@ def evaluate(
     fields = {}
     ref_of = {}
     for name, spec in dataset.fields.items():
+        if name not in model.fields_:  # a model that predicts some fields only (rb)
+            continue
         ref = ref_of[name] = dataset.field(name, ids)
         if mean[name].shape != ref.shape:
             raise MetricError(
@@ -90,7 +94,11 @@ def evaluate(
         for name, bound in bounds.items():
             fields[name]["bound"] = _bound_metrics(bound, ref_of[name], mean[name], mass)
     timing = _timing(model, x, dataset.solve_times(ids), n_timing)
-    return {"n_samples": len(ids), "level": level, "fields": fields, "timing": timing}
+    report = {"n_samples": len(ids), "level": level, "fields": fields, "timing": timing}
+    skipped = [name for name in dataset.fields if name not in fields]
+    if skipped:
+        report["not_predicted"] = skipped
+    return report
 
 
 def check_matches(model: Surrogate, dataset: Dataset) -> None:
@@ -103,6 +111,14 @@ def check_matches(model: Surrogate, dataset: Dataset) -> None:
             f"({', '.join(theirs)}), the model's ({', '.join(ours)}) (another problem?)"
         )
     missing = [name for name in dataset.fields if name not in model.fields_]
+    if not model.predicts_all_fields:  # it predicts the fields it names; those must be there
+        missing = [name for name in model.fields_ if name not in dataset.fields]
+        if missing:
+            raise MetricError(
+                f"{dataset.path} does not match the model: it has no field(s) "
+                f"{', '.join(missing)} (the model predicts those)"
+            )
+        return
     if missing:
         raise MetricError(
             f"{dataset.path} does not match the model: field(s) {', '.join(missing)} "
@@ -158,8 +174,7 @@ def _field_metrics(
 
 def _bound_metrics(bound: np.ndarray, ref: np.ndarray, pred: np.ndarray, mass: Any) -> dict:
     """Effectivity of an L2 error bound: bound / true L2 error (>= 1 when it is a bound)."""
-    diff = (pred - ref).reshape(len(ref), -1)
-    err = np.sqrt(np.einsum("ij,ij->i", diff, diff @ mass.T if mass is not None else diff))
+    err = l2_norms(pred - ref, mass, time_series=False)
     effectivity = bound / np.maximum(err, 1e-300)
     return {
         "norm": norm_name(mass),

@@ -37,6 +37,7 @@ from nirom.errors import MetricError
 __all__ = [
     "coverage",
     "interval_width",
+    "l2_norms",
     "max_error",
     "norm_name",
     "r2_per_mode",
@@ -199,6 +200,21 @@ def _squared_norms(x: np.ndarray, mass: MassMatrix | None) -> np.ndarray:
     weighted = np.asarray(mass @ columns)
     per_sample = (columns * weighted).reshape(n_nodes, n, n_times * n_comp).sum(axis=(0, 2))
     return np.maximum(per_sample, 0.0)  # v^T M v >= 0 but for rounding
+
+
+def l2_norms(
+    x: np.ndarray, mass: MassMatrix | None = None, *, time_series: bool | None = None
+) -> np.ndarray:
+    """Norms (n,) of stacked fields ``x`` of shape (n, N[, c]) or (n, T, N[, c]).
+
+    With ``mass`` (N, N): the finite-element L2 norm, ``sqrt(sum_k x_k^T M x_k)``
+    over components and times ``k``; without it the Euclidean norm.
+    """
+    x = _finite("x", x)
+    if mass is not None and not sp.issparse(mass):
+        mass = np.asarray(mass, dtype=float)
+    n_nodes = None if mass is None else _check_mass(mass)
+    return np.sqrt(_squared_norms(_canonical(x, time_series, n_nodes), mass))
 
 
 def relative_l2(

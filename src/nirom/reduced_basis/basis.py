@@ -50,8 +50,16 @@ def pod_basis(
     Keeps ``n_modes`` or the fewest modes whose discarded energy fraction
     (sum of the squared singular values left out over the total) is at most
     ``discarded_energy`` (default 1e-10 when neither is given).
+
+    The modes come from the snapshots' Gram matrix, which resolves singular
+    values down to about 1e-7 of the largest only (its eigenvalues are their
+    squares); smaller ones are dropped. When ``n_modes`` is at least the number
+    of nonzero snapshots, nothing is to be discarded: the basis is then the
+    snapshots' span itself, orthonormalized by Gram-Schmidt twice, which keeps
+    directions down to 1e-10 (as the greedy's basis).
     """
     s = np.asarray(snapshots, dtype=float)
+    nonzero = s[np.any(s != 0.0, axis=1)]
     gram = s @ (product @ s.T)
     gram = 0.5 * (gram + gram.T)
     values, vectors = np.linalg.eigh(gram)
@@ -61,6 +69,9 @@ def pod_basis(
         tol = 1e-10 if discarded_energy is None else discarded_energy
         tail = np.cumsum(values[::-1])[::-1] / max(values.sum(), np.finfo(float).tiny)
         n_modes = int(np.count_nonzero(tail > tol)) or 1
+    if n_modes >= len(nonzero):
+        basis, _ = extend_basis(np.empty((s.shape[1], 0)), product, nonzero)
+        return basis, np.sqrt(values)
     keep = [k for k in range(min(n_modes, len(values))) if values[k] > 1e-14 * values[0]]
     modes = s.T @ vectors[:, keep] / np.sqrt(values[keep])
     basis, _ = extend_basis(np.empty((s.shape[1], 0)), product, modes.T)  # re-orthonormalize

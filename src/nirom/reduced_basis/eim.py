@@ -101,7 +101,11 @@ def interpolate(
         raise ModelError("empirical interpolation: the sampled matrices are all zero")
     basis, points = np.array(terms), np.array(magic)
     p = basis[:, points].T  # P[i, m] = term m at magic point i
-    values, *_ = np.linalg.lstsq(features, y[:, points], rcond=None)  # (dim + 1, M)
+    # Columns scaled to a unit maximum first: parameters in Pa (1e11) beside the constant 1
+    # would otherwise cost the least-squares fit about 11 digits.
+    column_scale = np.maximum(np.abs(features).max(axis=0), np.finfo(float).tiny)
+    scaled, *_ = np.linalg.lstsq(features / column_scale, y[:, points], rcond=None)
+    values = scaled / column_scale[:, None]  # (dim + 1, M)
     coefficient_map = np.linalg.solve(p, values.T).T  # beta = features @ map
     fitted = (features @ coefficient_map) @ basis
     error = float((np.abs(fitted - y).max(axis=1) / scale).max())

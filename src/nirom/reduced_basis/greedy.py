@@ -7,7 +7,13 @@ high-fidelity solver runs at the worst candidate, its sample (fields and
 system matrix) is appended to the dataset, and the basis grows by that
 snapshot. Sample ``i`` of the dataset is greedy step ``i``, so a run killed
 at any point resumes from the dataset: its samples rebuild the basis in order
-and the greedy goes on.
+and the greedy goes on. The first step solves at the centre of the space; where
+that solution is zero (elasticity's traction components are centred on 0),
+the next steps take candidates in order until the basis is not empty. The
+greedy stops at ``max_basis`` functions, at the bound ``tolerance``, or when
+the worst candidate's solution adds nothing to the basis (converged: the
+bound is at round-off, as for the L bracket, whose solutions depend on
+``lam`` and ``mu_s`` only through their ratio and a scale).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import numpy as np
 from nirom.dataset import Dataset
 from nirom.errors import DatasetError
 from nirom.reduced_basis.model import ReducedBasisModel
-from nirom.reduced_basis.problem import empty_model, rb_field
+from nirom.reduced_basis.problem import empty_model, rb_field, snapshot_values
 from nirom.solvers import Solver, resolve_solver
 
 
@@ -33,6 +39,9 @@ class GreedyResult:
 
     ``max_bounds[k]``: the largest relative bound over the candidates with
     ``k + 1`` basis functions (before choosing the next parameter).
+    ``converged``: the greedy stopped because the solution at the worst
+    candidate was already in the basis's span (to 1e-10 relative in the
+    energy norm): the bound is at round-off and more solves add nothing.
     """
 
     model: ReducedBasisModel
@@ -41,6 +50,7 @@ class GreedyResult:
     max_bounds: list[float] = field(default_factory=list)
     solved: int = 0
     resumed: int = 0
+    converged: bool = False
 
 
 def weak_greedy(
@@ -59,7 +69,8 @@ def weak_greedy(
     Parameters
     ----------
     solver : str, path or Solver
-        A solver with an affine decomposition (``thermal-block``).
+        A solver with an affine decomposition (``thermal-block``, ``elasticity``
+        with ``parameters="lame"``); its one steady point field is reduced.
     out : path
         Dataset the solved samples go to (created with operators, or resumed).
     tolerance : float, optional
@@ -71,20 +82,31 @@ def weak_greedy(
         workers (one solve at a time: the greedy is sequential).
     """
     solver = resolve_solver(solver, solver_options)
-    name = rb_field(solver.fields, f"solver {solver.name!r}")
+    name = rb_field(solver.fields, f"solver {solver.name!r}").name
     space = solver.space
     model = empty_model(solver, space)
     affine = model._need_offline()["affine"]
     ds = _open_or_create(Path(out), solver, affine, n_candidates, seed)
     result = GreedyResult(model=model, dataset=ds, field=name)
+
+    def unknowns(sample_id: int) -> np.ndarray:
+        values = snapshot_values(ds.field(name, [sample_id]), affine.dirichlet.size, str(ds.path))
+        return values[:, affine.free]
+
+    added = 1
     for i in sorted(ds.sample_ids()):  # resume: earlier greedy steps rebuild the basis
-        model.extend(ds.field(name, [i])[0][affine.free][None])
+        added = model.extend(unknowns(i))
         result.resumed += 1
+    result.converged = added == 0 and model.n_basis > 0
     candidates = space.sample(n_candidates, design="random", seed=seed)
     with _Runner(solver, ds, workers) as run:
-        while model.n_basis < max_basis and len(candidates):
-            if model.n_basis == 0:
+        while model.n_basis < max_basis and len(candidates) and not result.converged:
+            if model.n_basis == 0 and not ds.sample_ids(None):
                 pick = space.from_unit(np.full((1, space.dim), 0.5))[0]
+            elif model.n_basis == 0:
+                # The centre's solution is zero (a load symmetric about 0, as elasticity's
+                # traction components): go on from the candidates in their order.
+                pick, candidates = candidates[0], candidates[1:]
             else:
                 worst = _worst(model, candidates)
                 result.max_bounds.append(float(worst[1]))
@@ -99,8 +121,9 @@ def weak_greedy(
                     f"{ds.path}: greedy solve {sample_id} failed: "
                     f"{ds.read_meta(sample_id).get('error')}"
                 )
-            model.extend(ds.field(name, [sample_id])[0][affine.free][None])
+            added = model.extend(unknowns(sample_id))
             result.solved += 1
+            result.converged = added == 0 and model.n_basis > 0
     return result
 
 

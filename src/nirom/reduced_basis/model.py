@@ -12,6 +12,22 @@ the field ``||e||_L2 <= ||e||_X / sqrt(lambda_min)`` where ``lambda_min`` is the
 smallest eigenvalue of ``X v = lambda M v`` (M: the P1 mass matrix on the
 unknowns, computed once). Both hold for every ``mu``, up to round-off in
 the residual norm (about machine precision times ``||f||``).
+
+Interpolated operators (``A~``, ``f~`` from :mod:`nirom.reduced_basis.eim`):
+the true system is ``A = A~ + E``, ``f = f~ + g``, and with
+``d_A >= ||E||_{X->X'}``, ``d_f >= ||g||_{X'}``
+
+    ||u - u_N||_X <= (||r~(mu)||_{X'} + d_f + d_A ||u_N||_X) / (alpha_LB(mu) - d_A)
+
+(``r~``: the residual with the interpolated system; infinite where
+``alpha_LB <= d_A``). ``d_A`` and ``d_f`` are known at the sampled parameters
+only; the model keeps the largest relative values seen there,
+``rho_A = max_i ||E_i|| / gamma_i`` (``gamma = max_q theta_q / theta_q(mu_ref)``,
+an upper bound of ``||A~||_{X->X'}`` for positive semidefinite terms) and
+``rho_f = max_i ||g_i||_{X'} / ||f~_i||_{X'}``, and uses
+``d_A(mu) = rho_A gamma(mu)``, ``d_f(mu) = rho_f ||f~(mu)||_{X'}``: an estimate
+away from the samples (exact for affine families, where ``E`` and ``g`` are
+round-off), not a guarantee. See :func:`nirom.reduced_basis.pod_galerkin.interpolated_model`.
 """
 
 from __future__ import annotations
@@ -52,6 +68,7 @@ class ReducedBasisModel(Saveable):
         lambda_min: float,
         certified: bool = True,
         interpolated: bool = False,
+        interpolation_errors: Sequence[float] = (0.0, 0.0),
     ) -> None:
         self.names = list(names)
         self.coefficient_map = np.asarray(coefficient_map, dtype=float)
@@ -62,6 +79,9 @@ class ReducedBasisModel(Saveable):
         self.lambda_min = float(lambda_min)
         self.certified = bool(certified)
         self.interpolated = bool(interpolated)
+        #: ``(rho_A, rho_f)``: relative interpolation errors of the operator and the load
+        #: (see the module's docstring); zero for exact decompositions.
+        self.interpolation_errors = (float(interpolation_errors[0]), float(interpolation_errors[1]))
         q = self.n_matrix_terms
         p = self.coefficient_map.shape[1] - q
         self.basis = np.empty((self.free.size, 0))
@@ -195,14 +215,26 @@ class ReducedBasisModel(Saveable):
         ``residual``: dual norm of the residual; ``alpha``: coercivity lower
         bound; ``energy``: bound of ``||u - u_N||_X``; ``norm``: ``||u_N||_X``;
         ``relative``: bound of ``||u - u_N||_X / ||u||_X`` (inf where the bound
-        reaches ``||u_N||_X``); ``l2``: bound of the L2 norm of the error.
+        reaches ``||u_N||_X``); ``l2``: bound of the L2 norm of the error;
+        ``interpolation``: the (estimated) interpolation term ``d_f + d_A ||u_N||_X``
+        added to the residual (zero for exact decompositions).
         """
         theta, phi = self.coefficients(x)
-        residual = dual_norms(self._residual_block(c.shape[1]), phi, theta, c)
-        # No coercivity lower bound for interpolated operators (yet): NaN.
+        block = self._residual_block(c.shape[1])
+        residual = dual_norms(block, phi, theta, c)
+        # No coercivity lower bound for uncertified interpolated operators: NaN.
         alpha = min_theta(theta, self.theta_ref) if self.certified else np.full(len(c), np.nan)
-        energy = residual / alpha
         norm = np.linalg.norm(c, axis=1)  # V is X-orthonormal
+        rho_a, rho_f = self.interpolation_errors
+        interpolation = np.zeros(len(c))
+        if rho_a or rho_f:
+            d_a = rho_a * np.max(theta / self.theta_ref, axis=1)
+            d_f = rho_f * dual_norms(block, phi, theta, np.zeros_like(c))  # ||f~||_X'
+            interpolation = d_f + d_a * norm
+            alpha = alpha - d_a
+            alpha[alpha <= 0.0] = 0.0  # no coercivity left: the bound is infinite (NaN stays)
+        with np.errstate(divide="ignore"):
+            energy = (residual + interpolation) / alpha
         with np.errstate(divide="ignore"):
             relative = np.where(norm > energy, energy / np.maximum(norm - energy, 1e-300), np.inf)
         return {
@@ -212,6 +244,7 @@ class ReducedBasisModel(Saveable):
             "norm": norm,
             "relative": relative,
             "l2": energy / np.sqrt(self.lambda_min),
+            "interpolation": interpolation,
         }
 
     def _residual_block(self, size: int) -> np.ndarray:
@@ -244,6 +277,7 @@ class ReducedBasisModel(Saveable):
             "lambda_min": self.lambda_min,
             "certified": self.certified,
             "interpolated": self.interpolated,
+            "interpolation_errors": list(self.interpolation_errors),
         }
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -273,6 +307,7 @@ class ReducedBasisModel(Saveable):
                 state["lambda_min"],
                 state["certified"],
                 state.get("interpolated", False),
+                state.get("interpolation_errors", (0.0, 0.0)),
             )
             model.basis = np.asarray(arrays["basis"])
             model.reduced_matrices = np.asarray(arrays["reduced_matrices"])

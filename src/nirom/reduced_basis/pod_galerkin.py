@@ -20,10 +20,16 @@ from nirom.dataset import Dataset
 from nirom.errors import DatasetError, ModelError
 from nirom.reduced_basis.basis import pod_basis
 from nirom.reduced_basis.eim import common_pattern, entries_on, interpolate
-from nirom.reduced_basis.model import ReducedBasisModel
-from nirom.reduced_basis.problem import affine_of, empty_model, rb_field
+from nirom.reduced_basis.model import ReducedBasisModel, smallest_eigenvalue
+from nirom.reduced_basis.problem import (
+    affine_of,
+    empty_model,
+    rb_field,
+    snapshot_values,
+    value_mass,
+)
 from nirom.solvers import Solver, make_solver
-from nirom.solvers.operators import AffineDecomposition
+from nirom.solvers.operators import AffineDecomposition, LinearSystem
 
 #: Relative Frobenius-norm difference allowed between a stored matrix and the
 #: decomposition's at the same parameters (round-off of assembly and storage).
@@ -72,9 +78,10 @@ def interpolated_model(
     dropped) are the operator's terms, one per parameter plus a constant.
     When every kept ``R_j`` is positive semidefinite (no generalized eigenvalue
     in the energy product below -1e-9, by inertia) and every parameter it multiplies has a
-    positive range, min-theta applies and the model is certified, for the
-    interpolated operator (the interpolation error, ``info["matrix_error"]``,
-    is not added to the bound); otherwise its bound is NaN.
+    positive range, min-theta applies and the model is certified; otherwise its
+    bound is NaN. The interpolation error is added to the bound as the model's
+    ``interpolation_errors`` (:func:`interpolation_errors`: measured at the
+    sampled systems, an estimate elsewhere; :mod:`nirom.reduced_basis.model`).
     """
     systems = [ds.system(i) for i in ids]
     pattern = common_pattern([s.matrix for s in systems])
@@ -87,8 +94,11 @@ def interpolated_model(
     )
     rhs = interpolate(np.stack([s.rhs for s in systems]), x, tolerance=tolerance)
     names = [*ds.space.scalar_names, None]
-    matrix_terms, matrix_names = _parameter_terms(matrix.coefficient_map @ matrix.terms, names)
-    rhs_terms, rhs_names = _parameter_terms(rhs.coefficient_map @ rhs.terms, names)
+    reach = np.append(np.abs(x).max(axis=0), 1.0)  # largest |value| of each [mu, 1] entry
+    matrix_terms, matrix_names = _parameter_terms(
+        matrix.coefficient_map @ matrix.terms, names, reach
+    )
+    rhs_terms, rhs_names = _parameter_terms(rhs.coefficient_map @ rhs.terms, names, reach)
     matrices = [
         sp.csr_matrix((term, pattern.indices, pattern.indptr), shape=pattern.shape)
         for term in matrix_terms
@@ -102,7 +112,7 @@ def interpolated_model(
     )
     mass = None
     if ds.mesh is not None:
-        mass = ds.mesh.mass_matrix().tocsr()[free][:, free]
+        mass = value_mass(ds.mesh.mass_matrix(), dirichlet.size)[free][:, free]
     product = sp.csr_matrix(sum(t * a for t, a in zip(theta_ref, matrices, strict=True)))
     shift = PSD_TOLERANCE
     negative = [negative_eigenvalues(a, product, shift) for a in matrices] if positive else []
@@ -115,9 +125,13 @@ def interpolated_model(
         certified=certified,
         interpolated=True,
     )
+    model.interpolation_errors = interpolation_errors(
+        model, affine, systems, pattern, x, ds.space.scalar_names
+    )
     info = {
         "matrix_terms": len(matrix.terms),
         "matrix_error": matrix.max_error,
+        "interpolation_errors": model.interpolation_errors,
         "rhs_terms": len(rhs.terms),
         "rhs_error": rhs.max_error,
         "negative_term_eigenvalues": negative,
@@ -126,11 +140,56 @@ def interpolated_model(
     return model, info
 
 
+def interpolation_errors(
+    model: ReducedBasisModel,
+    affine: AffineDecomposition,
+    systems: Sequence[LinearSystem],
+    pattern: sp.csr_matrix,
+    x: np.ndarray,
+    names: Sequence[str],
+) -> tuple[float, float]:
+    """``(rho_A, rho_f)``: the interpolant's largest relative errors at the sampled systems.
+
+    At sample ``i``, ``E_i = A_i - A~(mu_i)`` and ``g_i = f_i - f~(mu_i)`` (the
+    interpolant as the model uses it, negligible terms dropped). ``||g_i||_X'``
+    is computed exactly (one solve with X); ``||E_i||_{X->X'}`` is bounded by
+    ``sqrt(||E_i||_1 ||E_i||_inf) / lambda_min(X)`` (``lambda_min``: the smallest
+    eigenvalue of X), an upper bound with no eigensolve per sample. Relative to
+    ``gamma_i = max_q theta_q(mu_i) / theta_q(mu_ref)`` and ``||f~(mu_i)||_X'``
+    (see :mod:`nirom.reduced_basis.model`).
+    """
+    product = model.product
+    n = product.shape[0]
+    lambda_x = smallest_eigenvalue(product, sp.identity(n, format="csr"))
+    lu = spla.splu(sp.csc_matrix(product))
+    gamma = np.max(affine.matrix_thetas(x, names) / model.theta_ref, axis=1)
+    rows = np.repeat(np.arange(n), np.diff(pattern.indptr))
+    rho_a, g, f_tilde = 0.0, [], []
+    for k, system in enumerate(systems):
+        mu = dict(zip(names, x[k], strict=True))
+        fitted = affine.system(mu)
+        e = np.abs(entries_on(pattern, system.matrix) - entries_on(pattern, fitted.matrix))
+        norm_inf = np.bincount(rows, weights=e, minlength=n).max()
+        norm_1 = np.bincount(pattern.indices, weights=e, minlength=n).max()
+        rho_a = max(rho_a, float(np.sqrt(norm_1 * norm_inf)) / lambda_x / gamma[k])
+        g.append(system.rhs - fitted.rhs)
+        f_tilde.append(fitted.rhs)
+    g, f_tilde = np.array(g).T, np.array(f_tilde).T
+    dual_g = np.sqrt(np.maximum(np.einsum("ij,ij->j", g, lu.solve(g)), 0.0))
+    dual_f = np.sqrt(np.maximum(np.einsum("ij,ij->j", f_tilde, lu.solve(f_tilde)), 0.0))
+    rho_f = float(np.max(dual_g / np.maximum(dual_f, np.finfo(float).tiny)))
+    return rho_a, rho_f
+
+
 def _parameter_terms(
-    terms: np.ndarray, names: list[str | None]
+    terms: np.ndarray, names: list[str | None], reach: np.ndarray
 ) -> tuple[list[np.ndarray], list[str | None]]:
-    """The terms (rows, one per ``[mu, 1]`` entry) that are not negligible, and their names."""
-    size = np.abs(terms).max(axis=1)
+    """The terms (rows, one per ``[mu, 1]`` entry) that are not negligible, and their names.
+
+    A term's size is its largest entry times the largest value its coefficient
+    took (``reach``), so parameters in Pa and the constant 1 compare.
+    """
+    size = np.abs(terms).max(axis=1) * reach
     keep = np.flatnonzero(size > NEGLIGIBLE * size.max())
     return [terms[k] for k in keep], [names[k] for k in keep]
 
@@ -174,7 +233,7 @@ def pod_galerkin(
     """
     if ds.operators is None:
         raise DatasetError(f"{ds.path}: has no operators; generate it with --operators for rb")
-    name = rb_field(list(ds.fields.values()), str(ds.path))
+    name = rb_field(list(ds.fields.values()), str(ds.path)).name
     ids = ds.sample_ids() if ids is None else list(ids)
     if not ids:
         raise DatasetError(f"{ds.path}: no done samples to fit on")
@@ -187,7 +246,8 @@ def pod_galerkin(
         model = empty_model(solver, ds.space)
     else:
         raise ModelError(f"unknown operator source {operator!r}; choose 'affine' or 'eim'")
-    snapshots = ds.field(name, ids)[:, model.free]
+    snapshots = snapshot_values(ds.field(name, ids), model.dirichlet.size, str(ds.path))
+    snapshots = snapshots[:, model.free]
     modes, _ = pod_basis(snapshots, model.product, n_modes, discarded_energy)
     model.extend(modes.T)
     return model, name

@@ -187,6 +187,8 @@ def print_evaluation(report: dict[str, Any], label: str, console: Console) -> No
             "-" if cover is None else f"{cover:.1%}",
         )
     console.print(table)
+    if report.get("not_predicted"):
+        console.print(f"Not predicted by this model: {', '.join(report['not_predicted'])}")
     for name, m in report["fields"].items():
         if "bound" in m:
             b = m["bound"]

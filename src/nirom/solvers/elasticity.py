@@ -46,6 +46,28 @@ costs one sparse combination and one sparse direct solve. Outputs: the nodal
 displacement, and the plane-stress von Mises stress
 ``sqrt(sxx^2 - sxx syy + syy^2 + 3 sxy^2)`` per triangle (P1 strains are
 constant on each triangle).
+
+Two parametrizations (option ``parameters``):
+
+- ``"young"`` (default): ``E`` (Pa, log-uniform), ``nu`` (uniform), ``load``
+  (Pa) and ``angle`` (deg), as above. The operator is not affine in these
+  parameters, so this solver gives no affine decomposition (its system
+  matrices it does give: ``nirom generate --operators``).
+- ``"lame"``: ``lam`` (plane-stress ``lam*``, Pa, log-uniform), ``mu_s`` (the
+  shear modulus ``mu``, Pa, log-uniform), ``tx`` and ``ty`` (the traction's
+  components, Pa, uniform), so that exactly
+
+      K = lam K_div + mu_s (2 K_eps),      f = tx f_x + ty f_y
+
+  (:meth:`Elasticity.affine_decomposition`), for certified reduced bases.
+  The default bounds are those the default ``E_bounds`` and ``nu_bounds``
+  imply (``lam`` in [1.04e10, 1.69e11] Pa, ``mu_s`` in [1.72e10, 1.25e11]
+  Pa) and ``tx``, ``ty`` in ``[-max load, max load]``. The box of
+  ``(lam, mu_s)`` also holds pairs whose Poisson ratio
+  (``lam / mu_s = 2 nu / (1 - nu)`` in plane stress) lies above 0.5; the
+  operator is still symmetric positive definite there (both terms are
+  positive semidefinite, their sum definite once clamped, and ``lam`` and
+  ``mu_s`` are positive).
 """
 
 from __future__ import annotations
@@ -66,6 +88,10 @@ from nirom.mesh import Mesh
 from nirom.parameters import LogUniform, ParameterSpace, Uniform
 from nirom.solvers.base import Solver, SolverError, check_finite, register
 from nirom.solvers.forms import mass
+from nirom.solvers.operators import AffineDecomposition, LinearSystem
+
+#: The two parametrizations (see the module's docstring).
+PARAMETRIZATIONS = ("young", "lame")
 
 VectorFunction = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -128,6 +154,15 @@ class Elasticity(Solver):
         Verification only: ``g(x, y) -> (gx, gy)`` imposed as ``u = g`` on
         the *whole* boundary (replacing the clamp and the traction, so
         ``load`` and ``angle`` then have no effect); ``None`` is the bracket.
+    parameters : {"young", "lame"}
+        The parameter space: ``(E, nu, load, angle)`` or ``(lam, mu_s, tx, ty)``
+        (affine; see the module's docstring).
+    lam_bounds, mu_s_bounds : (float, float), optional
+        ``"lame"`` only: bounds in Pa (positive) of the log-uniform ``lam``
+        and ``mu_s``; default: the range ``E_bounds`` and ``nu_bounds`` imply.
+    traction_bounds : (float, float), optional
+        ``"lame"`` only: bounds in Pa of the uniform ``tx`` and ``ty``;
+        default ``(-load_bounds[1], load_bounds[1])``.
     """
 
     def __init__(
@@ -140,6 +175,10 @@ class Elasticity(Solver):
         angle_bounds: tuple[float, float] = (0.0, 360.0),
         body_force: VectorFunction | None = None,
         dirichlet: VectorFunction | None = None,
+        parameters: str = "young",
+        lam_bounds: tuple[float, float] | None = None,
+        mu_s_bounds: tuple[float, float] | None = None,
+        traction_bounds: tuple[float, float] | None = None,
     ) -> None:
         length = float(length)
         if not (math.isfinite(length) and length > 0):
@@ -168,14 +207,35 @@ class Elasticity(Solver):
             "body_force": body_force,
             "dirichlet": dirichlet,
         }
-        self.space = ParameterSpace(
-            [
-                LogUniform("E", *bounds["E"], unit="Pa"),
-                Uniform("nu", *bounds["nu"], unit="1"),
-                Uniform("load", *bounds["load"], unit="Pa"),
-                Uniform("angle", *bounds["angle"], unit="deg"),
-            ]
-        )
+        if parameters not in PARAMETRIZATIONS:
+            raise ParameterError(
+                f"parameters must be one of {list(PARAMETRIZATIONS)}, got {parameters!r}"
+            )
+        self.parametrization = parameters
+        if parameters == "young":
+            if (lam_bounds, mu_s_bounds, traction_bounds) != (None, None, None):
+                raise ParameterError(
+                    "lam_bounds, mu_s_bounds and traction_bounds need parameters='lame'"
+                )
+            self.space = ParameterSpace(
+                [
+                    LogUniform("E", *bounds["E"], unit="Pa"),
+                    Uniform("nu", *bounds["nu"], unit="1"),
+                    Uniform("load", *bounds["load"], unit="Pa"),
+                    Uniform("angle", *bounds["angle"], unit="deg"),
+                ]
+            )
+        else:
+            lame = _lame_bounds(bounds, lam_bounds, mu_s_bounds, traction_bounds)
+            self.options.update({"parameters": parameters, **{k: list(v) for k, v in lame.items()}})
+            self.space = ParameterSpace(
+                [
+                    LogUniform("lam", *lame["lam_bounds"], unit="Pa"),
+                    LogUniform("mu_s", *lame["mu_s_bounds"], unit="Pa"),
+                    Uniform("tx", *lame["traction_bounds"], unit="Pa"),
+                    Uniform("ty", *lame["traction_bounds"], unit="Pa"),
+                ]
+            )
         self.fields = [
             FieldSpec("displacement", location="point", components=2, unit="m"),
             FieldSpec("von_mises", location="cell", unit="Pa"),
@@ -202,7 +262,12 @@ class Elasticity(Solver):
         inner = np.ix_(self.free, self.free)
         k_div = _div_div.assemble(self.basis).tocsr()
         k_eps = _eps_eps.assemble(self.basis).tocsr()
-        self._k_div, self._k_eps = k_div[inner].tocsc(), k_eps[inner].tocsc()
+        # 2 K_eps is exact in floating point, so shear * (2 K_eps) == (2 shear) K_eps.
+        self._k_div, self._k_eps2 = k_div[inner].tocsr(), (2.0 * k_eps[inner]).tocsr()
+        # Dof d is entry value_of_dof[d] of the displacement (n_points, 2) flattened
+        # row by row (node-major, components interleaved).
+        self._value_of_dof = np.empty(self.basis.N, dtype=np.int64)
+        self._value_of_dof[self.basis.nodal_dofs.T.ravel()] = np.arange(self.basis.N)
 
         # Load pieces on all dofs: unit tractions in x and y on Gamma_N, and the body force.
         loaded = skfem.FacetBasis(
@@ -249,6 +314,61 @@ class Elasticity(Solver):
         """
         return mass.assemble(skfem.Basis(self.fem_mesh, skfem.ElementTriP1())).tocsr()
 
+    def system(self, mu: Mapping[str, Any]) -> LinearSystem:
+        """``K(mu) x = f(mu)`` on the free dofs, either parametrization.
+
+        Unknown ``i`` is entry ``free[i]`` of the displacement (n_points, 2)
+        flattened row by row (``2 * node + component``); ``dirichlet`` holds
+        the imposed values on that same flattening. ``K`` in N/m, ``f`` in N.
+        """
+        lam, shear, rhs = self._system_parts(self.space.validate(mu))
+        matrix = lam * self._k_div + shear * self._k_eps2
+        return LinearSystem(matrix.tocsr(), rhs, self._value_of_dof[self.free], self._imposed())
+
+    def affine_decomposition(self) -> AffineDecomposition | None:
+        """``K = lam K_div + mu_s (2 K_eps)``, ``f = tx f_x + ty f_y`` (``parameters="lame"``).
+
+        Terms on the free dofs, laid out as :meth:`system`; a body force adds
+        a constant term and imposed values (verification) the liftings
+        ``-K_div g`` (``lam``) and ``-2 K_eps g`` (``mu_s``). None for
+        ``parameters="young"``: ``K`` is not affine in ``E`` and ``nu``.
+        """
+        if self.parametrization != "lame":
+            return None
+        free = self.free
+        vectors = [self._load_x[free], self._load_y[free]]
+        names: list[str | None] = ["tx", "ty"]
+        for vector, name in (
+            (self._body[free], None),
+            (-self._lift_div, "lam"),
+            (-2.0 * self._lift_eps, "mu_s"),
+        ):
+            if np.any(vector != 0.0):
+                vectors.append(vector)
+                names.append(name)
+        return AffineDecomposition(
+            matrices=[self._k_div.copy(), self._k_eps2.copy()],
+            matrix_coefficients=["lam", "mu_s"],
+            vectors=vectors,
+            vector_coefficients=names,
+            free=self._value_of_dof[free],
+            dirichlet=self._imposed(),
+        )
+
+    def product_matrix(self) -> sp.csr_matrix | None:
+        """Energy product at the centre of the ``"lame"`` space (geometric means of
+        ``lam`` and ``mu_s``): ``lam_c K_div + mu_c (2 K_eps)``; None for ``"young"``."""
+        if self.parametrization != "lame":
+            return None
+        centre = self.space.as_dict(self.space.from_unit(np.full((1, self.space.dim), 0.5))[0])
+        return sp.csr_matrix(centre["lam"] * self._k_div + centre["mu_s"] * self._k_eps2)
+
+    def _imposed(self) -> np.ndarray:
+        """Imposed displacement values, flattened as the displacement (2 * n_points,)."""
+        out = np.empty(self.basis.N)
+        out[self._value_of_dof] = self._u_fixed
+        return out
+
     def stiffness_matrix(self, mu: Mapping[str, float]) -> sp.csr_matrix:
         """Full stiffness ``K(E, nu)`` on all dofs, before boundary conditions.
 
@@ -265,25 +385,35 @@ class Elasticity(Solver):
         return self._load(self.space.validate(mu))
 
     def _load(self, mu: Mapping[str, float]) -> np.ndarray:
-        a = math.radians(mu["angle"])
-        tx, ty = mu["load"] * math.cos(a), mu["load"] * math.sin(a)
+        if self.parametrization == "lame":
+            tx, ty = mu["tx"], mu["ty"]
+        else:
+            a = math.radians(mu["angle"])
+            tx, ty = mu["load"] * math.cos(a), mu["load"] * math.sin(a)
         return tx * self._load_x + ty * self._load_y + self._body
 
-    @staticmethod
-    def _lame(mu: Mapping[str, float]) -> tuple[float, float]:
-        """Plane-stress ``(lam*, mu)`` from ``E`` and ``nu``."""
+    def _lame(self, mu: Mapping[str, float]) -> tuple[float, float]:
+        """Plane-stress ``(lam*, mu)`` in Pa: from ``E`` and ``nu``, or the parameters."""
+        if self.parametrization == "lame":
+            return mu["lam"], mu["mu_s"]
         E, nu = mu["E"], mu["nu"]
         return E * nu / (1.0 - nu * nu), E / (2.0 * (1.0 + nu))
+
+    def _system_parts(self, mu: Mapping[str, float]) -> tuple[float, float, np.ndarray]:
+        """``lam*``, ``mu`` and the right-hand side on the free dofs for validated ``mu``."""
+        lam, shear = self._lame(mu)
+        rhs = self._load(mu)[self.free] - lam * self._lift_div - 2.0 * shear * self._lift_eps
+        return lam, shear, rhs
 
     def solve(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:
         """Displacement and von Mises stress for ``mu``.
 
-        Returns ``{"displacement": (n_points, 2) in m, "von_mises": (n_cells,) in Pa}``.
+        Returns ``{"displacement": (n_points, 2) in m, "von_mises": (n_cells,) in Pa}``
+        (``mu``: the parameters of the solver's parametrization).
         """
         mu = self.space.validate(mu)
-        lam, shear = self._lame(mu)
-        stiffness = lam * self._k_div + (2.0 * shear) * self._k_eps
-        rhs = self._load(mu)[self.free] - lam * self._lift_div - 2.0 * shear * self._lift_eps
+        lam, shear, rhs = self._system_parts(mu)
+        stiffness = (lam * self._k_div + shear * self._k_eps2).tocsc()
         u = self._u_fixed.copy()
         try:
             # K is symmetric positive definite: a symmetric ordering without pivoting keeps
@@ -304,3 +434,34 @@ class Elasticity(Solver):
         von_mises = np.sqrt(np.maximum(sxx * sxx - sxx * syy + syy * syy + 3.0 * sxy * sxy, 0.0))
         displacement = u[self.basis.nodal_dofs].T
         return check_finite(self.name, {"displacement": displacement, "von_mises": von_mises})
+
+
+def _lame_bounds(
+    bounds: Mapping[str, tuple[float, float]],
+    lam_bounds: tuple[float, float] | None,
+    mu_s_bounds: tuple[float, float] | None,
+    traction_bounds: tuple[float, float] | None,
+) -> dict[str, tuple[float, float]]:
+    """Bounds of ``lam``, ``mu_s`` (Pa, positive) and ``tx``, ``ty`` (Pa) for ``"lame"``.
+
+    Defaults: the plane-stress ``lam* = E nu / (1 - nu^2)`` and
+    ``mu = E / (2 (1 + nu))`` over the box of ``E`` and ``nu`` (``lam*`` grows
+    with both for ``nu`` in (0, 0.5], ``mu`` falls with ``nu``), and the traction
+    components up to the largest load magnitude either way.
+    """
+    (e_lo, e_hi), (nu_lo, nu_hi), (_, load_hi) = bounds["E"], bounds["nu"], bounds["load"]
+    out = {
+        "lam_bounds": lam_bounds
+        or (e_lo * nu_lo / (1.0 - nu_lo**2), e_hi * nu_hi / (1.0 - nu_hi**2)),
+        "mu_s_bounds": mu_s_bounds or (e_lo / (2.0 * (1.0 + nu_hi)), e_hi / (2.0 * (1.0 + nu_lo))),
+        "traction_bounds": traction_bounds or (-abs(load_hi), abs(load_hi)),
+    }
+    out = {k: (float(v[0]), float(v[1])) for k, v in out.items()}
+    for name in ("lam_bounds", "mu_s_bounds"):
+        low, high = out[name]
+        if not (0.0 < low <= high and math.isfinite(high)):
+            raise ParameterError(
+                f"{name} must be positive and increasing (min-theta needs lam, mu_s > 0), "
+                f"got {[low, high]}"
+            )
+    return out

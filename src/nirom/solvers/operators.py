@@ -13,7 +13,9 @@ the mesh nodes is then ``u = dirichlet`` with ``u[free] = x``. Two records:
   JSON and covers conductivities, Lame parameters and load amplitudes.
 
 Both carry the unknown-to-node map ``free`` (node index of each unknown) and
-the node values ``dirichlet`` imposed on the other nodes (mu-independent).
+the node values ``dirichlet`` imposed on the other nodes (mu-independent). For
+a field of ``c`` components (a displacement), "node values" are the field's
+array (n_nodes, c) flattened row by row: ``free[i] = c * node + component``.
 """
 
 from __future__ import annotations

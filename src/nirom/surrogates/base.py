@@ -23,7 +23,7 @@ import os
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -47,6 +47,10 @@ class Surrogate(Estimator, Saveable):
     Register a subclass with ``@saveable("surrogate", KIND)`` (from
     :mod:`nirom.saving`); that sets ``kind``, the name saved models carry.
     """
+
+    #: Whether the model predicts every field of the dataset it was fitted on; ``rb``
+    #: predicts only the field it reduces, and evaluation skips the others.
+    predicts_all_fields: ClassVar[bool] = True
 
     # fitted state every surrogate has
     space_: ParameterSpace

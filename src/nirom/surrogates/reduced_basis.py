@@ -7,6 +7,12 @@ the weak greedy trained (``nirom train-rb``). ``predict`` returns the field at
 the mesh nodes, as every surrogate; :meth:`RBSurrogate.predict_with_bound`
 also returns the a-posteriori error bounds.
 
+The model reduces the dataset's one steady point field, whose values the
+system's unknowns are: a temperature (n_points,), or a displacement
+(n_points, c) with its components. It predicts that field only: other
+fields of the dataset (elasticity's cell field ``von_mises``) are not
+predicted, ``summary()`` names them and ``nirom evaluate`` skips them.
+
 The bound and ``return_std``: the bound is a guaranteed upper bound of the
 norm of the whole field's error (energy norm, and the finite-element L2 norm
 ``||u - u_N||_L2``), not a per-value standard deviation: a norm bound does not
@@ -36,7 +42,7 @@ from nirom.surrogates.base import Fields, Inputs, Surrogate
 
 @saveable("surrogate", "rb")
 class RBSurrogate(Surrogate):
-    """Certified reduced basis (``rb``).
+    """Certified reduced basis (``rb``): predicts the dataset's one steady point field.
 
     Parameters (keyword-only)
     -------------------------
@@ -48,12 +54,17 @@ class RBSurrogate(Surrogate):
     operator : {"affine", "eim"}
         The operator's terms: the generating solver's exact affine
         decomposition, or the empirical interpolation of the stored matrices
-        alone (black box; the bound is then NaN: no coercivity bound yet).
+        alone (black box: certified by min-theta when the interpolant's
+        per-parameter terms are positive semidefinite, with the interpolation
+        error measured at the samples added to the bound; NaN bound otherwise).
     eim_terms : int, optional
         Most interpolation terms (default: until ``eim_tolerance``).
     eim_tolerance : float
         Relative max-norm interpolation error of the sampled matrices to reach.
     """
+
+    #: Predicts the reduced field only (evaluation skips the dataset's other fields).
+    predicts_all_fields: ClassVar[bool] = False
 
     _constraints: ClassVar[dict[str, Constraint]] = {
         "n_modes": Integer(least=1, none=True),
@@ -101,16 +112,24 @@ class RBSurrogate(Surrogate):
         if ds.space.field_inputs:
             raise DatasetError(f"{ds.path}: rb takes scalar parameters only")
         self.model_, self.field_ = model, name
-        self.space_, self.fields_, self.mesh_ = ds.space, dict(ds.fields), ds.mesh
+        self.space_, self.mesh_ = ds.space, ds.mesh
+        self.fields_ = {name: ds.fields[name]}
+        self.not_predicted_ = [other for other in ds.fields if other != name]
         self.training_ids_ = ids
         return self
+
+    def _field(self, c: np.ndarray) -> np.ndarray:
+        """The reduced field at the nodes, (n, n_points) or (n, n_points, components)."""
+        values = self.model_.reconstruct(c)
+        components = self.fields_[self.field_].components
+        return values if components == 1 else values.reshape(len(values), -1, components)
 
     # -- prediction --------------------------------------------------------------------
     def _predict_batch(
         self, u: np.ndarray, inputs: Fields, return_std: bool
     ) -> tuple[Fields, Fields | None]:
         c = self.model_.solve(self.space_.from_unit(u))
-        return {self.field_: self.model_.reconstruct(c)}, None
+        return {self.field_: self._field(c)}, None
 
     def predict_with_bound(self, mu: Inputs) -> tuple[Fields, dict[str, np.ndarray]]:
         """Fields as :meth:`predict`, and the error bounds, each (n,) (scalars for a mapping).
@@ -124,7 +143,7 @@ class RBSurrogate(Surrogate):
         u, _ = self._batch(mu)
         x = self.space_.from_unit(u)
         c = self.model_.solve(x)
-        fields = {self.field_: self.model_.reconstruct(c)}
+        fields = {self.field_: self._field(c)}
         bounds = self.model_.bound(x, c)
         if single:
             return {k: v[0] for k, v in fields.items()}, {k: v[0] for k, v in bounds.items()}
@@ -139,6 +158,7 @@ class RBSurrogate(Surrogate):
         return {
             "params": self.params_to_json(),
             "field": self.field_,
+            "not_predicted": list(self.not_predicted_),
             "model": self.model_.to_json(),
             "training_ids": list(self.training_ids_),
         }
@@ -151,10 +171,14 @@ class RBSurrogate(Surrogate):
         model = cls(**cls.params_from_json(state["params"]))
         model.model_ = ReducedBasisModel.from_saved(state["model"], arrays_under(arrays, "rb/"))
         model.field_ = state["field"]
+        model.not_predicted_ = list(state.get("not_predicted", []))
         model.training_ids_ = list(state["training_ids"])
         return model
 
     def summary(self) -> str:
-        """The basis size, e.g. ``"u: 60 basis functions, 9 operator and 1 load terms"``."""
+        """The basis size, e.g. ``"u: 60 basis functions, 9 operator and 1 load terms"``,
+        and the dataset's fields it does not predict (``"; von_mises not predicted"``)."""
         self._check_fitted()
-        return f"{self.field_}: {self.model_.summary()}"
+        skipped = getattr(self, "not_predicted_", [])
+        tail = f"; {', '.join(skipped)} not predicted" if skipped else ""
+        return f"{self.field_}: {self.model_.summary()}{tail}"
