@@ -61,7 +61,13 @@ class NeuralOperatorSurrogate(Surrogate):
         size, so that a default fit finishes in minutes on a CPU: about
         :data:`AUTO_WORK` / (training samples x grid points), between 10 and 500
         (15 for 40 Darcy samples at 85 x 85; set it for a long, accurate fit).
-    batch_size, learning_rate, weight_decay, scheduler
+    batch_size : int or "auto"
+        Samples per optimiser step; "auto" (default) fits it to the data size:
+        a fifth of the training samples, between 4 and 20 (7 for 40 Darcy samples,
+        20 from 100 on), so that a small set still gets several steps per epoch
+        (40 Darcy samples, default FNO: best validation error 0.17 against 0.44
+        with batches of 20, in the same time).
+    learning_rate, weight_decay, scheduler
         AdamW with a per-epoch schedule ("cosine", "step", "onecycle", "none").
     patience : int, "auto" or None
         Early stopping after this many epochs without a better validation error;
@@ -93,6 +99,7 @@ class NeuralOperatorSurrogate(Surrogate):
 
     _constraints: ClassVar[dict[str, Constraint]] = {
         "epochs": Integer(least=1, none=True),
+        "batch_size": AnyOf(rules=(Integer(least=1), OneOf(choices=("auto",)))),
         "patience": AnyOf(rules=(Integer(least=1), OneOf(choices=("auto",))), none=True),
         "validation_fraction": Real(low=0, high=1, closed="left"),
         "seed": Integer(),
@@ -103,7 +110,7 @@ class NeuralOperatorSurrogate(Surrogate):
         self,
         *,
         epochs: int | None = None,
-        batch_size: int = 20,
+        batch_size: int | str = "auto",
         learning_rate: float = 1e-3,
         weight_decay: float = 1e-4,
         scheduler: str = "cosine",
@@ -127,6 +134,8 @@ class NeuralOperatorSurrogate(Surrogate):
         if options["epochs"] is None:
             n_points = int(np.prod(self.grid_shape_)) if hasattr(self, "grid_shape_") else None
             options["epochs"] = auto_epochs(n_train, n_points)
+        if options["batch_size"] == "auto":
+            options["batch_size"] = auto_batch_size(n_train)
         if options["patience"] == "auto":
             has_validation = self.validation_fraction > 0
             options["patience"] = max(10, options["epochs"] // 10) if has_validation else None
@@ -310,6 +319,9 @@ class NeuralOperatorSurrogate(Surrogate):
 #: epochs. The FNO with its default width on 40 Darcy samples at 85 x 85 (36 trained on)
 #: then runs 15 epochs, a few minutes on 2 CPU cores; 230 Burgers samples on 256 points, 68.
 AUTO_WORK, MIN_EPOCHS, MAX_EPOCHS = 4.0e6, 10, 500
+#: Bounds of the default batch size: the FNO paper's 20 for large sets, at least 5 steps
+#: per epoch below 100 training samples.
+MIN_BATCH, MAX_BATCH = 4, 20
 
 
 def auto_epochs(n_train: int | None, n_points: int | None) -> int:
@@ -318,6 +330,14 @@ def auto_epochs(n_train: int | None, n_points: int | None) -> int:
     if not n_train or not n_points:
         return MAX_EPOCHS
     return int(min(MAX_EPOCHS, max(MIN_EPOCHS, round(AUTO_WORK / (n_train * n_points)))))
+
+
+def auto_batch_size(n_train: int | None) -> int:
+    """A fifth of the training samples, in ``[MIN_BATCH, MAX_BATCH]`` (``MAX_BATCH`` while
+    the data size is unknown)."""
+    if not n_train:
+        return MAX_BATCH
+    return int(min(MAX_BATCH, max(MIN_BATCH, n_train // 5)))
 
 
 @contextlib.contextmanager
