@@ -89,7 +89,7 @@ def test_chromium_shows_the_plots(report: Path, tmp_path: Path) -> None:
                 CHROMIUM,
                 *FLAGS,
                 f"--user-data-dir={profile}",
-                "--window-size=1200,2400",
+                "--window-size=1200,4800",  # the whole report: plots sit below tables
                 f"--screenshot={shot}",
                 report.as_uri(),
             ],
