@@ -235,7 +235,6 @@ class ReducedBasisModel(Saveable):
             alpha[alpha <= 0.0] = 0.0  # no coercivity left: the bound is infinite (NaN stays)
         with np.errstate(divide="ignore"):
             energy = (residual + interpolation) / alpha
-        with np.errstate(divide="ignore"):
             relative = np.where(norm > energy, energy / np.maximum(norm - energy, 1e-300), np.inf)
         return {
             "residual": residual,

@@ -174,9 +174,12 @@ def interpolation_errors(
         rho_a = max(rho_a, float(np.sqrt(norm_1 * norm_inf)) / lambda_x / gamma[k])
         g.append(system.rhs - fitted.rhs)
         f_tilde.append(fitted.rhs)
-    g, f_tilde = np.array(g).T, np.array(f_tilde).T
-    dual_g = np.sqrt(np.maximum(np.einsum("ij,ij->j", g, lu.solve(g)), 0.0))
-    dual_f = np.sqrt(np.maximum(np.einsum("ij,ij->j", f_tilde, lu.solve(f_tilde)), 0.0))
+
+    def dual(vectors: list[np.ndarray]) -> np.ndarray:  # ||v||_X' = sqrt(v^T X^-1 v), each
+        v = np.array(vectors).T
+        return np.sqrt(np.maximum(np.einsum("ij,ij->j", v, lu.solve(v)), 0.0))
+
+    dual_g, dual_f = dual(g), dual(f_tilde)
     rho_f = float(np.max(dual_g / np.maximum(dual_f, np.finfo(float).tiny)))
     return rho_a, rho_f
 

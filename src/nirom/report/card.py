@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nirom.apps.results import jsonable
-from nirom.surrogates import PODSurrogate, Surrogate
+from nirom.surrogates import Surrogate
 
 FIT_RECORD = "fit.json"
 
@@ -64,10 +64,7 @@ def model_card(model: Surrogate, path: str | os.PathLike[str] | None = None) -> 
         card["hyperparameters"] = jsonable(model.get_params())
     if hasattr(model, "training_ids_"):
         card["training_samples"] = len(model.training_ids_)
-    if hasattr(model, "pods_"):
-        card["modes"] = {name: int(pod.n_modes_) for name, pod in model.pods_.items()}
-    if isinstance(model, PODSurrogate):
-        card["input_scales"] = model.scales()
+    card.update(model.card_details())
     if path is not None:
         path = Path(path)
         card["path"] = str(path.resolve())

@@ -87,6 +87,10 @@ class Surrogate(Estimator, Saveable):
         """Whether ``predict(..., return_std=True)`` gives error bars."""
         return False
 
+    def card_details(self) -> dict[str, Any]:
+        """What the model card shows beyond the common entries (JSON-compatible); fitted."""
+        return {}
+
     # -- prediction ------------------------------------------------------------------
     def predict(self, mu: Inputs, return_std: bool = False) -> Fields | tuple[Fields, Fields]:
         """Predicted fields for one parameter set (mapping) or many (list or array (n, dim)).

@@ -59,6 +59,7 @@ CV_FOLDS = 5
 CV_MARGIN = -math.log(0.95)
 
 Scales = dict[str, str]
+_ON_SCALE: dict[str, type[Uniform] | type[LogUniform]] = {"linear": Uniform, "log": LogUniform}
 Score = Callable[[np.ndarray], float]
 
 
@@ -78,13 +79,11 @@ def choosable(space: ParameterSpace) -> list[str]:
 
 
 def unit_on_scale(p: Uniform | LogUniform, x: np.ndarray, scale: str) -> np.ndarray:
-    """Physical values ``x`` of ``p`` mapped to [0, 1] on ``scale`` ("linear" or "log")."""
+    """Physical values ``x`` of ``p`` mapped to [0, 1] on ``scale`` ("linear" or "log"):
+    the mapping of the distribution declared on that scale over the same bounds."""
     if scale == declared_scale(p):
         return p.to_unit(x)
-    if scale == "log":
-        log_low, log_high = math.log(p.low), math.log(p.high)
-        return (np.log(np.asarray(x, dtype=float)) - log_low) / (log_high - log_low)
-    return (np.asarray(x, dtype=float) - p.low) / (p.high - p.low)
+    return _ON_SCALE[scale](p.name, p.low, p.high).to_unit(x)
 
 
 def to_unit(space: ParameterSpace, x: np.ndarray, scales: Mapping[str, str]) -> np.ndarray:

@@ -358,6 +358,10 @@ class MMGPSurrogate(Surrogate):
             model.scalar_scale_ = np.asarray(arrays["scalars/scale"], dtype=float)
         return model
 
+    def card_details(self) -> dict[str, Any]:
+        """POD modes per field (geometry included)."""
+        return {"modes": {name: int(pod.n_modes_) for name, pod in self.pods_.items()}}
+
     def summary(self) -> str:
         self._check_fitted()
         modes = ", ".join(f"{n} {p.n_modes_}" for n, p in self.pods_.items())

@@ -349,6 +349,11 @@ class PODSurrogate(Surrogate):
                 line += f"; {scale} scale: {', '.join(names)}"
         return line
 
+    def card_details(self) -> dict[str, Any]:
+        """POD modes per field and the scale each parameter is regressed on."""
+        modes = {name: int(pod.n_modes_) for name, pod in self.pods_.items()}
+        return {"modes": modes, "input_scales": self.scales()}
+
     def scales(self) -> dict[str, str]:
         """Every scalar parameter -> the scale it is regressed on ("linear" or "log")."""
         self._check_fitted()

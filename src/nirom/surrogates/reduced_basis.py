@@ -179,6 +179,6 @@ class RBSurrogate(Surrogate):
         """The basis size, e.g. ``"u: 60 basis functions, 9 operator and 1 load terms"``,
         and the dataset's fields it does not predict (``"; von_mises not predicted"``)."""
         self._check_fitted()
-        skipped = getattr(self, "not_predicted_", [])
+        skipped = self.not_predicted_
         tail = f"; {', '.join(skipped)} not predicted" if skipped else ""
         return f"{self.field_}: {self.model_.summary()}{tail}"
