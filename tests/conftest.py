@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
+import skfem
 from rich.console import Console
 from threadpoolctl import threadpool_limits
 
-from nirom import generate
+from nirom import Dataset, Mesh, ParameterSpace, Uniform, generate
+from nirom.dataset import FieldSpec
 from nirom.report.card import write_fit_record
 from nirom.solvers import ThermalBlock
 from nirom.surrogates import PODSurrogate
@@ -85,4 +88,67 @@ def small_block(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         gp_path=Path(root / "gp.model"),
         rbf_path=Path(root / "rbf.model"),
         solver=ThermalBlock(**SMALL_BLOCK),
+    )
+
+
+def _reordered_mesh(mesh: Mesh, seed: int = 0) -> tuple[Mesh, np.ndarray]:
+    """``mesh`` with its points and cells shuffled and each cell's nodes rotated, and the
+    map: ``points[perm]`` are the new points (new node k is old node ``perm[k]``)."""
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(mesh.n_points)
+    renumber = np.argsort(perm)
+    ((cell_type, conn),) = mesh.cells
+    rotate = {"triangle": [1, 2, 0], "triangle6": [1, 2, 0, 4, 5, 3]}[cell_type]
+    shuffled = renumber[conn][rng.permutation(len(conn))][:, rotate]
+    return Mesh(mesh.points[perm], [(cell_type, shuffled)]), perm
+
+
+@pytest.fixture(scope="session")
+def reordered(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """A pod-rbf model on a 9 x 9-node triangle mesh (fields u, vector v, cell field s, p zero
+    in the samples with a < 0.5, global g), its test set (ids 0 and 2 with p = 0), the same
+    test set on the same mesh with points and cells shuffled (``shuffled``), and one on a
+    coarser mesh (``coarse``)."""
+    root = tmp_path_factory.mktemp("reordered")
+    space = ParameterSpace([Uniform("a", 0.0, 1.0), Uniform("b", 0.0, 1.0)])
+    specs = [
+        FieldSpec("u", "point"),
+        FieldSpec("v", "point", components=2),
+        FieldSpec("s", "cell"),
+        FieldSpec("p", "point"),
+        FieldSpec("g", "global"),
+    ]
+
+    def build(name: str, mesh: Mesh, mus: np.ndarray) -> Dataset:
+        ds = Dataset.create(root / name, space, specs, mesh)
+        x, y = mesh.points.T
+        middle = mesh.points[mesh.cells[0][1]].mean(axis=1)
+        for a, b in mus:
+            fields = {
+                "u": np.sin(a * x) + b * y**2,
+                "v": np.stack([a * x, b * y + a * b], axis=1),
+                "s": a * middle[:, 0] + b,
+                "p": max(a - 0.5, 0.0) * (1 + x * y),
+                "g": np.array(a + b**2),
+            }
+            ds.append({"a": a, "b": b}, fields, solve_time=0.01)
+        return ds
+
+    mesh = Mesh.from_skfem(skfem.MeshTri().refined(3))
+    shuffled_mesh, perm = _reordered_mesh(mesh)
+    mus = np.array([(0.2, 0.3), (0.7, 0.6), (0.4, 0.9), (0.9, 0.1)])
+    train = build("train.nirom", mesh, np.random.default_rng(0).uniform(size=(12, 2)))
+    model = PODSurrogate(regressor="rbf", discarded_energy=1e-10).fit(train)
+    model.save(root / "rbf.model")
+    return SimpleNamespace(
+        root=root,
+        mesh=mesh,
+        shuffled_mesh=shuffled_mesh,
+        perm=perm,
+        train=train,
+        test=build("test.nirom", mesh, mus),
+        shuffled=build("shuffled.nirom", shuffled_mesh, mus),
+        coarse=build("coarse.nirom", Mesh.from_skfem(skfem.MeshTri().refined(2)), mus),
+        model=model,
+        model_path=root / "rbf.model",
     )

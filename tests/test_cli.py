@@ -358,3 +358,91 @@ def test_missing_argument_is_a_usage_error(
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "Missing" in err and "Traceback" not in err
+
+
+# -- evaluate: fields one by one, meshes compared ------------------------------------------
+
+
+def _evaluate_json(*args: str, capsys: pytest.CaptureFixture[str]) -> dict:
+    assert main(["evaluate", *args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_evaluate_named_fields_only(reordered, capsys: pytest.CaptureFixture[str]) -> None:
+    model, test = str(reordered.model_path), str(reordered.test.path)
+    report = _evaluate_json(model, test, "--field", "p", "-f", "g", capsys=capsys)
+    assert list(report["fields"]) == ["p", "g"]
+    assert report["fields"]["p"]["zero_reference_samples"] == [0, 2]
+    rc = main(["evaluate", model, test, "--field", "sigma"])
+    assert_user_error(rc, capsys.readouterr().err, "no field 'sigma'", "its fields: u, v, s, p, g")
+
+
+def test_evaluate_flags_zero_references_in_the_table(
+    reordered, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["evaluate", str(reordered.model_path), str(reordered.test.path)]) == 0
+    out = capsys.readouterr().out
+    assert "* p: the reference is zero in 2 of 4 samples (0, 2)" in out
+
+
+def test_evaluate_matches_a_reordered_mesh_and_refuses_another(
+    reordered, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = str(reordered.model_path)
+    original = _evaluate_json(model, str(reordered.test.path), capsys=capsys)
+    shuffled = _evaluate_json(model, str(reordered.shuffled.path), capsys=capsys)
+    for name, figures in original["fields"].items():
+        for key in ("relative_l2", "max_error", "projection_floor"):
+            assert shuffled["fields"][name][key] == pytest.approx(figures[key], rel=1e-12)
+    rc = main(["evaluate", model, str(reordered.coarse.path)])
+    assert_user_error(
+        rc, capsys.readouterr().err, "coarse.nirom does not match the model's mesh", "its 25 "
+    )
+
+
+def _mesh_file(mesh: Mesh, path: Path) -> Path:
+    """``mesh`` as a VTU file (points padded to 3-D, as VTU stores them)."""
+    meshio.write(path, meshio.Mesh(np.pad(mesh.points, ((0, 0), (0, 1))), list(mesh.cells)))
+    return path
+
+
+def test_predict_on_a_reordered_mesh_file(reordered, tmp_path: Path) -> None:
+    mesh_file = _mesh_file(reordered.shuffled_mesh, tmp_path / "shuffled.vtu")
+    out = tmp_path / "pred.vtu"
+    model = str(reordered.model_path)
+    rc = main(["predict", model, "-p", "a=0.7", "-p", "b=0.6", "--mesh", str(mesh_file)])
+    assert rc == 0
+    assert (
+        main(
+            [
+                "predict",
+                model,
+                "-p",
+                "a=0.7",
+                "-p",
+                "b=0.6",
+                "--mesh",
+                str(mesh_file),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    written = meshio.read(out)
+    np.testing.assert_allclose(written.points[:, :2], reordered.shuffled_mesh.points)
+    expected = reordered.model.predict({"a": 0.7, "b": 0.6})
+    np.testing.assert_allclose(written.point_data["u"], expected["u"][reordered.perm])
+
+
+def test_predict_refuses_a_mesh_file_of_another_mesh(
+    reordered, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mesh_file = _mesh_file(reordered.coarse.mesh, tmp_path / "coarse.vtu")
+    out = tmp_path / "pred.vtu"
+    args = ["-p", "a=0.7", "-p", "b=0.6", "--mesh", str(mesh_file), "--out", str(out)]
+    rc = main(["predict", str(reordered.model_path), *args])
+    assert_user_error(
+        rc, capsys.readouterr().err, "coarse.vtu does not match the model's mesh: its 25 points"
+    )
+    assert not out.exists()

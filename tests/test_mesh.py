@@ -432,3 +432,156 @@ def test_mass_matrix_needs_one_supported_block() -> None:
     mixed = Mesh(np.eye(3)[:, :2], [("vertex", np.array([[0]])), ("line", np.array([[1, 2]]))])
     with pytest.raises(MeshError, match="one block of"):
         mixed.mass_matrix()
+
+
+# -- node matching ---------------------------------------------------------------------------
+
+
+def _shuffled(mesh: Mesh, seed: int = 0) -> tuple[Mesh, np.ndarray]:
+    """``mesh`` with points and cells in a random order, each cell's nodes rotated; and
+    ``perm``: the new node k is the old node ``perm[k]``."""
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(mesh.n_points)
+    renumber = np.argsort(perm)
+    ((cell_type, conn),) = mesh.cells
+    cells = renumber[conn][rng.permutation(len(conn))]
+    return Mesh(mesh.points[perm], [(cell_type, np.roll(cells, 1, axis=1))]), perm
+
+
+def test_match_points_finds_the_permutation() -> None:
+    ref = _tri().points
+    perm = np.random.default_rng(1).permutation(len(ref))
+    order = nmesh.match_points(ref, ref[perm])
+    np.testing.assert_array_equal(ref[perm][order], ref)
+    np.testing.assert_array_equal(nmesh.match_points(ref, ref), np.arange(len(ref)))
+
+
+def test_match_points_tolerance_is_relative_to_the_bounding_box() -> None:
+    ref = 1e6 * _tri().points
+    noisy = ref[::-1] + 1e-4  # rounding of a text format, 1e-10 of the size
+    order = nmesh.match_points(ref, noisy)
+    np.testing.assert_allclose(noisy[order], ref, atol=1e-3)
+    with pytest.raises(MeshError, match="no partner"):
+        nmesh.match_points(ref, noisy, rtol=1e-12)
+
+
+def test_match_points_accepts_a_zero_z_column() -> None:
+    ref = _tri().points
+    padded = np.column_stack([ref, np.zeros(len(ref))])[::-1]
+    np.testing.assert_array_equal(nmesh.match_points(ref, padded), np.arange(len(ref))[::-1])
+    with pytest.raises(MeshError, match="3-D"):
+        nmesh.match_points(ref, padded + 1.0)
+
+
+@pytest.mark.parametrize(
+    ("other", "message"),
+    [
+        (lambda p: p[:-1], r"test\.vtu: its 24 points vs the reference's 25: the point counts"),
+        (lambda p: p + 0.01, r"test\.vtu: its 25 points vs the reference's 25: 25 point\(s\) "),
+        (lambda p: np.vstack([p[:-1], p[:1]]), r"its 25 points vs the reference's 25: 1 point"),
+    ],
+    ids=["sizes", "moved", "duplicate"],
+)
+def test_match_points_refuses_in_one_line_naming_both_sizes(other: object, message: str) -> None:
+    ref = _tri().points
+    with pytest.raises(MeshError, match=message) as excinfo:
+        nmesh.match_points(ref, other(ref), what="test.vtu")  # type: ignore[operator]
+    assert "\n" not in str(excinfo.value)
+
+
+def test_moved_points_give_the_worst_distance() -> None:
+    ref = _tri().points
+    moved = ref.copy()
+    moved[3] += [0.0, 0.02]
+    with pytest.raises(
+        MeshError, match=r"1 point\(s\) have no partner within 1e-09, the worst at 0.02"
+    ):
+        nmesh.match_points(ref, moved)
+
+
+def test_node_order_and_cell_order_of_a_shuffled_mesh() -> None:
+    mesh = _tri()
+    other, perm = _shuffled(mesh)
+    order = mesh.node_order(other)
+    np.testing.assert_array_equal(other.points[order], mesh.points)
+    np.testing.assert_array_equal(order, np.argsort(perm))
+    cells = mesh.cell_order(other, order)
+    renumbered = np.argsort(order)[other.cells[0][1][cells]]  # other's cells in mesh's nodes
+    np.testing.assert_array_equal(np.sort(renumbered, axis=1), np.sort(mesh.cells[0][1], axis=1))
+    assert mesh.node_order(mesh) is None
+    assert mesh.cell_order(mesh) is None
+
+
+def test_node_order_refuses_other_cells_on_the_same_points() -> None:
+    mesh = _tri()
+    conn = mesh.cells[0][1].copy()
+    conn[0, 0] = conn[1, 2] if conn[1, 2] not in conn[0] else conn[2, 2]
+    other = Mesh(mesh.points[::-1], [("triangle", (mesh.n_points - 1 - conn))])
+    with pytest.raises(
+        MeshError,
+        match=r"other\.vtu: its 25 points and 32 triangle cells vs the "
+        r"reference's 25 and 32 triangle cells: 1 triangle cell",
+    ):
+        mesh.node_order(other, what="other.vtu")
+    coarse = Mesh(mesh.points, [("triangle", mesh.cells[0][1][:-2])])
+    with pytest.raises(MeshError, match="30 triangle cells vs the reference's 25 and 32"):
+        mesh.node_order(coarse)
+
+
+# -- P2 mass matrices, any vertex order -----------------------------------------------------
+
+_TRI6_EDGES = ((0, 1), (1, 2), (2, 0))
+_TET10_EDGES = ((0, 1), (1, 2), (2, 0), (0, 3), (1, 3), (2, 3))
+
+
+def _relisted(conn: np.ndarray, vertices: tuple[int, ...], edges: tuple) -> np.ndarray:
+    """P2 cells listing their vertices in the order ``vertices``, edge nodes in meshio's
+    order after them."""
+    n = len(vertices)
+    mid = {frozenset(e): n + k for k, e in enumerate(edges)}
+    columns = [*vertices, *(mid[frozenset((vertices[a], vertices[b]))] for a, b in edges)]
+    return conn[:, columns]
+
+
+def _p2_plate() -> Mesh:
+    """A curved P2 mesh: quarter plate with a hole, edge nodes of the hole on the circle."""
+    from nirom.mechanics.meshes import plate_with_hole, quadratic
+    from nirom.mechanics.space import DisplacementSpace
+
+    curved = quadratic(plate_with_hole(0.3, 1.0, 1.0, 3), {"hole": (0.0, 0.0, 0.3)})
+    return DisplacementSpace(curved, degree=2).mesh
+
+
+def test_triangle6_mass_matrix_is_the_same_in_every_vertex_order() -> None:
+    mesh = _p2_plate()
+    conn = mesh.cells[0][1]
+    reference = mesh.mass_matrix()
+    ones = np.ones(mesh.n_points)
+    assert ones @ reference @ ones == pytest.approx(1.0 - np.pi * 0.3**2 / 4, rel=1e-6)
+    orders = [(0, 1, 2), (1, 2, 0), (2, 0, 1), (0, 2, 1), (2, 1, 0), (1, 0, 2)]
+    for vertices in orders:  # three rotations and three reflections
+        relisted = Mesh(mesh.points, [("triangle6", _relisted(conn, vertices, _TRI6_EDGES))])
+        assert abs(relisted.mass_matrix() - reference).max() < 1e-15, vertices
+    # Each cell in its own order, as dolfinx writes them.
+    rng = np.random.default_rng(0)
+    mixed = np.stack([_relisted(c[None], orders[rng.integers(6)], _TRI6_EDGES)[0] for c in conn])
+    assert abs(Mesh(mesh.points, [("triangle6", mixed)]).mass_matrix() - reference).max() < 1e-15
+
+
+def test_tetra10_mass_matrix_is_the_same_in_other_vertex_orders() -> None:
+    quad = skfem.MeshTet2.from_mesh(skfem.MeshTet().refined(1))
+    basis = skfem.Basis(quad, skfem.ElementTetP2())
+    points, conn = basis.doflocs.T, basis.element_dofs.T
+    reference = Mesh(points, [("tetra10", conn)]).mass_matrix()
+    assert np.ones(len(points)) @ reference @ np.ones(len(points)) == pytest.approx(1.0)
+    for vertices in [(1, 0, 2, 3), (3, 2, 1, 0), (2, 3, 0, 1), (1, 2, 3, 0)]:
+        relisted = Mesh(points, [("tetra10", _relisted(conn, vertices, _TET10_EDGES))])
+        assert abs(relisted.mass_matrix() - reference).max() < 1e-15, vertices
+
+
+def test_p2_edge_nodes_in_another_order_than_meshio_s_are_refused() -> None:
+    mesh = _p2_plate()
+    conn = mesh.cells[0][1]
+    opposite = conn[:, [0, 1, 2, 4, 5, 3]]  # edge k opposite vertex k (dolfinx's own order)
+    with pytest.raises(MeshError, match=r"list their edge nodes in another order than meshio's"):
+        Mesh(mesh.points, [("triangle6", opposite)]).mass_matrix()

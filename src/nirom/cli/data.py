@@ -57,7 +57,11 @@ def info(
 def import_(
     folder: Annotated[
         Path,
-        typer.Argument(help="Folder of solver output files (any meshio format).", metavar="FOLDER"),
+        typer.Argument(
+            help="Folder of solver output files (VTU of any version, PVTU, any meshio format; "
+            ".pvd or XDMF time series).",
+            metavar="FOLDER",
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset to create.")],
     params: Annotated[

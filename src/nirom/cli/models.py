@@ -199,23 +199,40 @@ def predict(
     std: Annotated[bool, typer.Option("--std", help="Also predict standard deviations.")] = False,
     mesh: Annotated[
         Path | None,
-        typer.Option(help="Predict on this mesh file (models of varying geometry: mmgp)."),
+        typer.Option(
+            help="Predict on this mesh file: any mesh for models of varying geometry (mmgp), "
+            "the training mesh's points and cells in any order for the others."
+        ),
     ] = None,
 ) -> None:
     """Predict the fields for one parameter set."""
+    from nirom.evaluation.alignment import field_input_names
     from nirom.surrogates import Surrogate
-    from nirom.surrogates.export import read_geometry, write_prediction, write_prediction_on
+    from nirom.surrogates.export import (
+        match_geometry,
+        read_geometry,
+        takes_mesh,
+        write_prediction,
+        write_prediction_on,
+    )
 
     surrogate = Surrogate.load(model)
     mu = {k: parameter_value(k, v) for k, v in parse_pairs(param).items()}
     geometry = None if mesh is None else read_geometry(surrogate, mesh)
+    match = None
+    if geometry is not None and not takes_mesh(surrogate):
+        match = match_geometry(surrogate, geometry, what=str(mesh))
+        mu = match.inputs([mu], field_input_names(surrogate))[0]
     start = time.perf_counter()
-    if geometry is None:
+    if geometry is None or match is not None:
         result = surrogate.predict(mu, return_std=std)
     else:
         result = surrogate.predict(mu, return_std=std, mesh=geometry)
     seconds = time.perf_counter() - start
     mean, sd = result if std else (result, None)
+    if match is not None:  # the training mesh's values in the file's point and cell order
+        mean = match.to_target(mean, surrogate.fields_, batch=False)
+        sd = None if sd is None else match.to_target(sd, surrogate.fields_, batch=False)
     print_prediction(mean, sd, seconds, console)
     if out is not None and geometry is not None:
         written = write_prediction_on(surrogate, geometry, out, mean, sd, scalars=mu)
@@ -234,12 +251,18 @@ def evaluate(
         str,
         typer.Option(help="auto (FE L2 norm on the mesh) | euclidean (grid values, as papers)."),
     ] = "auto",
+    field: Annotated[
+        list[str] | None,
+        typer.Option("--field", "-f", help="Evaluate this field only (repeatable)."),
+    ] = None,
 ) -> None:
     """Evaluate a model on a dataset's done samples (errors, coverage, speed-up)."""
     from nirom.evaluation.evaluate import evaluate as run_evaluation
     from nirom.surrogates import Surrogate
 
-    report = run_evaluation(Surrogate.load(model), Dataset(dataset), norm=norm)
+    report = run_evaluation(
+        Surrogate.load(model), Dataset(dataset), norm=norm, fields=field or None
+    )
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:

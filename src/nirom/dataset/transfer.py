@@ -1,9 +1,9 @@
 """Moving samples in and out of a dataset through meshio's file formats.
 
 Import: a folder of solver outputs (one mesh file per sample, any format
-meshio reads, or a ParaView ``.pvd`` collection of one file per time step for
-a time series) plus a CSV of parameters becomes a dataset. Export: any sample
-becomes a VTU (or any meshio format) for ParaView.
+:mod:`nirom.readers` reads, or for a time series a ParaView ``.pvd``
+collection or an XDMF time series) plus a CSV of parameters becomes a
+dataset. Export: any sample becomes a VTU (or any meshio format) for ParaView.
 """
 
 from __future__ import annotations
@@ -79,56 +79,38 @@ def _infer_space(names: list[str], values: np.ndarray, csv_path: Path) -> Parame
     return ParameterSpace(params)
 
 
-def _pvd_steps(path: Path) -> list[tuple[float, Path]]:
-    """(time, file) of each step of a ParaView ``.pvd`` collection, by increasing time."""
-    try:
-        root = ElementTree.parse(path).getroot()
-        entries = [
-            (float(d.attrib["timestep"]), path.parent / d.attrib["file"])
-            for d in root.iter("DataSet")
-            if d.attrib.get("part", "0") == "0"
-        ]
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found") from None
-    except (ElementTree.ParseError, KeyError, ValueError) as exc:
-        raise DatasetError(f"{path}: not a readable ParaView collection ({exc})") from None
-    entries.sort(key=lambda e: e[0])
-    times = [t for t, _ in entries]
-    if not entries or len(set(times)) != len(times):
-        raise DatasetError(f"{path}: a collection needs steps with distinct times")
-    return entries
-
-
 def read_series(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str], times: Sequence[float] | None = None
 ) -> tuple[Mesh, dict[str, np.ndarray], dict[str, np.ndarray], tuple[float, ...] | None]:
     """A mesh file's mesh, point data and cell data, or a time series of them.
 
-    A ``.pvd`` (ParaView collection: one mesh file per time step, as nirom's
-    export and many solvers write) gives arrays with a leading time axis and the
-    step times; every step must be on the first step's mesh. Other files give
-    steady data and ``None``.
+    A time series (:func:`nirom.readers.read_steps`: a ParaView ``.pvd``, an
+    XDMF file with a temporal collection, or numbered files ``result_*.vtu``
+    at ``times``) gives arrays with a leading time axis and the step times;
+    every step must be on the first step's mesh. Other files give steady data
+    and ``None``.
     """
-    path = Path(path)
-    if path.suffix.lower() != ".pvd":
-        return (*mesh_io.read(path), None)
-    steps = _pvd_steps(path)
-    frames = [mesh_io.read(f) for _, f in steps]
+    from nirom.readers import read_steps
+
+    steps = read_steps(path, times)
+    if len(steps) == 1 and steps[0].time is None:
+        return (*mesh_io.from_meshio_data(steps[0].mesh, steps[0].source), None)
+    frames = [mesh_io.from_meshio_data(s.mesh, s.source) for s in steps]
     mesh, first_points, first_cells = frames[0]
     stacked: list[dict[str, np.ndarray]] = [{}, {}]
     for kind, first in ((0, first_points), (1, first_cells)):
         for name in first:
             arrays = []
-            for (_, file), frame in zip(steps, frames, strict=True):
+            for step, frame in zip(steps, frames, strict=True):
                 if name not in frame[1 + kind]:
-                    raise FieldError(f"{file}: field {name!r} of the first step is missing")
+                    raise FieldError(f"{step.source}: field {name!r} of the first step is missing")
                 arrays.append(frame[1 + kind][name])
             if len({a.shape for a in arrays}) != 1:
                 raise FieldError(f"{path}: field {name!r} changes shape between steps")
             stacked[kind][name] = np.stack(arrays)
-    for (_, file), frame in zip(steps[1:], frames[1:], strict=True):
-        mesh.check_matches(frame[0], str(file))
-    return mesh, stacked[0], stacked[1], tuple(t for t, _ in steps)
+    for step, frame in zip(steps[1:], frames[1:], strict=True):
+        mesh.check_matches(frame[0], f"{step.source} (t = {step.time:g})")
+    return mesh, stacked[0], stacked[1], tuple(float(s.time) for s in steps)
 
 
 def field_specs_from_data(
@@ -216,10 +198,11 @@ def import_folder(
     Parameters
     ----------
     folder : path
-        Folder of solver outputs, one mesh file per sample in any format meshio
-        reads, or per sample a ``.pvd`` collection (one mesh file per time step):
-        its fields become time series with the collection's times, which every
-        sample must share.
+        Folder of solver outputs, one mesh file per sample in any format
+        :func:`nirom.mesh.read` reads (VTU of any version, PVTU, meshio's
+        formats), or per sample a time series (a ``.pvd`` collection, an XDMF
+        time series): its fields become time series with the series' times,
+        which every sample must share.
     out : path
         Dataset to create; it must not exist. It is built aside and appears
         only when every file was read, checked and flushed to disk

@@ -12,12 +12,14 @@ measured after warm-up on this machine.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from nirom.dataset import Dataset, FieldSpec
-from nirom.errors import MetricError
+from nirom.errors import FieldError, MetricError
+from nirom.evaluation.alignment import MeshMatch, field_input_names, match_dataset
 from nirom.evaluation.metrics import (
     coverage,
     interval_width,
@@ -33,6 +35,9 @@ from nirom.evaluation.metrics import (
 )
 from nirom.surrogates.base import Inputs, Surrogate
 
+#: A reference whose norm is at most this times the largest over the test samples is zero.
+ZERO_RTOL = 1e-14
+
 
 def evaluate(
     model: Surrogate,
@@ -41,37 +46,53 @@ def evaluate(
     level: float = 0.95,
     n_timing: int = 50,
     norm: str = "auto",
+    fields: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Metrics of ``model`` on the done samples ``ids`` of ``dataset`` (default: all).
 
     ``norm`` is "auto" (the finite-element L2 norm of point fields when the
     dataset has a mesh, Euclidean otherwise) or "euclidean" (the convention of
-    the neural-operator literature on uniform grids). Returns a
-    JSON-compatible dict: ``fields`` (per-field metrics), ``timing``
+    the neural-operator literature on uniform grids). ``fields`` names the
+    fields to evaluate (default: every field the model predicts). The model's
+    mesh is compared with the dataset's first: the same points and cells in
+    another order are matched and the predictions put in the dataset's order
+    (:mod:`nirom.evaluation.alignment`); another mesh raises :class:`MeshError`.
+
+    Returns a JSON-compatible dict: ``fields`` (per-field metrics), ``timing``
     (seconds), ``n_samples``, ``level``, and ``not_predicted`` (the dataset's
     fields a model that predicts some fields only, ``rb``, left out) if any.
+    A sample whose reference field has a zero norm has no relative error: it
+    is left out of that field's relative figures and counted in
+    ``zero_reference``, its id listed in ``zero_reference_samples`` and its
+    absolute error in ``absolute_l2``.
     """
     if norm not in ("auto", "euclidean"):
         raise MetricError(f"unknown norm {norm!r}; choose 'auto' or 'euclidean'")
     ids = dataset.sample_ids() if ids is None else list(ids)
+    selected = _selected_fields(model, dataset, fields)
     if dataset.per_sample_mesh:  # varying geometry: each sample predicted on its own mesh
         from nirom.evaluation.meshes import evaluate_per_sample_mesh
 
-        return evaluate_per_sample_mesh(model, dataset, ids, level=level)
+        report = evaluate_per_sample_mesh(model, dataset, ids, level=level)
+        report["fields"] = {k: v for k, v in report["fields"].items() if k in selected}
+        return report
     check_matches(model, dataset)
+    match = match_dataset(model, dataset)
     x = dataset.parameter_sets(ids) if dataset.space.field_inputs else dataset.parameters(ids)
+    x = match.inputs(x, field_input_names(model))
     if model.provides_std:
         mean, std = model.predict(x, return_std=True)
     else:
         mean, std = model.predict(x), None
+    mean = match.to_target(mean, model.fields_)
+    std = None if std is None else match.to_target(std, model.fields_)
     bounds = model.error_bound(x)
     use_mesh = norm == "auto" and dataset.mesh is not None
     mass = dataset.mesh.mass_matrix() if use_mesh else None
-    fields = {}
+    out_fields = {}
     ref_of = {}
-    for name, spec in dataset.fields.items():
-        if name not in model.fields_:  # a model that predicts some fields only (rb)
-            continue
+    for name in selected:
+        spec = dataset.fields[name]
         ref = ref_of[name] = dataset.field(name, ids)
         if mean[name].shape != ref.shape:
             raise MetricError(
@@ -79,7 +100,7 @@ def evaluate(
                 f"{ref.shape[1:]} per sample there, the model predicts {mean[name].shape[1:]} "
                 "(another mesh, resolution or problem)"
             )
-        fields[name] = _field_metrics(
+        out_fields[name] = _field_metrics(
             model,
             name,
             spec,
@@ -89,16 +110,37 @@ def evaluate(
             mass if spec.location == "point" else None,
             x,
             level,
+            ids,
+            match,
         )
     if bounds is not None:
         for name, bound in bounds.items():
-            fields[name]["bound"] = _bound_metrics(bound, ref_of[name], mean[name], mass)
+            if name in out_fields:
+                out_fields[name]["bound"] = _bound_metrics(bound, ref_of[name], mean[name], mass)
     timing = _timing(model, x, dataset.solve_times(ids), n_timing)
-    report = {"n_samples": len(ids), "level": level, "fields": fields, "timing": timing}
-    skipped = [name for name in dataset.fields if name not in fields]
+    report = {"n_samples": len(ids), "level": level, "fields": out_fields, "timing": timing}
+    skipped = [name for name in dataset.fields if name not in model.fields_]
     if skipped:
         report["not_predicted"] = skipped
     return report
+
+
+def _selected_fields(model: Surrogate, dataset: Dataset, fields: Sequence[str] | None) -> list[str]:
+    """The dataset's fields the model predicts, or those of ``fields`` (checked)."""
+    model._check_fitted()
+    if fields is None:
+        return [name for name in dataset.fields if name in model.fields_]
+    unknown = [name for name in fields if name not in model.fields_]
+    if unknown:
+        raise FieldError(
+            f"no field {unknown[0]!r} in the model; its fields: {', '.join(model.fields_)}"
+        )
+    absent = [name for name in fields if name not in dataset.fields]
+    if absent:
+        raise FieldError(
+            f"{dataset.path}: no field {absent[0]!r}; its fields: {', '.join(dataset.fields)}"
+        )
+    return list(dict.fromkeys(fields))
 
 
 def check_matches(model: Surrogate, dataset: Dataset) -> None:
@@ -136,40 +178,70 @@ def _field_metrics(
     mass: Any,
     x: Inputs,
     level: float,
+    ids: Sequence[int],
+    match: MeshMatch,
 ) -> dict[str, Any]:
     n = len(ref)
     out: dict[str, Any] = {"norm": norm_name(mass)}
     series = spec.times is not None
-    if spec.location == "global":
-        flat_ref, flat_pred = ref.reshape(n, -1), pred.reshape(n, -1)
-        out["relative_l2"] = summarize(relative_l2(flat_pred, flat_ref))
-        out["rrmse"] = (
-            rrmse_scalar(flat_pred.ravel(), flat_ref.ravel())
-            if flat_ref.shape[1] == 1
-            else rrmse_field(flat_pred, flat_ref)
-        )
+    scalar = spec.location == "global"
+    # Global fields (scalar outputs) are compared as flat vectors, in the Euclidean norm.
+    flat_ref, flat_pred = ref.reshape(n, -1), pred.reshape(n, -1)
+    norms = l2_norms(flat_ref) if scalar else l2_norms(ref, mass, time_series=series)
+    zero = zero_references(norms)
+    keep = ~zero
+    out["relative_l2"], out["rrmse"] = None, None
+    if keep.any():
+        if scalar:
+            r, p = flat_ref[keep], flat_pred[keep]
+            out["relative_l2"] = summarize(relative_l2(p, r))
+            single = r.shape[1] == 1
+            out["rrmse"] = rrmse_scalar(p.ravel(), r.ravel()) if single else rrmse_field(p, r)
+        else:
+            r, p = ref[keep], pred[keep]
+            out["relative_l2"] = summarize(relative_l2(p, r, mass=mass, time_series=series))
+            out["rrmse"] = rrmse_field(p, r, time_series=series)
+    out["zero_reference"] = int(zero.sum())
+    if zero.any():  # flagged: the absolute error, in the field's unit, stands in for it
+        out["zero_reference_samples"] = [int(ids[i]) for i in np.flatnonzero(zero)]
+        if scalar:
+            absolute = l2_norms(flat_pred[zero] - flat_ref[zero])
+        else:
+            absolute = l2_norms(pred[zero] - ref[zero], mass, time_series=series)
+        out["absolute_l2"] = summarize(absolute)
+    if scalar:
+        out["max_error"] = summarize(max_error(flat_pred, flat_ref, time_series=False))
     else:
-        out["relative_l2"] = summarize(relative_l2(pred, ref, mass=mass, time_series=series))
-        out["rrmse"] = rrmse_field(pred, ref, time_series=series)
-    out["max_error"] = summarize(max_error(pred, ref, time_series=series))
+        out["max_error"] = summarize(max_error(pred, ref, time_series=series))
     out["r2"] = r2_field(pred, ref)
     if std is not None:
         out["coverage"] = coverage(ref, pred, std, level=level)
         out["interval_width"] = interval_width(std, level=level)
     pod = model.reduced_basis(name)
     if pod is not None:
-        flat = ref.reshape(n, -1)
+        # The reduction lives on the model's mesh: references go there, projections come back.
+        on_model = match.to_model({name: ref}, {name: spec})[name].reshape(n, -1)
         out["n_modes"] = int(pod.n_modes_)
         # The floor in the same norm as the surrogate's error, so the two compare.
-        projected = pod.inverse_transform(pod.transform(flat)).reshape(ref.shape)
-        if spec.location == "global":
-            floor = relative_l2(projected.reshape(n, -1), flat)
-        else:
-            floor = relative_l2(projected, ref, mass=mass, time_series=series)
-        out["projection_floor"] = summarize(floor)
-        r2 = r2_per_mode(pod.transform(flat), model.predict_coordinates(name, x))
+        projected = pod.inverse_transform(pod.transform(on_model)).reshape(ref.shape)
+        projected = match.to_target({name: projected}, {name: spec})[name]
+        if keep.any():
+            if scalar:
+                floor = relative_l2(projected.reshape(n, -1)[keep], flat_ref[keep])
+            else:
+                floor = relative_l2(projected[keep], ref[keep], mass=mass, time_series=series)
+            out["projection_floor"] = summarize(floor)
+        r2 = r2_per_mode(pod.transform(on_model), model.predict_coordinates(name, x))
         out["r2_per_mode"] = [None if not np.isfinite(v) else float(v) for v in r2]
     return out
+
+
+def zero_references(norms: np.ndarray) -> np.ndarray:
+    """Mask (n,) of the samples whose reference norm is zero: at most ``ZERO_RTOL`` times
+    the largest of ``norms`` (an elastic sample's plastic strain), so that no relative
+    error is defined there."""
+    norms = np.asarray(norms, dtype=float)
+    return norms <= ZERO_RTOL * norms.max(initial=0.0)
 
 
 def _bound_metrics(bound: np.ndarray, ref: np.ndarray, pred: np.ndarray, mass: Any) -> dict:

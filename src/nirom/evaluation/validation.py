@@ -85,10 +85,12 @@ def _fit_and_evaluate(
 def _across(reports: list[dict[str, Any]]) -> dict[str, Any]:
     out = {}
     for name in reports[0]["fields"]:
-        means = np.array([r["fields"][name]["relative_l2"]["mean"] for r in reports])
+        # A fold whose references of this field are all zero has no relative figure.
+        relative = [r["fields"][name]["relative_l2"] for r in reports]
+        means = np.array([rel["mean"] for rel in relative if rel is not None])
         entry: dict[str, Any] = {
-            "relative_l2_mean": float(means.mean()),
-            "relative_l2_std_over_folds": float(means.std()),
+            "relative_l2_mean": float(means.mean()) if means.size else None,
+            "relative_l2_std_over_folds": float(means.std()) if means.size else None,
         }
         covers = [r["fields"][name].get("coverage") for r in reports]
         if all(c is not None for c in covers):

@@ -26,8 +26,9 @@ import numpy as np
 from nirom.apps.results import read_results
 from nirom.dataset import Dataset
 from nirom.errors import DatasetError, MeshError
-from nirom.evaluation.evaluate import evaluate
-from nirom.evaluation.metrics import coverage, relative_l2
+from nirom.evaluation.alignment import MeshMatch, field_input_names, match_dataset
+from nirom.evaluation.evaluate import evaluate, zero_references
+from nirom.evaluation.metrics import coverage, l2_norms, relative_l2
 from nirom.report.card import model_card, read_fit_record
 from nirom.surrogates import Surrogate
 
@@ -74,7 +75,8 @@ def write_report(
         if not Path(folder).is_dir():
             raise DatasetError(f"{folder}: results folder not found")
         found.update(read_results(folder))
-    report = evaluate(model, test, level=level)
+    report = evaluate(model, test, level=level)  # checks the meshes first
+    match = match_dataset(model, test)
     with tempfile.TemporaryDirectory(prefix="nirom-report-") as tmp:
         plots = Path(tmp)
         parts = [
@@ -83,8 +85,8 @@ def write_report(
             _training(train, test, plots),
             _card(card),
             _metrics(report),
-            _calibration(model, test, plots),
-            _worst(model, test, plots, n_worst),
+            _calibration(model, test, plots, match),
+            _worst(model, test, plots, n_worst, match),
             _speed(report),
             *(
                 _use(kind, found[kind])
@@ -236,12 +238,14 @@ def _metrics(report: Mapping[str, Any]) -> str:
     rows = []
     for name, f in report["fields"].items():
         floor = f.get("projection_floor", {}).get("mean")
+        relative = f.get("relative_l2") or {}
+        zero = f.get("zero_reference")
         rows.append(
             [
-                name,
+                f"{name} (reference zero in {zero} samples)" if zero else name,
                 f["norm"],
-                _pct(f["relative_l2"]["mean"]),
-                _pct(f["relative_l2"]["max"]),
+                _pct(relative.get("mean")),
+                _pct(relative.get("max")),
                 f["rrmse"],
                 f["max_error"]["mean"],
                 _pct(f.get("coverage")),
@@ -263,12 +267,13 @@ def _metrics(report: Mapping[str, Any]) -> str:
     return f"<h2>Test metrics ({report['n_samples']} samples)</h2>" + _table(header, rows)
 
 
-def _calibration(model: Surrogate, test: Dataset, plots: Path) -> str:
+def _calibration(model: Surrogate, test: Dataset, plots: Path, match: MeshMatch) -> str:
     if not model.provides_std:
         return "<h2>Error bars</h2><p class='note'>this model gives no error bars</p>"
     from nirom.apps.plots import plot_calibration_curve
 
-    mean, std = model.predict(_inputs(test), return_std=True)
+    mean, std = model.predict(_inputs(model, test, match), return_std=True)
+    mean, std = match.to_target(mean, model.fields_), match.to_target(std, model.fields_)
     rows, observed = [], {}
     for name in test.fields:
         ref = test.field(name)
@@ -289,34 +294,38 @@ def _calibration(model: Surrogate, test: Dataset, plots: Path) -> str:
     )
 
 
-def _inputs(test: Dataset) -> Any:
-    return test.parameter_sets() if test.space.field_inputs else test.parameters()
+def _inputs(model: Surrogate, test: Dataset, match: MeshMatch) -> Any:
+    """The test samples' parameter sets in the model's node order."""
+    x = test.parameter_sets() if test.space.field_inputs else test.parameters()
+    return match.inputs(x, field_input_names(model))
 
 
-def _worst(model: Surrogate, test: Dataset, plots: Path, n_worst: int) -> str:
+def _worst(model: Surrogate, test: Dataset, plots: Path, n_worst: int, match: MeshMatch) -> str:
     from nirom.report.plots import plot_field_comparison
 
     ids = test.sample_ids()
-    x = _inputs(test)
+    x = _inputs(model, test, match)
     name = next(iter(test.fields))
     spec = test.fields[name]
     ref = test.field(name)
-    pred = model.predict(x)[name]
+    pred = match.to_target(model.predict(x), model.fields_)[name]
     n = len(ids)
+    mass, series = None, spec.times is not None
     if spec.location == "global":
-        errors = relative_l2(pred.reshape(n, -1), ref.reshape(n, -1))
-    else:
-        mass = None
-        if spec.location == "point" and test.mesh is not None:
-            with contextlib.suppress(MeshError):  # not a finite-element mesh: Euclidean
-                mass = test.mesh.mass_matrix()
-        errors = relative_l2(pred, ref, mass=mass, time_series=spec.times is not None)
-    order = np.argsort(errors)[::-1][:n_worst]
+        pred, ref, series = pred.reshape(n, -1), ref.reshape(n, -1), False
+    elif spec.location == "point" and test.mesh is not None:
+        with contextlib.suppress(MeshError):  # not a finite-element mesh: Euclidean
+            mass = test.mesh.mass_matrix()
+    errors = np.full(n, np.nan)  # no relative error where the reference is zero
+    keep = ~zero_references(l2_norms(ref, mass, time_series=series))
+    if keep.any():
+        errors[keep] = relative_l2(pred[keep], ref[keep], mass=mass, time_series=series)
+    order = np.argsort(np.nan_to_num(errors, nan=-np.inf))[::-1][:n_worst]
     names = test.space.scalar_names
     rows = [
         [
             ids[i],
-            _pct(float(errors[i])),
+            "zero reference" if np.isnan(errors[i]) else _pct(float(errors[i])),
             *(float(test.parameters([ids[i]])[0, j]) for j in range(len(names))),
         ]
         for i in order
@@ -331,7 +340,9 @@ def _worst(model: Surrogate, test: Dataset, plots: Path, n_worst: int) -> str:
     ):
         std = None
         if model.provides_std:
-            std = model.predict(x[worst : worst + 1], return_std=True)[1][name][0]
+            std = match.to_target(
+                model.predict(x[worst : worst + 1], return_std=True)[1], model.fields_
+            )[name][0]
         try:
             path = plot_field_comparison(
                 test.mesh,

@@ -176,17 +176,31 @@ def print_evaluation(report: dict[str, Any], label: str, console: Console) -> No
     for name, m in report["fields"].items():
         floor = m.get("projection_floor", {}).get("mean")
         cover = m.get("coverage")
+        relative, rrmse = m.get("relative_l2"), m.get("rrmse")
         table.add_row(
-            name,
-            f"{m['relative_l2']['mean']:.3%}",
-            f"{m['relative_l2']['max']:.3%}",
+            f"{name} *" if m.get("zero_reference") else name,
+            "-" if relative is None else f"{relative['mean']:.3%}",
+            "-" if relative is None else f"{relative['max']:.3%}",
             m["norm"],
-            f"{m['rrmse']:.3g}",
+            "-" if rrmse is None else f"{rrmse:.3g}",
             "-" if floor is None else f"{floor:.3%}",
             str(m.get("n_modes", "-")),
             "-" if cover is None else f"{cover:.1%}",
         )
     console.print(table)
+    for name, m in report["fields"].items():
+        if m.get("zero_reference"):
+            line = (
+                f"* {name}: the reference is zero in {m['zero_reference']} of "
+                f"{report['n_samples']} samples"
+            )
+            if "zero_reference_samples" in m:
+                line += f" ({', '.join(map(str, m['zero_reference_samples']))})"
+            line += ", left out of its relative figures"
+            if "absolute_l2" in m:
+                a = m["absolute_l2"]
+                line += f"; absolute error there: mean {a['mean']:.3g}, max {a['max']:.3g}"
+            console.print(line, highlight=False)
     if report.get("not_predicted"):
         console.print(f"Not predicted by this model: {', '.join(report['not_predicted'])}")
     for name, m in report["fields"].items():
@@ -228,8 +242,8 @@ def print_model_comparison(reports: dict[str, dict[str, Any]], console: Console)
         cover = m.get("coverage")
         table.add_row(
             label,
-            f"{m['relative_l2']['mean']:.2%}",
-            f"{m['relative_l2']['max']:.1%}",
+            "-" if m["relative_l2"] is None else f"{m['relative_l2']['mean']:.2%}",
+            "-" if m["relative_l2"] is None else f"{m['relative_l2']['max']:.1%}",
             f"{m['projection_floor']['mean']:.2%}" if "projection_floor" in m else "-",
             str(m.get("n_modes", "-")),
             "-" if cover is None else f"{cover:.1%}",

@@ -34,6 +34,11 @@ class SolverError(NiromError, RuntimeError):
     """A solve failed for a parameter set (singular system, NaN, external failure)."""
 
 
+#: Key of a solver's ``run_info`` holding the solve time the solver itself measured
+#: (an external program's own report); generation stores it as the sample's solve time.
+REPORTED_SOLVE_TIME = "reported_solve_time_s"
+
+
 class Solver(ABC):
     """A parametrized high-fidelity model: ``solve(mu) -> {field name: array}``.
 
@@ -41,6 +46,14 @@ class Solver(ABC):
     ``space``, ``mesh``, ``fields`` and ``options`` (the JSON-compatible
     keyword arguments that rebuild the same solver); solvers with fields at
     quadrature points also set ``quadrature`` (the rule datasets record).
+
+    A solver may keep, after each ``solve``, a JSON-compatible dict
+    ``run_info`` that generation stores as the sample's ``info``. Its entry
+    :data:`REPORTED_SOLVE_TIME`, when present, is the sample's solve time (the
+    solver's own measure, used for speed-ups); generation then records its
+    own wall-clock measure beside it as ``info["wall_time_s"]`` and
+    ``info["solve_time_source"] = "reported"``. Without it the solve time is
+    the wall-clock time of ``solve``.
     """
 
     name: str = ""

@@ -9,7 +9,18 @@ The solver is described by a TOML file; relative paths are relative to it::
     command = "python run.py"    # string (split like a shell) or list of strings,
                                  # run inside the work folder
     timeout = 600                # seconds before the run is killed
-    output = "result.vtu"        # file the program writes, any meshio format
+    output = "result.vtu"        # file the program writes: any format nirom reads
+                                 # (VTU of any version, PVTU, XDMF, any meshio format),
+                                 # or a time series: a ParaView collection
+                                 # ("result.pvd"), an XDMF time series
+                                 # ("result.xdmf", dolfinx's XDMFFile), or numbered
+                                 # files ("result_*.vtu", ordered by their number)
+    times = [0.5, 1.0]           # the time of each numbered file (a pattern only;
+                                 # default: each file's VTK TimeValue field data)
+    solve_time = "timing.json"   # optional: a JSON file where the program reports
+                                 # its own solve time, {"solve_time_s": 0.12} (or
+                                 # a bare number): stored as the sample's solve time
+                                 # (speed-ups), the process's wall time beside it
     fields = ["u"]               # point/cell data to keep (default: all)
     mesh = "reference.vtu"       # optional reference mesh file; default: the
                                  # output of one probe run at the space's centre
@@ -18,12 +29,20 @@ The solver is described by a TOML file; relative paths are relative to it::
     keep = "failed"              # keep work folders: "all" | "failed" | "none"
 
     [operators]                  # optional: the program also writes its system
-    matrix = "A.mtx"             # A(mu), MatrixMarket (square, unknowns x unknowns)
-    rhs = "b.mtx"                # f(mu), MatrixMarket, one column
-    free = "free.txt"            # mesh node of each unknown, one integer a line
-                                 # (default: unknown i is node i); the output
-                                 # field's values on the other nodes are the
-                                 # Dirichlet values
+    matrix = "A.mtx"             # A(mu): MatrixMarket or PETSc binary (told by
+                                 # content, not by extension), square
+    rhs = "b.mtx"                # f(mu): MatrixMarket (one column) or PETSc Vec
+    free = "free.txt"            # mesh node of each row, one integer a line
+                                 # (default: row i is node i)
+    form = "auto"                # "free": the matrix is the free-free block, its
+                                 # rows the unknowns; the output field's values on
+                                 # the other nodes are the Dirichlet values.
+                                 # "full": the whole matrix on every node value,
+                                 # Dirichlet rows identity rows (diagonal only)
+                                 # whose rhs holds the value (dolfinx's
+                                 # assemble_matrix(a, bcs)); reduced to the free
+                                 # block. "auto" (default): "full" when the matrix
+                                 # has a row per node value, else "free"
 
     [[parameters]]               # the parameter space, as in nirom import
     name = "k"
@@ -33,15 +52,23 @@ The solver is described by a TOML file; relative paths are relative to it::
 
 Each run gets a work folder named after a hash of its parameters. A non-zero
 exit, a timeout, a missing or unreadable output, a mesh that is not the
-reference or a field with NaN raises :class:`SolverError` with the reason and
-the tail of the program's output; generation records that sample as failed
-and goes on.
+reference, other output times than the reference's, a field with NaN or a
+missing or malformed solve-time file raises :class:`SolverError` with the
+reason and the tail of the program's output; generation records that sample
+as failed and goes on.
+
+A time-series output gives time-series fields (``FieldSpec.times``, arrays
+of shape (n_times, n_points[, components])), the times the reference
+output's. ``run_info`` records the process's wall time (``run_time_s``) and,
+with ``solve_time``, the reported time (``reported_solve_time_s``), which
+generation stores as the sample's solve time.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import shlex
@@ -58,17 +85,18 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from nirom import mesh as mesh_io
 from nirom.dataset.operators import LinearSystem
 from nirom.dataset.schema import FieldSpec
-from nirom.dataset.transfer import field_specs_from_data, fields_from_data
+from nirom.dataset.transfer import field_specs_from_data, fields_from_data, read_series
 from nirom.errors import NiromError
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
-from nirom.solvers.base import Solver, SolverError, register
-from nirom.solvers.matrix_market import read_system
+from nirom.readers import is_pattern
+from nirom.solvers.base import REPORTED_SOLVE_TIME, Solver, SolverError, register
+from nirom.solvers.matrix_market import FORMS, read_system
 
 TAIL_CHARS = 2000
+SOLVE_TIME_KEY = "solve_time_s"  # in the program's solve-time JSON file
 KEEP = ("all", "failed", "none")
 
 
@@ -126,6 +154,10 @@ class CommandSolver(Solver):
         if not self.timeout > 0:
             raise SolverError(f"{where}: timeout must be > 0 seconds")
         self.output = _require(cfg, "output", str, where)
+        self.times = _times(cfg, self.output, where)
+        self.solve_time_file = (
+            _require(cfg, "solve_time", str, where) if "solve_time" in cfg else None
+        )
         self.wanted = cfg.get("fields")
         mesh = _require(cfg, "mesh", str, where) if "mesh" in cfg else None
         self.mesh_file = Path(reference) if reference else (base / mesh if mesh else None)
@@ -149,10 +181,15 @@ class CommandSolver(Solver):
                 self.mesh_file = work / self.output
             source = self.mesh_file
             try:
-                mesh, point_data, cell_data = mesh_io.read(source)
-                specs = field_specs_from_data(point_data, cell_data, self.wanted, source)
+                mesh, point_data, cell_data, times = read_series(source, self._times_of(source))
+                specs = field_specs_from_data(point_data, cell_data, self.wanted, source, times)
             except NiromError as exc:
                 raise SolverError(f"{self.label}: reference output unusable: {exc}") from None
+            if times is not None and self.operator_files:
+                raise SolverError(
+                    f"{self.config_path}: [operators] need a steady output, {source} is a "
+                    f"time series of {len(times)} steps"
+                )
             self._reference = (mesh, specs)
         return self._reference
 
@@ -181,9 +218,15 @@ class CommandSolver(Solver):
             self._run(mu, work)
             path = work / self.output
             try:
-                out_mesh, point_data, cell_data = mesh_io.read(path)
+                out_mesh, point_data, cell_data, times = read_series(path, self.times)
                 mesh.check_matches(out_mesh, str(path))
+                if times != specs[0].times:
+                    raise SolverError(
+                        f"{path}: output times {times} differ from the reference's {specs[0].times}"
+                    )
                 fields = fields_from_data(path, specs, point_data, cell_data)
+                if self.solve_time_file is not None:
+                    self.run_info[REPORTED_SOLVE_TIME] = _reported_time(work / self.solve_time_file)
             except NiromError as exc:
                 raise SolverError(f"{exc}{self._output_tail()}") from None
             if self.operator_files:
@@ -208,7 +251,9 @@ class CommandSolver(Solver):
         files = self.operator_files
         values = next(iter(fields.values()))
         free = work / files["free"] if "free" in files else None
-        return read_system(work / files["matrix"], work / files["rhs"], free, values.ravel())
+        return read_system(
+            work / files["matrix"], work / files["rhs"], free, values.ravel(), files["form"]
+        )
 
     def _run(self, mu: Mapping[str, Any], work: Path) -> Path:
         """Render the template into ``work`` and run the command there.
@@ -246,7 +291,7 @@ class CommandSolver(Solver):
                 f"{self.label}: command exited with status {proc.returncode} in {work}"
                 f"{self._output_tail()}"
             )
-        if not (work / self.output).is_file():
+        if not _written(work / self.output):
             raise SolverError(
                 f"{self.label}: output {self.output!r} missing in {work}{self._output_tail()}"
             )
@@ -269,6 +314,60 @@ class CommandSolver(Solver):
             if info.get(key)
         ]
         return ("; " + " | ".join(parts)) if parts else ""
+
+    def _times_of(self, source: Path) -> list[float] | None:
+        """The configured times for a pattern of numbered files (None otherwise)."""
+        return self.times if is_pattern(source) else None
+
+
+def _written(output: Path) -> bool:
+    """Whether the program wrote its output (for a pattern: any matching file)."""
+    if is_pattern(output):
+        return any(output.parent.glob(output.name))
+    return output.is_file()
+
+
+def _times(cfg: Mapping[str, Any], output: str, where: str) -> list[float] | None:
+    """The ``times`` of numbered output files: increasing numbers, with a pattern only."""
+    if "times" not in cfg:
+        return None
+    times = cfg["times"]
+    if not is_pattern(Path(output)):
+        raise SolverError(
+            f"{where}: 'times' is for numbered outputs (output = \"result_*.vtu\"); "
+            f"{output!r} carries its own times or none"
+        )
+    if (
+        not isinstance(times, list)
+        or not times
+        or any(isinstance(t, bool) or not isinstance(t, (int, float)) for t in times)
+    ):
+        raise SolverError(f"{where}: 'times' must be a list of numbers")
+    if any(b <= a for a, b in itertools.pairwise(times)):
+        raise SolverError(f"{where}: 'times' must increase")
+    return [float(t) for t in times]
+
+
+def _reported_time(path: Path) -> float:
+    """Seconds the program reports in JSON file ``path``: a number, or under "solve_time_s"."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SolverError(f"{path}: the program did not write its solve time") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SolverError(f"{path}: not a JSON file ({exc})") from None
+    value = data.get(SOLVE_TIME_KEY) if isinstance(data, dict) else data
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not np.isfinite(value)
+        or value < 0
+    ):
+        raise SolverError(
+            f"{path}: needs a number of seconds >= 0 under {SOLVE_TIME_KEY!r} "
+            f'(e.g. {{"{SOLVE_TIME_KEY}": 0.12}}), got {value!r}'
+        )
+    return float(value)
 
 
 def _digest(mu: Mapping[str, Any]) -> str:
@@ -314,19 +413,24 @@ def _require(cfg: Mapping[str, Any], key: str, kind: type | tuple[type, ...], wh
 
 
 def _operator_files(cfg: Mapping[str, Any], where: str) -> dict[str, str]:
-    """The ``[operators]`` table: matrix, rhs, optional free (file names in the work folder)."""
+    """The ``[operators]`` table: matrix, rhs, optional free (file names in the work
+    folder) and form ("auto", "free" or "full")."""
     table = cfg.get("operators")
     if table is None:
         return {}
     if not isinstance(table, dict):
         raise SolverError(f"{where}: [operators] must be a table")
-    unknown = sorted(set(table) - {"matrix", "rhs", "free"})
+    unknown = sorted(set(table) - {"matrix", "rhs", "free", "form"})
     if unknown:
         raise SolverError(f"{where}: unknown [operators] key(s) {unknown}")
     where = f"{where} [operators]"
     files = {key: _require(table, key, str, where) for key in ("matrix", "rhs")}
     if "free" in table:
         files["free"] = _require(table, "free", str, where)
+    form = table.get("form", "auto")
+    if form not in FORMS:
+        raise SolverError(f"{where}: form must be one of {', '.join(FORMS)}, got {form!r}")
+    files["form"] = form
     return files
 
 

@@ -1,10 +1,27 @@
-"""System matrices an external program writes: MatrixMarket ``.mtx`` files and node maps.
+"""System matrices an external program writes: MatrixMarket or PETSc binary files, node maps.
 
 Most finite-element codes can write their assembled matrix and load vector
-in the MatrixMarket exchange format (Code_Aster, FreeFEM, PETSc, ...).
-:func:`read_system` turns a program's files into a
-:class:`~nirom.dataset.operators.LinearSystem`, each problem a
+in the MatrixMarket exchange format (Code_Aster, FreeFEM, ...); PETSc
+programs (FEniCSx) write PETSc's binary format
+(:mod:`nirom.solvers.petsc_binary`). Each file is told by its content: a
+PETSc class id, else MatrixMarket. :func:`read_system` turns a program's
+files into a :class:`~nirom.dataset.operators.LinearSystem`, each problem a
 :class:`~nirom.solvers.base.SolverError` naming the file.
+
+A program writes its system in one of two forms:
+
+- **free**: the free-free block, one row per unknown, with the mesh node of
+  each unknown (the ``free`` map); the output field's values on the other
+  nodes are the Dirichlet values.
+- **full**: the whole matrix, one row per node value, Dirichlet rows
+  replaced by identity rows (only a diagonal entry d, other entries absent or
+  zero) whose right-hand side holds d times the Dirichlet value, as
+  ``dolfinx.fem.petsc.assemble_matrix(a, bcs)`` with ``apply_lifting`` and
+  ``set_bc`` write it (columns zeroed too) and as codes that zero the rows
+  only do. It is reduced to the free block: ``A_ff``, ``b_f - A_fd g``.
+
+``form="auto"`` takes a matrix with a row per node value as full and any
+other as free.
 """
 
 from __future__ import annotations
@@ -17,11 +34,14 @@ import scipy.sparse as sp
 
 from nirom.dataset.operators import LinearSystem
 from nirom.solvers.base import SolverError
+from nirom.solvers.petsc_binary import petsc_kind, read_petsc_matrix, read_petsc_vector
+
+FORMS = ("auto", "free", "full")
 
 
 def read_matrix(path: Path) -> sp.csr_matrix:
-    """A square sparse matrix from a MatrixMarket file (coordinate or array format)."""
-    data = _mmread(path)
+    """A square sparse matrix from a PETSc binary or MatrixMarket file (by content)."""
+    data = read_petsc_matrix(path) if petsc_kind(path) is not None else _mmread(path)
     matrix = sp.csr_matrix(data, dtype=float)
     rows, cols = matrix.shape
     if rows != cols:
@@ -30,7 +50,9 @@ def read_matrix(path: Path) -> sp.csr_matrix:
 
 
 def read_vector(path: Path) -> np.ndarray:
-    """A vector from a MatrixMarket file holding one column (or one row)."""
+    """A vector from a PETSc binary Vec or a MatrixMarket file of one column (or one row)."""
+    if petsc_kind(path) is not None:
+        return read_petsc_vector(path)
     data = _mmread(path)
     dense = data.toarray() if sp.issparse(data) else np.asarray(data)
     if dense.ndim == 2 and 1 not in dense.shape:
@@ -58,17 +80,78 @@ def read_node_map(path: Path | None, n_unknowns: int, n_nodes: int) -> np.ndarra
 
 
 def read_system(
-    matrix: Path, rhs: Path, free: Path | None, node_values: np.ndarray
+    matrix: Path,
+    rhs: Path,
+    free: Path | None,
+    node_values: np.ndarray,
+    form: str = "auto",
 ) -> LinearSystem:
-    """The system a program wrote; Dirichlet values are ``node_values`` off the unknowns."""
+    """The system a program wrote, in either form (module doc).
+
+    Parameters
+    ----------
+    matrix, rhs : path
+        The matrix and right-hand side (PETSc binary or MatrixMarket).
+    free : path, optional
+        The mesh node (index into ``node_values``) of each row; default row i is node i.
+    node_values : ndarray of shape (n_values,)
+        The output field's values, flattened node-major: the Dirichlet values
+        of the free form, a check of the full form's.
+    form : {"auto", "free", "full"}
+
+    Raises
+    ------
+    SolverError
+        Naming the file at fault, or the rows whose Dirichlet values are not
+        the output field's (a wrong row-to-node map).
+    """
+    if form not in FORMS:
+        raise SolverError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
     a = read_matrix(matrix)
     b = read_vector(rhs)
     if b.size != a.shape[0]:
         raise SolverError(f"{rhs}: {b.size} entries for a {a.shape[0]} x {a.shape[0]} matrix")
-    nodes = read_node_map(free, a.shape[0], node_values.size)
-    dirichlet = np.asarray(node_values, dtype=float).copy()
-    dirichlet[nodes] = 0.0
-    return LinearSystem(a, b, nodes, dirichlet)
+    values = np.asarray(node_values, dtype=float).ravel()
+    nodes = read_node_map(free, a.shape[0], values.size)
+    if form == "auto":
+        form = "full" if a.shape[0] == values.size else "free"
+    dirichlet = values.copy()
+    if form == "free":
+        dirichlet[nodes] = 0.0
+        return LinearSystem(a, b, nodes, dirichlet)
+    fixed, diagonal = dirichlet_rows(a)
+    g = b[fixed] / diagonal
+    scale = max(float(np.abs(values).max()) if values.size else 0.0, 1.0)
+    gap = np.abs(g - values[nodes[fixed]])
+    if gap.size and gap.max() > 1e-8 * scale:
+        worst = int(np.argmax(gap))
+        raise SolverError(
+            f"{matrix}: {int(np.count_nonzero(gap > 1e-8 * scale))} Dirichlet row(s) impose "
+            f"other values than the output field at their nodes (row {int(fixed[worst])}: "
+            f"{g[worst]:.6g} vs {values[nodes[fixed[worst]]]:.6g}); check the row-to-node "
+            "map ('free')"
+        )
+    keep = np.setdiff1d(np.arange(a.shape[0]), fixed)
+    a_fd = a[keep][:, fixed]
+    reduced = sp.csr_matrix(a[keep][:, keep])
+    dirichlet[nodes[fixed]] = g
+    dirichlet[nodes[keep]] = 0.0
+    return LinearSystem(reduced, b[keep] - a_fd @ g, nodes[keep], dirichlet)
+
+
+def dirichlet_rows(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose only nonzero entry is on the diagonal, and those diagonal entries.
+
+    These are the Dirichlet rows of a whole matrix (module doc). A row of
+    zeros is not one (the matrix would be singular).
+    """
+    a = sp.csr_matrix(matrix)
+    a.eliminate_zeros()
+    rows = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+    off = np.bincount(rows[a.indices != rows], minlength=a.shape[0])
+    diagonal = a.diagonal()
+    fixed = np.flatnonzero((off == 0) & (diagonal != 0))
+    return fixed, diagonal[fixed]
 
 
 def _mmread(path: Path) -> object:

@@ -6,7 +6,7 @@ import inspect
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from nirom.dataset import FieldSpec, write_fields
 from nirom.errors import ModelError, ParameterError
 from nirom.mesh import Mesh, read
 from nirom.surrogates.base import Surrogate
+
+if TYPE_CHECKING:
+    from nirom.evaluation.alignment import MeshMatch
 
 
 def write_prediction(
@@ -52,17 +55,34 @@ def write_prediction(
     return write_fields(path, mesh, specs, values, scalars=scalars)
 
 
-def read_geometry(model: Surrogate, path: str | os.PathLike[str]) -> Mesh:
-    """The mesh in file ``path`` for a model that predicts on a given mesh (mmgp).
+def takes_mesh(model: Surrogate) -> bool:
+    """Whether ``model`` predicts on any given mesh (``predict(mu, mesh=...)``: mmgp)."""
+    return "mesh" in inspect.signature(model.predict).parameters
 
-    A model that predicts on its training mesh only raises :class:`ModelError`.
+
+def read_geometry(model: Surrogate, path: str | os.PathLike[str]) -> Mesh:
+    """The mesh in file ``path`` to predict on.
+
+    Any mesh for a model that predicts on a given mesh (mmgp); for the others
+    their training mesh, its points and cells possibly in another order
+    (:func:`match_geometry` says how they map). A model without a mesh raises
+    :class:`ModelError`.
     """
-    if "mesh" not in inspect.signature(model.predict).parameters:
-        raise ModelError(
-            f"a {model.kind} model predicts on its training mesh; --mesh is for models of "
-            "varying geometry (mmgp)"
-        )
+    if not takes_mesh(model) and model.mesh_ is None:
+        raise ModelError(f"a {model.kind} model has no mesh to predict on another mesh's points")
     return read(path)[0]
+
+
+def match_geometry(model: Surrogate, mesh: Mesh, what: str = "--mesh") -> MeshMatch:
+    """How the training mesh of a model that predicts on it maps onto ``mesh``: the same
+    points and cells in any order (predictions then go to ``mesh``'s order with
+    ``MeshMatch.to_target(..., batch=False)``); another mesh raises a one-line
+    :class:`~nirom.errors.MeshError` naming both meshes' sizes."""
+    from nirom.evaluation.alignment import match_meshes
+
+    if model.mesh_ is None:
+        raise ModelError(f"a {model.kind} model has no mesh to predict on another mesh's points")
+    return match_meshes(model.mesh_, mesh, what=f"{what} does not match the model's mesh")
 
 
 def write_prediction_on(
