@@ -47,12 +47,12 @@ import numpy as np
 from rich.console import Console
 
 from nirom import generate
-from nirom.apps.threads import one_blas_thread
 from nirom.evaluation.metrics import l2_norms, relative_l2
 from nirom.reduced_basis import weak_greedy
 from nirom.reduced_basis.model import ReducedBasisModel
 from nirom.solvers import make_solver
 from nirom.surrogates import PODSurrogate, make_surrogate
+from nirom.threads import one_blas_thread
 
 QUIET = Console(quiet=True)
 
@@ -70,7 +70,7 @@ def median_time(fn, repeats: int) -> float:
 def online_times(model: ReducedBasisModel, x: np.ndarray, size: int, repeats: int = 50) -> dict:
     """Median seconds of one parameter's online stage, and of the reduced solve alone.
 
-    Timed with BLAS on one thread (:func:`nirom.apps.threads.one_blas_thread`,
+    Timed with BLAS on one thread (:func:`nirom.threads.one_blas_thread`,
     as nirom's loops of small predictions): the online stage is a few small dense
     products, and on a loaded machine OpenBLAS's second thread waits for a core
     (8-12 ms per call measured on the 2-core machine, against 1 ms on one

@@ -140,3 +140,36 @@ def test_plate_hole_with_default_options_on_two_workers(tmp_path: Path) -> None:
     for i in ds.sample_ids():
         ends = _cycle_ends(ds, i, 10)
         assert np.all(np.diff(ends) > 0), ends
+
+
+def test_extruded_plate_is_a_conforming_3d_mesh_with_the_hole_on_its_cylinder() -> None:
+    import skfem
+
+    from nirom.mechanics.meshes import extrude, plate_with_hole, quadratic
+    from nirom.mechanics.space import DisplacementSpace
+
+    plane = plate_with_hole(10.0, 50.0, 100.0, 3)
+    solid = extrude(plane, 4.0, 2)
+    assert isinstance(solid, skfem.MeshTet1)
+    assert set(solid.boundaries) == {"hole", "left", "bottom", "right", "top", "back", "front"}
+    # Conforming: every interior face is shared by exactly two cells, so the boundary
+    # faces are the plane mesh's boundary edges times layers (2 each) plus both caps.
+    n_boundary_edges = plane.boundary_facets().size
+    assert solid.boundary_facets().size == 2 * 2 * n_boundary_edges + 2 * plane.t.shape[1]
+    space = DisplacementSpace(quadratic(solid, {"hole": (0.0, 0.0, 10.0)}), 2)
+    exact = 4.0 * (50.0 * 100.0 - np.pi * 10.0**2 / 4)
+    assert abs(space.quadrature_weights().sum() - exact) < 1e-6 * exact
+    x = space.mesh.points[space.boundary_nodes("hole")]
+    assert np.abs(np.hypot(x[:, 0], x[:, 1]) - 10.0).max() < 1e-12
+
+
+def test_3d_plate_hole_solves_with_symmetry_on_its_back_face() -> None:
+    case = make_solver(
+        "plate-hole", {"layers": 1, "resolution": 2, "degree": 1, "cycles": 1, "steps_per_cycle": 4}
+    )
+    assert case.fe_space.dim == 3
+    fields = case.solve(case.space.as_dict(case.space.from_unit(np.full((1, 3), 0.5))[0]))
+    u = fields["u"]  # (times, nodes, 3)
+    back = case.fe_space.boundary_nodes("back")
+    assert np.abs(u[:, back, 2]).max() == 0.0
+    assert np.abs(u[:, :, 1]).max() > 0.0 and fields["sigma"].shape[-1] == 6

@@ -50,9 +50,9 @@ from nirom.apps.distributions import (
 )
 from nirom.apps.quantities import Quantity, QuantityError, parse_quantities
 from nirom.apps.results import write_results
-from nirom.apps.threads import one_blas_thread
 from nirom.errors import NiromError, ParameterError
 from nirom.surrogates import Surrogate
+from nirom.threads import one_blas_thread
 
 
 class ObservationError(NiromError, ValueError):

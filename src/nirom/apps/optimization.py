@@ -29,10 +29,10 @@ from scipy.optimize import minimize
 
 from nirom.apps.quantities import Quantity, QuantityError, parse_quantity
 from nirom.apps.results import write_results
-from nirom.apps.threads import one_blas_thread
 from nirom.dataset import Dataset
 from nirom.errors import DatasetError, NiromError, ParameterError
 from nirom.surrogates import ModelError, Surrogate
+from nirom.threads import one_blas_thread
 
 _CONSTRAINT = re.compile(r"^(.*?)\s*(<=|>=)\s*([^<>=]+)$")
 SENSES = ("min", "max")

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 
 from nirom.hyperreduction.ecm import compress, greedy_cubature, integrand_basis
-from nirom.hyperreduction.model import FIELDS, ReducedModel, _von_mises
+from nirom.hyperreduction.model import FIELDS, DualBasis, ReducedModel, _von_mises
 from nirom.hyperreduction.newton import run
-from nirom.hyperreduction.offline import _mandel, _rows, assemble
+from nirom.hyperreduction.offline import _mandel, _nodal, _rows, assemble
 from nirom.mechanics.loads import LoadHistory
-from nirom.mechanics.output import voigt_stress
+from nirom.mechanics.output import NodalProjection, voigt_stress
 from nirom.mechanics.solver import QuasiStaticSolver
 from nirom.mechanics.strain import StrainOperator
 from nirom.reduction.algorithms import svd
@@ -58,11 +58,14 @@ def enrich(
     p: np.ndarray,
     *,
     tolerance: float = 1e-6,
-    ecm_tolerance: float = 1e-6,
+    ecm_tolerance: float | None = None,
     dual_tolerance: float = 1e-4,
 ) -> ReducedModel:
     """A reduced model whose bases and cubature also cover new high-fidelity snapshots:
-    ``u`` (n_t, n_dofs) less their lifting, Mandel ``stress`` (n_t, n_qp, 6), ``p`` (n_t, n_qp)."""
+    ``u`` (n_t, n_dofs) less their lifting, Mandel ``stress`` (n_t, n_qp, 6), ``p`` (n_t, n_qp).
+    ``ecm_tolerance`` defaults to the model's own (chosen at fit time)."""
+    if ecm_tolerance is None:
+        ecm_tolerance = float(model.info.get("ecm_tolerance", 1e-6))
     space = case.fe_space
     strain = StrainOperator(space)
     weights = space.quadrature_weights()
@@ -86,7 +89,12 @@ def enrich(
     cubature = greedy_cubature(
         integrand_basis(factors, weights, ecm_tolerance), weights, ecm_tolerance
     )
-    enriched = assemble(case, basis, cubature, sigma_modes, p_modes, c, model.loading)
+    projection = NodalProjection(space)
+    duals = (
+        DualBasis(sigma_modes, _nodal(projection, sigma_modes, c), c),
+        DualBasis(p_modes, _nodal(projection, p_modes, 1), 1),
+    )
+    enriched = assemble(case, basis, cubature, duals, model.loading)
     enriched.info = {**model.info, "enrichments": model.info.get("enrichments", 0) + 1}
     return enriched
 

@@ -83,14 +83,39 @@ def _rank(s: np.ndarray, rtol: float) -> int:
 def integrand_basis(factors: Sequence[np.ndarray], weights: np.ndarray, rtol: float) -> np.ndarray:
     """Orthonormal basis ``G`` (m, n) of the integrands from blockwise :func:`compress`
     factors (already in the weighted space), with the constant function added."""
+    u, s = integrand_svd(factors, weights, rtol)
+    return truncated_basis(u, s, weights, rtol)
+
+
+def integrand_svd(
+    factors: Sequence[np.ndarray], weights: np.ndarray, rtol: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Left singular vectors (n, r) and singular values (r,) of the stacked blockwise
+    factors with the constant function added (the nonzero part), accurate for truncations
+    at ``rtol`` and looser, so that bases at several tolerances (:func:`truncated_basis`)
+    cost one decomposition."""
     n = weights.size
     parts = [f for f in factors if f.size]
     stacked = np.hstack(parts) if parts else np.zeros((n, 0))
     largest = float(np.linalg.norm(stacked, axis=0).max()) if stacked.size else 1.0
     constant = np.sqrt(weights) / np.sqrt(weights.sum()) * largest
-    us = _left_factor(np.hstack([stacked, constant[:, None]]), rtol)
-    u = us / np.linalg.norm(us, axis=0)
-    return (u / np.sqrt(weights)[:, None]).T
+    A = np.hstack([stacked, constant[:, None]])
+    if A.shape[1] >= A.shape[0] or rtol < 1e-7:
+        u, s, _ = svd(A)
+    else:  # fewer columns than points: the small Gram matrix (energies to about eps of the total)
+        eigenvalues, V = sla.eigh(A.T @ A)
+        s = np.sqrt(np.maximum(eigenvalues[::-1], 0.0))
+        u = A @ V[:, ::-1]
+    keep = s > s[0] * 1e-14 if s.size else np.zeros(0, dtype=bool)
+    u, s = u[:, keep], s[keep]
+    return u / np.linalg.norm(u, axis=0), s
+
+
+def truncated_basis(u: np.ndarray, s: np.ndarray, weights: np.ndarray, rtol: float) -> np.ndarray:
+    """``G`` (m, n) from :func:`integrand_svd`: the modes whose discarded squared singular
+    values are at most ``rtol**2`` of the total, divided by ``sqrt(w)``."""
+    k = max(_rank(s, rtol), 1)
+    return (u[:, :k] / np.sqrt(weights)[:, None]).T
 
 
 def greedy_cubature(

@@ -25,11 +25,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from nirom.errors import NiromError
+from nirom.errors import NiromError, ParameterError
+from nirom.hyperreduction.compiled_newton import CompiledPoints, StepFailure, compiled_newton_step
 from nirom.mechanics.laws import LawIntegrationError, LawUpdate, MaterialLaw
+from nirom.threads import one_blas_thread
+
+#: Reduced tangents: assembled at every iteration, or kept from a step's first iteration.
+TANGENTS = ("consistent", "modified")
 
 
 class ReducedConvergenceError(NiromError, RuntimeError):
@@ -50,10 +56,17 @@ class ReducedOperators:
         n, a, k = self.strains.shape
         self.flat = np.ascontiguousarray(self.strains.reshape(n * a, k))  # rows (point, comp)
         self.absolute = np.abs(self.flat)
+        self._compiled: CompiledPoints | None = None
 
     @property
     def n_modes(self) -> int:
         return int(self.strains.shape[2])
+
+    def compiled_points(self) -> CompiledPoints:
+        """The points split for the compiled step (built once)."""
+        if self._compiled is None:
+            self._compiled = CompiledPoints.of(self.strains, self.weights, self.components)
+        return self._compiled
 
     def full(self, active: np.ndarray) -> np.ndarray:
         """Mandel strains (n, 6) from active components (n, n_active)."""
@@ -125,6 +138,17 @@ def newton_step(
     raise AssertionError("unreachable")
 
 
+def _step_function(ops: ReducedOperators, law: MaterialLaw, tangent: str) -> Callable[..., Any]:
+    """``step(q, state, dt, force, lift_strain, rtol, max_iterations) -> (q, update, its)``."""
+    if tangent not in TANGENTS:
+        raise ParameterError(f"tangent must be one of {', '.join(TANGENTS)}, got {tangent!r}")
+    code = law.compiled_code()
+    if code is None:
+        return lambda *args: newton_step(ops, law, *args)
+    points = ops.compiled_points()
+    return lambda *args: compiled_newton_step(points, code, law.name, *args, tangent=tangent)
+
+
 def run(
     ops: ReducedOperators,
     law: MaterialLaw,
@@ -135,10 +159,36 @@ def run(
     max_iterations: int = 25,
     max_cuts: int = 8,
     start: tuple[np.ndarray, dict[str, np.ndarray], np.ndarray] | None = None,
+    tangent: str = "consistent",
 ) -> ReducedResult:
     """The reduced history from the virgin state at ``times[0]`` to every output time,
     or from ``start = (q, state, stress)`` at ``times[0]`` (state and Mandel stress at
-    the reduced points)."""
+    the reduced points).
+
+    The step runs on the compiled kernels (:mod:`~nirom.hyperreduction.compiled_newton`)
+    when the law has one (``law.compiled_code()``), else on the NumPy reference
+    :func:`newton_step`; ``tangent`` ("consistent" or "modified") applies to the compiled
+    step.
+    """
+    with one_blas_thread():  # k x k products and solves: threads cost more than they save
+        return _run(
+            ops, law, times, force, lift_strain, rtol, max_iterations, max_cuts, start, tangent
+        )
+
+
+def _run(
+    ops: ReducedOperators,
+    law: MaterialLaw,
+    times: Sequence[float],
+    force: Callable[[float], np.ndarray],
+    lift_strain: Callable[[float], np.ndarray | float],
+    rtol: float,
+    max_iterations: int,
+    max_cuts: int,
+    start: tuple[np.ndarray, dict[str, np.ndarray], np.ndarray] | None,
+    tangent: str,
+) -> ReducedResult:
+    step = _step_function(ops, law, tangent)
     times = np.asarray(times, dtype=float)
     n = ops.strains.shape[0]
     if start is None:
@@ -152,18 +202,10 @@ def run(
         while t < t1 - 1e-12 * (t1 - t0):
             t_new = min(t + (t1 - t0) * 0.5**level, t1)
             try:
-                q_new, update, its = newton_step(
-                    ops,
-                    law,
-                    q,
-                    state,
-                    t_new - t,
-                    force(t_new),
-                    lift_strain(t_new),
-                    rtol,
-                    max_iterations,
+                q_new, update, its = step(
+                    q, state, t_new - t, force(t_new), lift_strain(t_new), rtol, max_iterations
                 )
-            except _Failure as exc:
+            except (_Failure, StepFailure) as exc:
                 cuts += 1
                 level += 1
                 if level > max_cuts:

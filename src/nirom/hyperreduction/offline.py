@@ -29,10 +29,11 @@ import scipy.sparse as sp
 
 from nirom.dataset import Dataset
 from nirom.errors import ParameterError
-from nirom.hyperreduction.ecm import compress, greedy_cubature, integrand_basis
+from nirom.hyperreduction.ecm import Cubature, compress, greedy_cubature, integrand_basis
 from nirom.hyperreduction.gappy import select_points
 from nirom.hyperreduction.loading import ParametricLoading, ReducedLoads, reduce_loads
 from nirom.hyperreduction.model import DualBasis, ReducedModel
+from nirom.hyperreduction.sizing import STRICTEST, CheckHistory, choose_cubature, history_errors
 from nirom.hyperreduction.snapshots import (
     check_displacements,
     displacements,
@@ -69,7 +70,8 @@ def build(
     ids: list[int],
     *,
     tolerance: float = 1e-5,
-    ecm_tolerance: float = 1e-6,
+    ecm_tolerance: float | str = "auto",
+    accuracy: float = 1e-4,
     dual_tolerance: float = 1e-4,
     product: str = "l2",
     workers: int = 0,
@@ -79,54 +81,72 @@ def build(
 
     ``tolerance``: relative POD truncation of the displacements (discarded energy
     ``tolerance**2``); ``ecm_tolerance``: relative integration error of the reduced
-    internal forces asked of the cubature; ``dual_tolerance``: POD truncation of
-    stresses and plastic strains; ``product``: "l2" (mass matrix) or "euclidean".
+    internal forces asked of the cubature, or "auto" (:mod:`~nirom.hyperreduction.sizing`:
+    the loosest candidate whose reproduction errors on training histories meet
+    ``accuracy`` on the displacement and stay near the every-point model's on the plastic
+    strain); ``dual_tolerance``: POD truncation of stresses and plastic strains;
+    ``product``: "l2" (mass matrix) or "euclidean".
     """
     if product not in ("l2", "euclidean"):
         raise ParameterError(f"product must be 'l2' or 'euclidean', got {product!r}")
     check_displacements(dataset)
+    auto = ecm_tolerance == "auto"
     clock = {"start": time.perf_counter()}
     space = case.fe_space
     strain = StrainOperator(space)
     weights = space.quadrature_weights()
     mus = [case.values(m) for m in dataset.parameter_sets(ids)]
     loading = ParametricLoading.of_case(case, mus)
+    matrix = _product_matrix(dataset, space, product)
+    rtol = STRICTEST if auto else float(ecm_tolerance)
     with _client(workers, scheduler) as client:
         clock["client"] = time.perf_counter()
-        basis = _displacement_basis(dataset, case, ids, mus, tolerance, product)
+        basis = _displacement_basis(dataset, case, ids, mus, tolerance, matrix)
         clock["pod"] = time.perf_counter()
-        blocks = _sample_blocks(
-            client, dataset, case, ids, mus, basis, ecm_tolerance, dual_tolerance
-        )
+        blocks = _sample_blocks(client, dataset, case, ids, mus, basis, rtol, dual_tolerance)
         clock["blocks"] = time.perf_counter()
-    cubature = greedy_cubature(
-        integrand_basis([b["factor"] for b in blocks], weights, ecm_tolerance),
-        weights,
-        ecm_tolerance,
-    )
     c_sigma = voigt_stress(np.zeros((1, 6)), space.dim).shape[-1]
-    model = assemble(
-        case,
-        basis,
-        cubature,
-        _modes([b["sigma"] for b in blocks], dual_tolerance),
-        _modes([b["p"] for b in blocks], dual_tolerance),
-        c_sigma,
-        loading,
+    projection = NodalProjection(space)
+    sigma_modes = _modes([b["sigma"] for b in blocks], dual_tolerance)
+    p_modes = _modes([b["p"] for b in blocks], dual_tolerance)
+    duals = (
+        DualBasis(sigma_modes, _nodal(projection, sigma_modes, c_sigma), c_sigma),
+        DualBasis(p_modes, _nodal(projection, p_modes, 1), 1),
     )
+    factors = [b["factor"] for b in blocks]
+    sizing = None
+    if auto:
+        checks = _check_histories(dataset, case, ids, mus, [b["p_peak"] for b in blocks])
+
+        def errors_of(cubature: Cubature) -> np.ndarray:
+            model = assemble(case, basis, cubature, duals, loading)
+            return history_errors(
+                lambda mu: model.simulate(mu, fields=("u", "p_qp")), checks, matrix
+            )
+
+        cubature, sizing = choose_cubature(factors, weights, errors_of, accuracy)
+    else:
+        basis_g = integrand_basis(factors, weights, rtol)
+        cubature = greedy_cubature(basis_g, weights, rtol)
+    clock["cubature"] = time.perf_counter()
+    model = assemble(case, basis, cubature, duals, loading)
     end = time.perf_counter()
     model.info = {
         "training_samples": [int(i) for i in ids],
         "cubature_basis_error": cubature.error,
+        "ecm_tolerance": sizing["tolerance"] if sizing else rtol,
         "force_error": force_error(model, blocks[0]["check"], strain, weights),
         "seconds": {
             "cluster_start": clock["client"] - clock["start"],
             "pod": clock["pod"] - clock["client"],
             "samples": clock["blocks"] - clock["pod"],
+            "cubature": clock["cubature"] - clock["blocks"],
             "total": end - clock["start"],
         },
         "workers": 0 if client is None else int(workers),
     }
+    if sizing:
+        model.info["cubature_sizing"] = sizing
     return model
 
 
@@ -134,18 +154,18 @@ def assemble(
     case: MechanicsCase,
     basis: np.ndarray,
     cubature: Any,
-    sigma_modes: np.ndarray,
-    p_modes: np.ndarray,
-    c_sigma: int,
+    duals: tuple[DualBasis, DualBasis],
     loading: ParametricLoading,
 ) -> ReducedModel:
-    """The reduced model of a basis, a cubature and dual modes: Gappy points join the
-    cubature's (weight 0), reduced operators and loads at the reduced points."""
+    """The reduced model of a basis, a cubature and the dual bases (stresses, plastic
+    strain): Gappy points join the cubature's (weight 0), reduced operators and loads at
+    the reduced points."""
     space = case.fe_space
     strain = StrainOperator(space)
+    sigma, p = duals
     points = np.union1d(
         cubature.points,
-        np.union1d(select_points(sigma_modes, c_sigma), select_points(p_modes, 1)),
+        np.union1d(select_points(sigma.modes, sigma.components), select_points(p.modes, 1)),
     )
     z = np.zeros(points.size)
     z[np.searchsorted(points, cubature.points)] = cubature.weights
@@ -153,7 +173,6 @@ def assemble(
     rows = (points[:, None] * k_active + np.arange(k_active)).ravel()
     mode_strains = (strain.matrix()[rows] @ basis).reshape(points.size, k_active, -1)
     forces, lifts = reduce_loads(space, strain, basis, points, loading.history(case.values({})))
-    projection = NodalProjection(space)
     return ReducedModel(
         basis=basis,
         points=points,
@@ -161,8 +180,8 @@ def assemble(
         strains=mode_strains,
         components=tuple(strain.components),
         loads=ReducedLoads(forces, lifts, space.n_dofs),
-        sigma=DualBasis(sigma_modes, _nodal(projection, sigma_modes, c_sigma), c_sigma),
-        p=DualBasis(p_modes, _nodal(projection, p_modes, 1), 1),
+        sigma=sigma,
+        p=p,
         law_name=case.law_name,
         law_parameters=tuple(case.law_parameters),
         nominal=case.values({}),
@@ -172,6 +191,37 @@ def assemble(
     )
 
 
+def _product_matrix(dataset: Dataset, space: Any, product: str) -> sp.csr_matrix | None:
+    """The displacement POD's inner product: ``kron(M, I_dim)`` for "l2", None (Euclidean)."""
+    if product != "l2":
+        return None
+    return sp.kron(dataset.mesh.mass_matrix(), sp.eye(space.dim), format="csr")
+
+
+def _check_histories(
+    dataset: Dataset,
+    case: MechanicsCase,
+    ids: list[int],
+    mus: list[dict[str, float]],
+    peaks: list[float],
+) -> list[CheckHistory]:
+    """The training histories the cubature is sized on: the most, the median and the least
+    plastic (by peak p), their displacements and plastic strain at every point."""
+    order = np.argsort(peaks)
+    chosen = sorted({int(order[-1]), int(order[len(order) // 2]), int(order[0])})
+    strain = StrainOperator(case.fe_space)
+    checks = []
+    for j in chosen:
+        u = displacements(dataset, ids[j])
+        stored = stored_duals(dataset, ids[j])
+        if stored is None:
+            p = replay(strain, case.law(mus[j]), u, case.times)[1]
+        else:
+            p = np.asarray(stored["p_qp"], dtype=float)
+        checks.append(CheckHistory(mus[j], u, p))
+    return checks
+
+
 # -- displacements ------------------------------------------------------------------------
 def _displacement_basis(
     dataset: Dataset,
@@ -179,9 +229,10 @@ def _displacement_basis(
     ids: list[int],
     mus: list[dict[str, float]],
     tolerance: float,
-    product: str,
+    matrix: sp.csr_matrix | None,
 ) -> np.ndarray:
-    """POD basis (n_dofs, k) of the snapshots less their liftings (zero on constrained dofs)."""
+    """POD basis (n_dofs, k) of the snapshots less their liftings (zero on constrained dofs),
+    orthonormal in the inner product ``matrix`` (None: Euclidean)."""
     import dask.array as da
 
     space = case.fe_space
@@ -191,9 +242,6 @@ def _displacement_basis(
     liftings = np.stack([_liftings(space, case.history(mu), case.times) for mu in mus])
     if np.any(liftings):
         X = X - da.from_array(liftings.reshape(n_s * n_t, -1), chunks=(n_t, -1))
-    matrix = None
-    if product == "l2":
-        matrix = sp.kron(dataset.mesh.mass_matrix(), sp.eye(space.dim), format="csr")
     result = pod_snapshots(
         X,
         check_product(matrix, space.n_dofs),
@@ -293,6 +341,7 @@ def sample_block(
         "factor": compress(integrand, weights, rtol),
         "sigma": _rows(sigma.reshape(len(sigma), -1), dual_tolerance),
         "p": _rows(p, dual_tolerance),
+        "p_peak": float(np.max(p)) if p.size else 0.0,
     }
     if keep_check:
         out["check"] = active

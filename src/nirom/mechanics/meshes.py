@@ -158,17 +158,85 @@ def box(lengths: tuple[float, float, float], n: int) -> skfem.MeshTet1:
     return _tag(mesh, tests)
 
 
+def extrude(mesh: skfem.MeshTri1, thickness: float, layers: int) -> skfem.MeshTet1:
+    """The triangle mesh extruded to ``0 <= z <= thickness`` in ``layers`` layers of prisms,
+    each cut into three tetrahedra (the diagonals of the side faces follow the global vertex
+    numbers, so neighbouring prisms conform). Boundaries: the triangle mesh's named ones,
+    extruded, plus "back" (z = 0) and "front" (z = thickness)."""
+    layers = check_integer("layers", layers, 1)
+    thickness = check_number("thickness", thickness, "positive")
+    n = mesh.p.shape[1]
+    z = np.linspace(0.0, thickness, layers + 1)
+    points = np.vstack(
+        [np.tile(mesh.p, layers + 1), np.repeat(z, n)[None, :]]
+    )  # node i of layer j is j n + i
+    tri = np.sort(mesh.t, axis=0)  # a < b < c: the cut of each side face is then shared
+    a, b, c = tri
+    tets = []
+    for j in range(layers):
+        lo, hi = j * n, (j + 1) * n
+        tets += [
+            [a + lo, b + lo, c + lo, c + hi],
+            [a + lo, b + lo, b + hi, c + hi],
+            [a + lo, a + hi, b + hi, c + hi],
+        ]
+    t = np.hstack([np.array(tet) for tet in tets])
+    solid = skfem.MeshTet1(points, t)
+    # A facet lies on an extruded named boundary when its vertices' (x, y) lie on that
+    # boundary's edges: test by the facet midpoint's distance to the boundary's edge midpoints.
+    tests: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
+    for name, facets in (mesh.boundaries or {}).items():
+        edges = mesh.facets[:, np.asarray(facets)]
+        p0, p1 = mesh.p[:, edges[0]], mesh.p[:, edges[1]]
+        tests[name] = _near_segments(p0, p1, 1e-9 * float(np.ptp(mesh.p)))
+    tol = 1e-9 * thickness
+    tests["back"] = lambda x: np.abs(x[2]) < tol
+    tests["front"] = lambda x: np.abs(x[2] - thickness) < tol
+    return _tag(solid, tests)
+
+
+def _near_segments(
+    p0: np.ndarray, p1: np.ndarray, tol: float
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Test of points (3, m) whose (x, y) lie on one of the segments p0 -> p1 (2, s)."""
+    from scipy.spatial import cKDTree
+
+    d = p1 - p0
+    length2 = np.maximum((d**2).sum(axis=0), 1e-300)
+    tree = cKDTree(0.5 * (p0 + p1).T)
+    reach = 0.5 * float(np.sqrt(length2.max())) + tol
+
+    def test(x: np.ndarray) -> np.ndarray:
+        xy = x[:2].T
+        out = np.zeros(xy.shape[0], dtype=bool)
+        for i, near in enumerate(tree.query_ball_point(xy, reach)):
+            if near:
+                near = np.asarray(near)
+                s = np.clip(
+                    ((xy[i][:, None] - p0[:, near]) * d[:, near]).sum(0) / length2[near], 0, 1
+                )
+                gap = xy[i][:, None] - (p0[:, near] + s * d[:, near])
+                out[i] = bool(np.any((gap**2).sum(axis=0) <= tol**2))
+        return out
+
+    return test
+
+
 def quadratic(
     mesh: skfem.MeshTri1 | skfem.MeshTet1, circles: Mapping[str, tuple[float, float, float]]
 ) -> skfem.Mesh:
     """The P2 (``MeshTri2``/``MeshTet2``) version of ``mesh`` with the edge nodes of the
-    named boundaries moved onto circles ``(centre x, centre y, radius)`` (isoparametric)."""
+    named boundaries moved onto circles ``(centre x, centre y, radius)`` (isoparametric; in
+    3D, onto the cylinders of those circles along z)."""
     quad = (skfem.MeshTri2 if isinstance(mesh, skfem.MeshTri1) else skfem.MeshTet2).from_mesh(mesh)
     doflocs = np.array(quad.doflocs, copy=True)
     n_vertices = mesh.p.shape[1]
     for name, (cx, cy, r) in circles.items():
         facets = np.asarray(mesh.boundaries[name])
-        node = n_vertices + facets  # the edge node of facet f (2-D: facets are edges)
+        if mesh.dim() == 2:
+            node = n_vertices + facets  # the edge node of facet f (2-D: facets are edges)
+        else:  # the edges of the boundary's triangles: skfem numbers edge nodes after vertices
+            node = n_vertices + np.unique(mesh.f2e[:, facets])
         dx, dy = doflocs[0, node] - cx, doflocs[1, node] - cy
         scale = r / np.hypot(dx, dy)
         doflocs[0, node], doflocs[1, node] = cx + scale * dx, cy + scale * dy

@@ -25,7 +25,7 @@ in one model call (dynamic batching, answered on the event loop, which is
 fastest for millisecond predictions); batches up to ``inline_batch`` sets
 are answered on the loop too, larger ones in the thread pool, so a big batch
 does not hold up the others. BLAS runs on one
-thread in the server process (see :mod:`nirom.apps.threads`).
+thread in the server process (see :mod:`nirom.threads`).
 """
 
 from __future__ import annotations
@@ -367,7 +367,7 @@ def serve(
     """Load ``model`` once and serve it with uvicorn until interrupted (localhost by default)."""
     import uvicorn
 
-    from nirom.apps.threads import one_blas_thread
+    from nirom.threads import one_blas_thread
 
     app = create_app(model, max_body_bytes=max_body_bytes, max_batch=max_batch, batching=batching)
     with one_blas_thread():

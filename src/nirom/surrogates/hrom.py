@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nirom.checks import Constraint, Integer, OneOf, Real
+from nirom.checks import AnyOf, Constraint, Integer, OneOf, Real
 from nirom.dataset import Dataset, FieldSpec
 from nirom.errors import DatasetError, ModelError
 from nirom.hyperreduction.model import FIELDS, ReducedModel
@@ -42,9 +42,15 @@ class HROMSurrogate(Surrogate):
         The cumulated plastic strain is far more sensitive than the displacement
         (plastic strains are small differences of total and elastic ones): on
         a small plate-hole a displacement error of 1e-5 still left 1e-2 on p, 2e-6 left 4e-4.
-    ecm_tolerance : float
+    ecm_tolerance : float or "auto"
         Relative integration error of the reduced internal forces the cubature reaches
-        on the training integrands.
+        on the training integrands; "auto" (the default) takes the loosest of
+        1e-3 ... 1e-6 whose reproduction errors on training histories meet ``accuracy``
+        on the displacement and stay within 1.25x the every-point model's on the
+        plastic strain (:mod:`nirom.hyperreduction.sizing`).
+    accuracy : float
+        Relative L2 error of the displacement asked of the model on its training
+        histories, which sizes the cubature when ``ecm_tolerance="auto"``.
     dual_tolerance : float
         POD truncation of stresses and cumulated plastic strain (Gappy bases).
     product : {"l2", "euclidean"}
@@ -55,7 +61,8 @@ class HROMSurrogate(Surrogate):
 
     _constraints: ClassVar[dict[str, Constraint]] = {
         "tolerance": _TOLERANCE,
-        "ecm_tolerance": _TOLERANCE,
+        "ecm_tolerance": AnyOf(rules=(_TOLERANCE, OneOf(choices=("auto",)))),
+        "accuracy": _TOLERANCE,
         "dual_tolerance": _TOLERANCE,
         "product": OneOf(choices=("l2", "euclidean")),
         "workers": Integer(least=0),
@@ -65,7 +72,8 @@ class HROMSurrogate(Surrogate):
         self,
         *,
         tolerance: float = 1e-6,
-        ecm_tolerance: float = 1e-6,
+        ecm_tolerance: float | str = "auto",
+        accuracy: float = 1e-4,
         dual_tolerance: float = 1e-4,
         product: str = "l2",
         workers: int = 0,
@@ -87,6 +95,7 @@ class HROMSurrogate(Surrogate):
             ids,
             tolerance=self.tolerance,
             ecm_tolerance=self.ecm_tolerance,
+            accuracy=self.accuracy,
             dual_tolerance=self.dual_tolerance,
             product=self.product,
             workers=self.workers,

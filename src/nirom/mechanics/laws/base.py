@@ -43,6 +43,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nirom.errors import NiromError, ParameterError
+from nirom.mechanics.laws import compiled
 
 _LAWS: dict[str, type[MaterialLaw]] = {}
 
@@ -130,6 +131,8 @@ class MaterialLaw(ABC):
     name: ClassVar[str]
     parameters: ClassVar[tuple[LawParameter, ...]]
     state_shapes: ClassVar[dict[str, int]]
+    #: "compiled" (the numba kernels, where the law has one) or "numpy" (the reference path).
+    kernel: str = "compiled"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -209,7 +212,11 @@ class MaterialLaw(ABC):
             raise ParameterError(f"{self.name}: dt must be a finite number > 0, got {dt!r}")
         if not np.isfinite(strain).all():
             raise LawIntegrationError(f"{self.name}: the strain holds NaN or infinite values")
-        update = self._integrate(strain, state, dt)
+        code = self.compiled_code()
+        if code is None:
+            update = self._integrate(strain, state, dt)
+        else:
+            update = self._integrate_compiled(code, strain, state, dt)
         if not (np.isfinite(update.stress).all() and np.isfinite(update.tangent).all()):
             raise LawIntegrationError(f"{self.name}: the integration gave NaN or infinite values")
         return update
@@ -232,7 +239,44 @@ class MaterialLaw(ABC):
 
     @abstractmethod
     def _integrate(self, strain: np.ndarray, state: dict[str, np.ndarray], dt: float) -> LawUpdate:
-        """The step itself, on validated inputs (which it must not modify)."""
+        """The step itself, on validated inputs (which it must not modify): the NumPy
+        reference the compiled kernels are tested against."""
+
+    def compiled_code(self) -> tuple[int, np.ndarray] | None:
+        """``(kind, prm)`` of this law's compiled kernel (:mod:`~nirom.mechanics.laws.compiled`),
+        or None when the NumPy path runs: ``kernel = "numpy"`` on the law, numba missing or
+        ``NIROM_KERNELS=numpy``, or a law with no kernel (a user's own subclass)."""
+        if self.kernel != "compiled" or not compiled.AVAILABLE:
+            return None
+        try:
+            return compiled.law_code(self.name, self._params)
+        except KeyError:
+            return None
+
+    def _integrate_compiled(
+        self,
+        code: tuple[int, np.ndarray],
+        strain: np.ndarray,
+        state: dict[str, np.ndarray],
+        dt: float,
+    ) -> LawUpdate:
+        n = strain.shape[0]
+        eps_p = state.get("eps_p")
+        eps_p = np.zeros((n, 6)) if eps_p is None else eps_p  # the elastic law has no eps_p, X
+        X = state.get("X", eps_p)
+        stress, tangent = np.empty((n, 6)), np.empty((n, 6, 6))
+        eps_p_out, X_out, p_out = np.empty((n, 6)), np.empty((n, 6)), np.empty(n)
+        iterations, status, failing = compiled.integrate_points(
+            code[0], code[1], np.ascontiguousarray(strain), np.ascontiguousarray(eps_p),
+            np.ascontiguousarray(X), np.ascontiguousarray(state["p"]), dt,
+            stress, tangent, eps_p_out, X_out, p_out,
+        )  # fmt: skip
+        if status != compiled.OK:
+            raise LawIntegrationError(compiled.failure_message(self.name, status, failing))
+        new = {"p": p_out}
+        if "eps_p" in self.state_shapes:
+            new.update(eps_p=eps_p_out, X=X_out)
+        return LawUpdate(stress, tangent, new, int(iterations))
 
     def to_dict(self) -> dict[str, Any]:
         """``{"name": ..., "parameters": {...}}``, JSON-serializable."""
