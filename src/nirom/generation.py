@@ -45,6 +45,7 @@ class Outcome:
     status: str  # "done" | "failed" | "skipped"
     seconds: float = 0.0
     error: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -59,6 +60,7 @@ class GenerationReport:
     solve_times_s: list[float] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
     repaired: list[int] = field(default_factory=list)  # damaged samples solved again
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (sample id, warning)
 
 
 def generate(
@@ -218,7 +220,7 @@ def run_sample(
                 info=info,
                 system=system,
             )
-            return Outcome(sample_id, "done", seconds)
+            return Outcome(sample_id, "done", seconds, warnings=tuple(info.get("warnings", ())))
     except SampleExistsError:  # another run finished it meanwhile
         return Outcome(sample_id, "skipped")
     except StorageError:
@@ -377,6 +379,7 @@ def _tally(report: GenerationReport, advance: Callable[[str], None], outcome: Ou
     if outcome.status == "done":
         report.solved += 1
         report.solve_times_s.append(outcome.seconds)
+        report.warnings.extend((outcome.id, w) for w in outcome.warnings)
     elif outcome.status == "failed":
         report.failed += 1
         report.failures.append((outcome.id, outcome.error or ""))

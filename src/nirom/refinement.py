@@ -21,10 +21,10 @@ from rich.console import Console
 from scipy.spatial import cKDTree
 
 from nirom.dataset import Dataset
-from nirom.errors import DatasetError, ParameterError
+from nirom.errors import ParameterError
 from nirom.estimator import clone
 from nirom.generation import GenerationReport, solve_samples
-from nirom.solvers import resolve_solver
+from nirom.solvers import recorded_solver
 from nirom.surrogates import Surrogate
 
 
@@ -111,10 +111,7 @@ def refine(
     The solver is the one that generated ``dataset`` (its recorded recipe).
     New samples get the ids after the largest id on disk.
     """
-    recipe = dataset.provenance.get("generation", {}).get("solver")
-    if not recipe or recipe.get("options") is None:
-        raise DatasetError(f"{dataset.path}: no reproducible solver recorded; refine needs one")
-    solver = resolve_solver(recipe["name"], recipe["options"])
+    solver = recorded_solver(dataset, "refine")
     points = select_points(model, k, dataset.parameters(), n_candidates=n_candidates, seed=seed)
     first = max(dataset.sample_ids(None), default=-1) + 1
     ids = list(range(first, first + k))

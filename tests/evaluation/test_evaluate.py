@@ -78,3 +78,22 @@ def test_zero_references_are_relative_to_the_largest() -> None:
     norms = np.array([0.0, 1e-20, 1e-3, 2.0])
     np.testing.assert_array_equal(zero_references(norms), [True, True, False, False])
     np.testing.assert_array_equal(zero_references(np.zeros(3)), [True, True, True])
+
+
+def test_the_speed_up_says_what_it_compares(small_block: SimpleNamespace) -> None:
+    """By default the solve times recorded at generation; with time_solves the recorded
+    solver solves the test samples again in this run, and both times are from this run."""
+    recorded = evaluate(small_block.gp, small_block.test, n_timing=2)["timing"]
+    assert recorded["solve_source"] == "recorded at generation (16 samples)"
+    assert recorded["solve_s"] == pytest.approx(np.median(small_block.test.solve_times()))
+    now = evaluate(small_block.gp, small_block.test, time_solves=2)["timing"]
+    assert now["solve_source"] == "timed in this run (2 samples, thermal-block)"
+    assert now["speedup"] == pytest.approx(now["solve_s"] / now["predict_s"])
+    assert now["solve_s"] > 0 and now["predict_s"] > 0
+
+
+def test_time_solves_needs_a_recorded_solver(reordered: SimpleNamespace) -> None:
+    from nirom.errors import DatasetError
+
+    with pytest.raises(DatasetError, match="no reproducible solver recorded"):
+        evaluate(reordered.model, reordered.test, time_solves=1)

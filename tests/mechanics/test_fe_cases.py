@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -173,3 +174,28 @@ def test_3d_plate_hole_solves_with_symmetry_on_its_back_face() -> None:
     back = case.fe_space.boundary_nodes("back")
     assert np.abs(u[:, back, 2]).max() == 0.0
     assert np.abs(u[:, :, 1]).max() > 0.0 and fields["sigma"].shape[-1] == 6
+
+
+def test_strains_past_the_small_strain_range_are_warned_once_in_record_and_console(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An over-loaded viscoplastic plate converges to large strains: each such sample's
+    record says so, and the generation prints it once."""
+    options = {
+        "resolution": 2,
+        "degree": 1,
+        "cycles": 1,
+        "steps_per_cycle": 4,
+        "parameters": ["load"],
+        "bounds": {"load": [100.0, 500.0]},  # grid: 200 and 400 MPa
+    }
+    args = ["generate", "plate-hole", "-n", "2", "--design", "grid", "-o", str(tmp_path / "p")]
+    args += ["-w", "0"] + [a for k, v in options.items() for a in ("-s", f"{k}={json.dumps(v)}")]
+    with pytest.warns(UserWarning, match="small-strain"):
+        assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("small-strain range") == 1 and "warning: sample 1" in out
+    ds = Dataset(tmp_path / "p")
+    warned = {i: ds.read_meta(i)["info"].get("warnings") for i in ds.sample_ids()}
+    assert warned[0] is None  # 200 MPa stays small
+    assert "strains reach" in warned[1][0]

@@ -30,7 +30,7 @@ from scipy.optimize import minimize
 from nirom.apps.quantities import Quantity, QuantityError, parse_quantity
 from nirom.apps.results import write_results
 from nirom.dataset import Dataset
-from nirom.errors import DatasetError, NiromError, ParameterError
+from nirom.errors import NiromError, ParameterError
 from nirom.surrogates import ModelError, Surrogate
 from nirom.threads import one_blas_thread
 
@@ -422,16 +422,14 @@ def optimize_verified(
     """
     from rich.console import Console
 
-    from nirom.generation import resolve_solver, solve_samples
+    from nirom.generation import solve_samples
+    from nirom.solvers import recorded_solver
 
     if not tol > 0:
         raise ParameterError(f"tol must be positive, got {tol}")
-    recipe = dataset.provenance.get("generation", {}).get("solver")
-    if not recipe or recipe.get("options") is None:
-        raise DatasetError(f"{dataset.path}: no reproducible solver recorded; cannot verify")
+    solver = recorded_solver(dataset, "verifying the optimum")
     if not hasattr(model, "get_params"):
         raise ModelError(f"a {model.kind} model cannot be refitted (no get_params)")
-    solver = resolve_solver(recipe["name"], recipe["options"])
     console = console or Console(quiet=True)
     history: list[dict[str, Any]] = []
     for iteration in range(1, max_iterations + 1):

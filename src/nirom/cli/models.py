@@ -255,13 +255,27 @@ def evaluate(
         list[str] | None,
         typer.Option("--field", "-f", help="Evaluate this field only (repeatable)."),
     ] = None,
+    time_solves: Annotated[
+        int,
+        typer.Option(
+            "--time-solves",
+            help="Solve this many test samples again with the dataset's recorded solver, so "
+            "the speed-up compares times taken in this run (default: the recorded ones).",
+        ),
+    ] = 0,
 ) -> None:
     """Evaluate a model on a dataset's done samples (errors, coverage, speed-up)."""
     from nirom.evaluation.evaluate import evaluate as run_evaluation
     from nirom.surrogates import Surrogate
 
+    if time_solves < 0:
+        raise ParameterError(f"--time-solves must be >= 0, got {time_solves}")
     report = run_evaluation(
-        Surrogate.load(model), Dataset(dataset), norm=norm, fields=field or None
+        Surrogate.load(model),
+        Dataset(dataset),
+        norm=norm,
+        fields=field or None,
+        time_solves=time_solves,
     )
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")

@@ -47,8 +47,16 @@ def evaluate(
     n_timing: int = 50,
     norm: str = "auto",
     fields: Sequence[str] | None = None,
+    time_solves: int = 0,
 ) -> dict[str, Any]:
     """Metrics of ``model`` on the done samples ``ids`` of ``dataset`` (default: all).
+
+    The speed-up divides solve times by the model's prediction time: by default the
+    solve times recorded when the dataset was generated (another moment, maybe another
+    load on the machine: ``timing.solve_source`` says so); with ``time_solves = n`` the
+    dataset's recorded solver solves the first ``n`` test samples again in this run and
+    both are timed on those samples (a solver's own reported solve time is used when it
+    gives one, as generation does).
 
     ``norm`` is "auto" (the finite-element L2 norm of point fields when the
     dataset has a mesh, Euclidean otherwise) or "euclidean" (the convention of
@@ -117,7 +125,10 @@ def evaluate(
         for name, bound in bounds.items():
             if name in out_fields:
                 out_fields[name]["bound"] = _bound_metrics(bound, ref_of[name], mean[name], mass)
-    timing = _timing(model, x, dataset.solve_times(ids), n_timing)
+    if time_solves > 0:
+        timing = _timing_now(model, dataset, ids[:time_solves], x)
+    else:
+        timing = _timing(model, x, dataset.solve_times(ids), n_timing)
     report = {"n_samples": len(ids), "level": level, "fields": out_fields, "timing": timing}
     skipped = [name for name in dataset.fields if name not in model.fields_]
     if skipped:
@@ -282,4 +293,31 @@ def _timing(model: Surrogate, x: Inputs, solve_times: np.ndarray, n_timing: int)
     if finite.size:
         out["solve_s"] = float(np.median(finite))
         out["speedup"] = speedup(solve_times, np.array(times))
+        out["solve_source"] = f"recorded at generation ({finite.size} samples)"
     return out
+
+
+def _timing_now(model: Surrogate, dataset: Dataset, ids: list[int], x: Inputs) -> dict:
+    """Solves of ``ids`` by the dataset's recorded solver and predictions of the same
+    parameter sets, both timed here (medians)."""
+    from nirom.solvers import recorded_solver
+    from nirom.solvers.base import REPORTED_SOLVE_TIME
+
+    solver = recorded_solver(dataset)
+    rows = [x[i : i + 1] for i in range(len(ids))]
+    model.predict(rows[0])  # warm-up
+    solves, predictions = [], []
+    for mu, row in zip(dataset.parameter_sets(ids), rows, strict=True):
+        start = time.perf_counter()
+        solver.solve(mu)
+        wall = time.perf_counter() - start
+        solves.append(float(getattr(solver, "run_info", {}).get(REPORTED_SOLVE_TIME, wall)))
+        start = time.perf_counter()
+        model.predict(row)
+        predictions.append(time.perf_counter() - start)
+    return {
+        "predict_s": float(np.median(predictions)),
+        "solve_s": float(np.median(solves)),
+        "speedup": float(np.median(solves) / np.median(predictions)),
+        "solve_source": f"timed in this run ({len(ids)} samples, {solver.name})",
+    }

@@ -24,7 +24,7 @@ from nirom.dataset import Dataset
 from nirom.errors import DatasetError, MeshError, ParameterError
 from nirom.mechanics.laws import MaterialLaw
 from nirom.mechanics.strain import StrainOperator
-from nirom.solvers.base import Solver, make_solver
+from nirom.solvers.base import Solver, make_solver, recorded_solver
 from nirom.solvers.mechanics_case import MechanicsCase
 
 
@@ -44,12 +44,7 @@ def mechanics_case(dataset: Dataset, case: Solver | str | None = None) -> Mechan
     checked against the dataset's mesh and times (MeshError / DatasetError naming the mismatch)."""
     check_displacements(dataset)
     if case is None:
-        recipe = dict(dataset.provenance.get("generation") or {}).get("solver") or {}
-        if not recipe.get("name") or recipe.get("options") is None:
-            raise DatasetError(
-                f"{dataset.path}: no mechanics case recorded in its provenance; give the case"
-            )
-        case = make_solver(recipe["name"], recipe["options"])
+        case = recorded_solver(dataset, "a hyper-reduced model (or give the case: --case)")
     elif isinstance(case, str):
         case = make_solver(case)
     if not isinstance(case, MechanicsCase):

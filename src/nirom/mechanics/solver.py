@@ -27,6 +27,7 @@ reason. Every requested time is an output; sub-steps are not.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,9 @@ from nirom.mechanics.linear import LinearSolveError, LinearSolver, make_linear_s
 from nirom.mechanics.loads import AssembledLoads, LoadHistory, assemble_loads
 from nirom.mechanics.space import DisplacementSpace
 from nirom.mechanics.strain import StrainOperator
+
+#: Largest strain (Frobenius norm of the tensor) the small-strain formulation is trusted to.
+SMALL_STRAIN_LIMIT = 0.05
 
 
 class ConvergenceError(NiromError, RuntimeError):
@@ -107,6 +111,8 @@ class QuasiStaticResult:
     failures : list of str
         Why each cut step failed (time and reason).
     timings : Timings
+    warnings : list of str
+        What a reader should know (strains past :data:`SMALL_STRAIN_LIMIT`).
     """
 
     times: np.ndarray
@@ -117,6 +123,7 @@ class QuasiStaticResult:
     steps: list[StepRecord] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def iterations(self) -> int:
@@ -131,7 +138,30 @@ class QuasiStaticResult:
             "newton_iterations": self.iterations,
             "step_cuts": len(self.failures),
             "seconds": self.timings.as_dict(),
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
         }
+
+
+def small_strain_warnings(strain: StrainOperator, u: np.ndarray, times: np.ndarray) -> list[str]:
+    """One line when the strain (Frobenius norm of the tensor, at any integration point and
+    output time) passes :data:`SMALL_STRAIN_LIMIT`, else none. Also a ``UserWarning``."""
+    eps = strain.matrix() @ u.T  # (n_qp * k, n_times)
+    norms = np.sqrt((eps.reshape(-1, strain.n_active, len(times)) ** 2).sum(axis=1))
+    largest = float(norms.max()) if norms.size else 0.0
+    if largest <= SMALL_STRAIN_LIMIT:
+        return []
+    when = float(times[int(np.argmax(norms.max(axis=0) > SMALL_STRAIN_LIMIT))])
+    message = (
+        f"strains reach {largest:.3g} (past {SMALL_STRAIN_LIMIT:g} from t = {when:.4g} s): "
+        "outside the small-strain range this solver assumes; the results are those of "
+        "linearised kinematics"
+    )
+    warnings.warn(message, SmallStrainWarning, stacklevel=3)
+    return [message]
+
+
+class SmallStrainWarning(UserWarning):
+    """Strains past the small-strain range of the formulation."""
 
 
 class QuasiStaticSolver:
@@ -347,15 +377,17 @@ class QuasiStaticSolver:
             out_s.append(stress.copy())
             out_p.append(np.array(state["p"], copy=True))
         timings.total = time.perf_counter() - clock
+        u_out = np.array(out_u)
         return QuasiStaticResult(
             times=times,
-            u=np.array(out_u),
+            u=u_out,
             stress=np.array(out_s),
             p=np.array(out_p),
             state=state,
             steps=steps,
             failures=failures,
             timings=timings,
+            warnings=small_strain_warnings(self.strain, u_out, times),
         )
 
     def _advance(

@@ -28,7 +28,7 @@ from nirom.reduced_basis.problem import (
     snapshot_values,
     value_mass,
 )
-from nirom.solvers import Solver, make_solver
+from nirom.solvers import Solver, recorded_solver
 from nirom.solvers.operators import AffineDecomposition, LinearSystem
 
 #: Relative Frobenius-norm difference allowed between a stored matrix and the
@@ -43,11 +43,10 @@ PSD_TOLERANCE = 1e-9
 
 def dataset_solver(ds: Dataset) -> Solver:
     """The solver that generated ``ds`` (from its provenance), or a ModelError."""
-    record = ds.provenance.get("generation") or ds.provenance.get("greedy") or {}
-    recipe = record.get("solver") or {}
-    if not recipe.get("name") or recipe.get("options") is None:
-        raise ModelError(f"{ds.path}: no solver recipe in its provenance to rebuild the operators")
-    return make_solver(recipe["name"], recipe["options"])
+    try:
+        return recorded_solver(ds, "rebuilding the operators")
+    except DatasetError as exc:
+        raise ModelError(str(exc)) from None
 
 
 def check_operators(ds: Dataset, affine: AffineDecomposition, ids: Sequence[int]) -> None:

@@ -145,6 +145,11 @@ def print_generation_report(report: Any, console: Console) -> None:
         console.print(f"  sample {sample_id} failed: {first}", highlight=False, markup=False)
     if len(report.failures) > 5:
         console.print(f"  ... and {len(report.failures) - 5} more (nirom info --json lists all)")
+    if report.warnings:  # once per run: the first, and how many samples share a warning
+        sample_id, message = report.warnings[0]
+        others = len({i for i, _ in report.warnings}) - 1
+        more = f" (and {others} more sample(s); their info records it)" if others else ""
+        console.print(f"[yellow]warning[/]: sample {sample_id}: {message}{more}", highlight=False)
 
 
 def print_prediction(
@@ -223,7 +228,9 @@ def print_evaluation(report: dict[str, Any], label: str, console: Console) -> No
     line = f"One prediction: {1e3 * t['predict_s']:.3f} ms (median, after warm-up)"
     if "speedup" in t:
         line += f"; solve: {t['solve_s']:.3g} s; speed-up {t['speedup']:.0f}x"
-    console.print(line)
+        if "solve_source" in t:
+            line += f" (solves {t['solve_source']})"
+    console.print(line, highlight=False)
 
 
 def print_model_comparison(reports: dict[str, dict[str, Any]], console: Console) -> None:

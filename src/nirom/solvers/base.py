@@ -174,6 +174,21 @@ def resolve_solver(
     return make_solver(text, options)
 
 
+def recorded_solver(dataset: Any, needed_for: str = "") -> Solver:
+    """The solver that generated ``dataset``, rebuilt from the recipe its provenance
+    records (``generation``, or ``greedy`` for reduced-basis training); a one-line
+    ``DatasetError`` naming the dataset (and ``needed_for``) when it records none (an
+    imported dataset)."""
+    from nirom.errors import DatasetError
+
+    record = dataset.provenance.get("generation") or dataset.provenance.get("greedy") or {}
+    recipe = record.get("solver") or {}
+    if not recipe.get("name") or recipe.get("options") is None:
+        why = f"; {needed_for} needs one" if needed_for else ""
+        raise DatasetError(f"{dataset.path}: no reproducible solver recorded{why}")
+    return resolve_solver(recipe["name"], recipe["options"])
+
+
 def make_solver(name: str, options: Mapping[str, Any] | None = None) -> Solver:
     """Build the registered solver ``name`` with keyword ``options``."""
     if name not in _REGISTRY:

@@ -24,6 +24,7 @@ from nirom.errors import DatasetError, ModelError
 from nirom.hyperreduction.model import FIELDS, ReducedModel
 from nirom.hyperreduction.offline import build
 from nirom.hyperreduction.snapshots import mechanics_case
+from nirom.mechanics.laws import compiled
 from nirom.saving import saveable
 from nirom.solvers.base import Solver
 from nirom.surrogates.base import Fields, Inputs, Surrogate
@@ -85,6 +86,7 @@ class HROMSurrogate(Surrogate):
     ) -> HROMSurrogate:
         """The offline stage on the done samples ``ids`` (default: all) of ``dataset``."""
         self.check_params()
+        self.kernels_ = compiled.warm_up()  # compiled once per machine, then loaded from disk
         case = mechanics_case(dataset, case)
         ids = dataset.sample_ids() if ids is None else list(ids)
         if not ids:
@@ -169,4 +171,27 @@ class HROMSurrogate(Surrogate):
 
     def summary(self) -> str:
         self._check_fitted()
-        return f"hrom: {self.model_.summary()}"
+        text = f"hrom: {self.model_.summary()}"
+        sizing = self.model_.info.get("cubature_sizing")
+        if sizing:
+            chosen, every = sizing["candidates"][-1], sizing["every_point"]
+            text += (
+                f"; cubature tolerance {sizing['tolerance']:g} chosen for accuracy "
+                f"{sizing['accuracy']:g} (training u error {chosen['u_error']:.2g}, "
+                f"{every['u_error']:.2g} with every point)"
+            )
+        kernels = getattr(self, "kernels_", None)
+        if kernels and kernels.get("compiled"):
+            text += f"; kernels compiled in {kernels['seconds']:.1f} s (cached for later runs)"
+        return text
+
+    def card_details(self) -> dict[str, Any]:
+        """Modes, cubature points and how the cubature was sized."""
+        info = self.model_.info
+        return {
+            "modes": self.model_.n_modes,
+            "cubature_points": self.model_.n_cubature_points,
+            "reduced_points": len(self.model_.points),
+            "ecm_tolerance": info.get("ecm_tolerance"),
+            **({"cubature_sizing": info["cubature_sizing"]} if "cubature_sizing" in info else {}),
+        }
