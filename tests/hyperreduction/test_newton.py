@@ -131,3 +131,29 @@ def test_modified_tangent_converges_to_the_same_history(small_plate) -> None:
     assert consistent.cuts == modified.cuts == 0  # the same steps, so the same history
     assert np.abs(modified.q - consistent.q).max() <= 1e-7 * np.abs(consistent.q).max()
     assert sum(modified.iterations) > sum(consistent.iterations)  # linear, not quadratic
+
+
+def test_the_tangent_from_the_elastic_stiffness_and_flowing_points_is_the_whole_one(
+    small_plate,
+) -> None:
+    """K = K_e + the flowing points' corrections equals sum_l z_l E_l^T C_l E_l."""
+    from nirom.hyperreduction.kernels import ReducedAssembly
+
+    plate = small_plate
+    V = pod_basis(plate.result.u, 6)
+    ops, _ = _subset_operators(plate, V, 40, 0)
+    law = plate.case.law(plate.mu)
+    points = ops.compiled_points()
+    assembly = ReducedAssembly(points, law.compiled_code())
+    n = points.active.size
+    state = law.initial_state(n)
+    q = 3.0 * (V.T @ plate.result.u[3])  # strained enough that some points flow
+    new = (np.empty((n, 6)), np.empty((n, 6)), np.empty((n, 6)), np.empty(n))
+    assembly.evaluate(q, np.zeros((n, 3)), (state["eps_p"], state["X"], state["p"]), new, 1.0)
+    assert 0 < assembly.flowing < n
+    c = list(ops.components)
+    C = assembly.tangents[:, c][:, :, c] * points.z[:, None, None]
+    expected = np.einsum("lak,lab,lbm->km", points.E_active, C, points.E_active)
+    assert np.allclose(assembly.tangent(), expected, rtol=0, atol=1e-12 * np.abs(expected).max())
+    reference = law.integrate(ops.full(np.einsum("lak,k->la", points.E_active, q)), state, 1.0)
+    assert np.allclose(new[0], reference.stress, rtol=1e-12, atol=1e-9)

@@ -101,15 +101,20 @@ class ReducedModel:
         history: LoadHistory | Mapping[str, Any] | None = None,
         times: Sequence[float] | None = None,
         law: MaterialLaw | None = None,
+        tangent: str = "consistent",
+        timings: dict[str, float] | None = None,
     ) -> tuple[ReducedResult, Any, np.ndarray]:
-        """The reduced Newton only: ``(ReducedResult, bound loads, times)``."""
+        """The reduced Newton only: ``(ReducedResult, bound loads, times)``; ``tangent`` and
+        ``timings`` as :func:`~nirom.hyperreduction.newton.run` takes them."""
         if history is not None and not isinstance(history, LoadHistory):
             history = LoadHistory.from_dict(history)
         history = history or self.history(mu)
         times = self.times if times is None else _check_times(times)
         law = law or self.law(mu)
         loads = self.loads.bind(history)
-        result = run(self.operators, law, times, loads.force, loads.strain)
+        result = run(
+            self.operators, law, times, loads.force, loads.strain, tangent=tangent, timings=timings
+        )
         return result, loads, times
 
     def simulate(

@@ -25,12 +25,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from nirom.errors import NiromError, ParameterError
-from nirom.hyperreduction.compiled_newton import CompiledPoints, StepFailure, compiled_newton_step
+from nirom.hyperreduction.compiled_newton import CompiledStepper, StepFailure
+from nirom.hyperreduction.kernels import CompiledPoints
 from nirom.mechanics.laws import LawIntegrationError, LawUpdate, MaterialLaw
 from nirom.threads import one_blas_thread
 
@@ -138,15 +138,56 @@ def newton_step(
     raise AssertionError("unreachable")
 
 
-def _step_function(ops: ReducedOperators, law: MaterialLaw, tangent: str) -> Callable[..., Any]:
-    """``step(q, state, dt, force, lift_strain, rtol, max_iterations) -> (q, update, its)``."""
+class NumpyStepper:
+    """The NumPy reference step (:func:`newton_step`) behind the interface of
+    :class:`~nirom.hyperreduction.compiled_newton.CompiledStepper`: the state is the law's
+    state dict and the stress at every reduced point."""
+
+    def __init__(self, ops: ReducedOperators, law: MaterialLaw) -> None:
+        self.ops, self.law = ops, law
+
+    def initial(
+        self, start: tuple[np.ndarray, dict[str, np.ndarray], np.ndarray] | None, k: int
+    ) -> tuple[np.ndarray, tuple[dict[str, np.ndarray], np.ndarray]]:
+        n = self.ops.strains.shape[0]
+        if start is None:
+            return np.zeros(k), (self.law.initial_state(n), np.zeros((n, 6)))
+        return np.array(start[0], dtype=float), (dict(start[1]), np.asarray(start[2]))
+
+    def step(
+        self,
+        q: np.ndarray,
+        state: tuple[dict[str, np.ndarray], np.ndarray],
+        dt: float,
+        force: np.ndarray,
+        lift_strain: np.ndarray | float,
+        rtol: float,
+        max_iterations: int,
+    ) -> tuple[np.ndarray, tuple[dict[str, np.ndarray], np.ndarray], int]:
+        q_new, update, its = newton_step(
+            self.ops, self.law, q, state[0], dt, force, lift_strain, rtol, max_iterations
+        )
+        return q_new, (update.state, update.stress), its
+
+    def outputs(self, state: tuple[dict[str, np.ndarray], np.ndarray]) -> tuple[np.ndarray, ...]:
+        return state[1], state[0]["p"].copy()
+
+
+def stepper(
+    ops: ReducedOperators,
+    law: MaterialLaw,
+    tangent: str = "consistent",
+    timings: dict[str, float] | None = None,
+) -> CompiledStepper | NumpyStepper:
+    """The compiled step where the law has a kernel (``law.compiled_code()``), else the NumPy
+    reference; ``tangent`` and ``timings`` apply to the compiled one."""
     if tangent not in TANGENTS:
         raise ParameterError(f"tangent must be one of {', '.join(TANGENTS)}, got {tangent!r}")
     code = law.compiled_code()
     if code is None:
-        return lambda *args: newton_step(ops, law, *args)
-    points = ops.compiled_points()
-    return lambda *args: compiled_newton_step(points, code, law.name, *args, tangent=tangent)
+        return NumpyStepper(ops, law)
+    keys = tuple(law.state_shapes)
+    return CompiledStepper(ops.compiled_points(), code, law.name, keys, tangent, timings)
 
 
 def run(
@@ -160,6 +201,7 @@ def run(
     max_cuts: int = 8,
     start: tuple[np.ndarray, dict[str, np.ndarray], np.ndarray] | None = None,
     tangent: str = "consistent",
+    timings: dict[str, float] | None = None,
 ) -> ReducedResult:
     """The reduced history from the virgin state at ``times[0]`` to every output time,
     or from ``start = (q, state, stress)`` at ``times[0]`` (state and Mandel stress at
@@ -167,18 +209,19 @@ def run(
 
     The step runs on the compiled kernels (:mod:`~nirom.hyperreduction.compiled_newton`)
     when the law has one (``law.compiled_code()``), else on the NumPy reference
-    :func:`newton_step`; ``tangent`` ("consistent" or "modified") applies to the compiled
-    step.
+    :func:`newton_step`; ``tangent`` ("consistent" or "modified") and ``timings`` (a dict
+    the compiled step adds its seconds by part to: profiling) apply to the compiled step.
     """
     with one_blas_thread():  # k x k products and solves: threads cost more than they save
+        steps = stepper(ops, law, tangent, timings)
         return _run(
-            ops, law, times, force, lift_strain, rtol, max_iterations, max_cuts, start, tangent
+            steps, ops.n_modes, times, force, lift_strain, rtol, max_iterations, max_cuts, start
         )
 
 
 def _run(
-    ops: ReducedOperators,
-    law: MaterialLaw,
+    steps: CompiledStepper | NumpyStepper,
+    k: int,
     times: Sequence[float],
     force: Callable[[float], np.ndarray],
     lift_strain: Callable[[float], np.ndarray | float],
@@ -186,23 +229,18 @@ def _run(
     max_iterations: int,
     max_cuts: int,
     start: tuple[np.ndarray, dict[str, np.ndarray], np.ndarray] | None,
-    tangent: str,
 ) -> ReducedResult:
-    step = _step_function(ops, law, tangent)
     times = np.asarray(times, dtype=float)
-    n = ops.strains.shape[0]
-    if start is None:
-        state, q, stress = law.initial_state(n), np.zeros(ops.n_modes), np.zeros((n, 6))
-    else:
-        q, state, stress = np.array(start[0], dtype=float), dict(start[1]), np.asarray(start[2])
-    out_q, out_s, out_p, iterations = [q.copy()], [stress], [state["p"].copy()], []
+    q, state = steps.initial(start, k)
+    stress, p = steps.outputs(state)
+    out_q, out_s, out_p, iterations = [q.copy()], [stress], [p], []
     cuts = 0
     for t0, t1 in itertools.pairwise(times):
         t, level = t0, 0
         while t < t1 - 1e-12 * (t1 - t0):
             t_new = min(t + (t1 - t0) * 0.5**level, t1)
             try:
-                q_new, update, its = step(
+                q_new, state_new, its = steps.step(
                     q, state, t_new - t, force(t_new), lift_strain(t_new), rtol, max_iterations
                 )
             except (_Failure, StepFailure) as exc:
@@ -214,9 +252,10 @@ def _run(
                         f"step ({exc})"
                     ) from None
                 continue
-            q, state, stress, t = q_new, update.state, update.stress, t_new
+            q, state, t = q_new, state_new, t_new
             iterations.append(its)
+        stress, p = steps.outputs(state)
         out_q.append(q.copy())
         out_s.append(stress)
-        out_p.append(state["p"].copy())
+        out_p.append(p)
     return ReducedResult(np.array(out_q), np.array(out_s), np.array(out_p), iterations, cuts)

@@ -135,7 +135,11 @@ def elastic_stiffness(E: float, nu: float) -> np.ndarray:
     ``E`` Young's modulus (stress unit), ``nu`` Poisson's ratio; ``stiffness @ eps`` is
     the stress for the strain ``eps`` (Mandel).
     """
-    lam, mu = lame_constants(E, nu)
+    return elastic_stiffness_lame(*lame_constants(E, nu))
+
+
+def elastic_stiffness_lame(lam: float, mu: float) -> np.ndarray:
+    """``lambda 1 (x) 1 + 2 mu I`` (Mandel, (6, 6)) from Lame's constants (stress unit)."""
     return lam * identity_outer() + 2.0 * mu * np.eye(6)
 
 
