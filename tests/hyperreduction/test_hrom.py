@@ -90,10 +90,12 @@ def test_bad_input_is_one_line(plate_dataset, tmp_path: Path) -> None:
         model.predict(mu, times=[1.0])
     # a mesh that does not match the dataset
     other = make_solver("plate-hole", {"resolution": 4, "steps_per_cycle": 8, "cycles": 1})
-    with pytest.raises(MeshError, match="the mesh has points"):
+    with pytest.raises(
+        MeshError, match="against the case .plate-hole.: its 133 points vs the reference.s 225"
+    ):
         mechanics_case(ds, other)
     law = make_solver("plate-hole", {"resolution": 3, "steps_per_cycle": 8, "cycles": 1})
-    law.table = {**law.table, "K": (300.0, 100.0, 300.0, "MPa s^(1/n)", False)}  # not the data's
+    law.case.nominal = {**law.case.nominal, "K": 300.0}  # not the data's
     with pytest.raises(ParameterError, match="was solved with law"):
         mechanics_case(ds, law)
     with pytest.raises(ParameterError, match="not a mechanics case"):
@@ -162,8 +164,58 @@ def test_thick_cylinder_pressure_and_j2_plasticity(tmp_path: Path) -> None:
     ).dataset
     ids = ds.sample_ids()
     model = HROMSurrogate(tolerance=1e-7).fit(ds, ids[:4])
-    assert model.model.loading.parameter == "pressure"
+    assert model.model.loading.parameters == ["pressure"]
     assert model.model.law_name == "plasticity"
     sample = ds.sample(ids[4])
     out = model.predict(ds.parameter_sets([ids[4]])[0])
     assert _rel(out["u"], sample.fields["u"]) < 1e-3
+
+
+def _as_another_code_writes_it(ds: Dataset, path: Path, seed: int = 0) -> Dataset:
+    """The dataset as another code would write it: its points in another order, its cells
+    shuffled, a zero z component on u (dolfinx writes 2D vectors with three), nodal u and p
+    only (no quadrature fields), and no record of the solver."""
+    from nirom.dataset import FieldSpec
+    from nirom.mesh import Mesh
+
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(ds.mesh.n_points)  # new node k is old node perm[k]
+    ((cell_type, conn),) = ds.mesh.cells
+    mesh = Mesh(
+        ds.mesh.points[perm], [(cell_type, np.argsort(perm)[conn][rng.permutation(len(conn))])]
+    )
+    u, p = ds.fields["u"], ds.fields["p"]
+    fields = [FieldSpec("u", "point", 3, u.times, u.unit), p]
+    out = Dataset.create(path, ds.space, fields, mesh)
+    for i in ds.sample_ids():
+        sample = ds.sample(i)
+        u3 = np.concatenate([sample.fields["u"], np.zeros((*sample.fields["u"].shape[:-1], 1))], -1)
+        out.append(sample.mu, {"u": u3[:, perm], "p": sample.fields["p"][:, perm]})
+    return out
+
+
+def test_a_dataset_in_another_node_order_with_a_zero_z_gives_the_same_model(
+    plate_dataset, tmp_path: Path
+) -> None:
+    """Matched by coordinates, the z component dropped and put back: the same reduced model,
+    its predictions in the foreign dataset's order and components."""
+    from nirom.surrogates.hrom import HROMSurrogate
+
+    ds, ids, model = plate_dataset.dataset, plate_dataset.ids, plate_dataset.model
+    foreign = _as_another_code_writes_it(ds, tmp_path / "foreign.nirom")
+    with pytest.raises(DatasetError, match="no reproducible solver recorded"):
+        HROMSurrogate(tolerance=1e-6).fit(foreign, foreign.sample_ids()[:4])
+    case = make_solver("plate-hole", {"resolution": 3, "steps_per_cycle": 8, "cycles": 1})
+    other = HROMSurrogate(tolerance=1e-6).fit(foreign, foreign.sample_ids()[:4], case=case)
+    assert other.model.n_modes == model.model.n_modes
+    assert set(other.fields_) == {"u", "p", "indicator"}
+    mu = ds.parameter_sets([ids[4]])[0]
+    ours, theirs = model.predict(mu), other.predict(mu)
+    sample = foreign.sample(foreign.sample_ids()[4])
+    assert theirs["u"].shape == sample.fields["u"].shape and not theirs["u"][..., 2].any()
+    back = np.argsort(np.random.default_rng(0).permutation(ds.mesh.n_points))  # to ds's order
+    assert _rel(theirs["u"][:, back, :2], ours["u"]) < 1e-8
+    assert _rel(theirs["p"], sample.fields["p"]) < 0.2
+    other.save(tmp_path / "foreign.model")
+    again = Surrogate.load(tmp_path / "foreign.model").predict(mu)
+    assert np.array_equal(again["u"], theirs["u"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 import time
@@ -107,6 +108,14 @@ def fit(
             "-O width=32 for fno.",
         ),
     ] = None,
+    case: Annotated[
+        str | None,
+        typer.Option(
+            "--case",
+            help="The mechanics case of the data (hrom): a case file (.toml) or a built-in "
+            "case's name; default: the solver the dataset's generation recorded.",
+        ),
+    ] = None,
 ) -> None:
     """Fit a surrogate on a dataset's done samples and save it."""
     from nirom.report.card import write_fit_record
@@ -124,9 +133,14 @@ def fit(
         raise ParameterError("give the POD truncation once: --modes/--energy or -O, not both")
     params.update(truncation)
     surrogate = make_surrogate(model, **params)  # checks every option before reading data
+    takes_case = "case" in inspect.signature(surrogate.fit).parameters
+    if case is not None and not takes_case:
+        raise ParameterError(
+            f"--case applies to models built on a mechanics case (hrom), not {model}"
+        )
     ds = Dataset(dataset)
     start = time.perf_counter()
-    surrogate.fit(ds)
+    surrogate.fit(ds, **({"case": case} if case is not None else {}))
     seconds = time.perf_counter() - start
     surrogate.save(out)
     write_fit_record(out, seconds, dataset, len(surrogate.training_ids_))

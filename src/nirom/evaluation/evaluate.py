@@ -165,7 +165,11 @@ def check_matches(model: Surrogate, dataset: Dataset) -> None:
         )
     missing = [name for name in dataset.fields if name not in model.fields_]
     if not model.predicts_all_fields:  # it predicts the fields it names; those must be there
-        missing = [name for name in model.fields_ if name not in dataset.fields]
+        missing = [
+            name
+            for name in model.fields_
+            if name not in dataset.fields and name not in model.diagnostics
+        ]
         if missing:
             raise MetricError(
                 f"{dataset.path} does not match the model: it has no field(s) "

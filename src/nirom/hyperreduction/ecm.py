@@ -14,7 +14,8 @@ Caicedo, Ferrer 2017) picks a subset ``S`` of the points and weights
    residual ``b - G_S z``, solve the least-squares problem on the chosen points
    (a QR factorization updated column by column), drop the points whose weight
    is not positive, until ``||b - G_S z|| <= tol ||b||``; the final weights
-   are the non-negative least-squares solution on the chosen points.
+   are the least-squares solution on the chosen points, all positive, so also
+   the non-negative least-squares one.
 
 The SVD is separable blockwise (:func:`compress`): each block of integrand
 columns (one training sample) is reduced to its left singular vectors times
@@ -30,7 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
-import scipy.optimize as so
 
 from nirom.errors import FieldError, ParameterError
 from nirom.reduction.algorithms import svd
@@ -70,6 +70,12 @@ def _left_factor(A: np.ndarray, rtol: float) -> np.ndarray:
     eigenvalues, V = np.maximum(eigenvalues[::-1], 0.0), V[:, ::-1]
     k = _rank(np.sqrt(eigenvalues), rtol)
     return A @ V[:, :k]
+
+
+def truncate_factor(factor: np.ndarray, rtol: float) -> np.ndarray:
+    """A :func:`compress` factor ``U S`` (columns by decreasing singular value) truncated
+    at a looser ``rtol``: its leading columns."""
+    return factor[:, : _rank(np.linalg.norm(factor, axis=0), rtol)]
 
 
 def _rank(s: np.ndarray, rtol: float) -> int:
@@ -147,9 +153,9 @@ def greedy_cubature(
     limit = min(G.shape[1], max_points or 2 * G.shape[0] + 10)
     norms = np.linalg.norm(G, axis=0)
     norms[norms == 0] = np.inf
+    qr = _GrowingQR(G.shape[0], limit)
     chosen: list[int] = []
     banned = np.zeros(G.shape[1], dtype=bool)
-    Q, R = np.zeros((G.shape[0], 0)), np.zeros((0, 0))
     z, r = np.zeros(0), b.copy()
     for _ in range(3 * limit):
         if np.linalg.norm(r) <= tol * norm_b or len(chosen) >= limit:
@@ -160,18 +166,18 @@ def greedy_cubature(
         j = int(np.argmax(score))
         if not np.isfinite(score[j]) or score[j] <= 0:
             break
-        Q, R = _append(Q, R, G[:, j])
+        if not qr.append(G[:, j], b):
+            banned[j] = True  # in the span of the chosen columns: it adds nothing
+            continue
         chosen.append(j)
-        z = sla.solve_triangular(R, Q.T @ b)
+        z = qr.solve()
         while np.any(z <= 0):  # drop the points a negative weight wants out; refactor
             banned[[c for c, v in zip(chosen, z, strict=True) if v <= 0]] = True
             chosen = [c for c, v in zip(chosen, z, strict=True) if v > 0]
-            Q, R = np.linalg.qr(G[:, chosen]) if chosen else (Q[:, :0], R[:0, :0])
-            z = sla.solve_triangular(R, Q.T @ b) if chosen else np.zeros(0)
-        r = b - G[:, chosen] @ z
-    if chosen:  # the final weights: non-negative least squares on the chosen points
-        z, _ = so.nnls(G[:, chosen], b, maxiter=50 * len(chosen))
-        chosen, z = [c for c, v in zip(chosen, z, strict=True) if v > 0], z[z > 0]
+            qr.refactor(G[:, chosen], b)
+            z = qr.solve()
+        r = b - qr.projection()
+    if chosen:  # the weights are the least-squares ones, all positive: NNLS's solution too
         r = b - G[:, chosen] @ z
     order = np.argsort(chosen)
     return Cubature(
@@ -179,18 +185,50 @@ def greedy_cubature(
     )
 
 
-def _append(Q: np.ndarray, R: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The thin QR of ``[A, g]`` from that of ``A`` (Gram-Schmidt, twice)."""
-    c = Q.T @ g
-    q = g - Q @ c
-    c2 = Q.T @ q
-    q -= Q @ c2
-    c += c2
-    rho = float(np.linalg.norm(q))
-    k = R.shape[0]
-    R_new = np.zeros((k + 1, k + 1))
-    R_new[:k, :k], R_new[:k, k], R_new[k, k] = R, c, rho
-    return np.column_stack([Q, q / rho if rho > 0 else q]), R_new
+class _GrowingQR:
+    """The thin QR of a growing set of columns, in arrays allocated once (the greedy adds
+    hundreds to thousands of columns: copying the factors at each one cost as much as the
+    rest of the greedy), with ``c = Q^T b`` kept beside it."""
+
+    def __init__(self, m: int, limit: int) -> None:
+        self.Q = np.empty((m, limit))
+        self.R = np.zeros((limit, limit))
+        self.c = np.empty(limit)
+        self.s = 0
+
+    def append(self, g: np.ndarray, b: np.ndarray) -> bool:
+        """Add column ``g`` (Gram-Schmidt, twice); False if it lies in the span already."""
+        s, Q = self.s, self.Q[:, : self.s]
+        h = Q.T @ g
+        v = g - Q @ h
+        h2 = Q.T @ v
+        v -= Q @ h2
+        rho = float(np.linalg.norm(v))
+        if not rho > 1e-12 * float(np.linalg.norm(g)):
+            return False
+        self.Q[:, s] = v / rho
+        self.R[:s, s], self.R[s, s] = h + h2, rho
+        self.c[s] = self.Q[:, s] @ b
+        self.s += 1
+        return True
+
+    def refactor(self, A: np.ndarray, b: np.ndarray) -> None:
+        """The factors of the columns ``A`` afresh (after columns were dropped)."""
+        self.s = A.shape[1]
+        if self.s:
+            Q, R = np.linalg.qr(A)
+            self.Q[:, : self.s], self.R[: self.s, : self.s] = Q, R
+            self.c[: self.s] = Q.T @ b
+
+    def solve(self) -> np.ndarray:
+        """The least-squares coefficients ``R^-1 Q^T b``."""
+        if self.s == 0:
+            return np.zeros(0)
+        return sla.solve_triangular(self.R[: self.s, : self.s], self.c[: self.s])
+
+    def projection(self) -> np.ndarray:
+        """``Q Q^T b``: b's least-squares approximation by the columns."""
+        return self.Q[:, : self.s] @ self.c[: self.s]
 
 
 def empirical_cubature(

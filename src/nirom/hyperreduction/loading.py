@@ -183,61 +183,93 @@ class BoundLoads:
 
 
 class ParametricLoading:
-    """History of a parameter set: the nominal history, force values times ``mu[name] / nominal``.
+    """History of a parameter set: each load term's value times its scale parameter.
 
-    ``nominal`` the history's JSON form at the nominal parameters; ``parameter`` the
-    scaling parameter (None: every parameter set has the nominal history).
+    ``base`` is a history's JSON form whose scaled terms hold their value per unit of
+    their scale; ``scales`` names, per term, the parameter scaling it (None: fixed, as
+    supports are); ``nominal_values`` the scales' values where a parameter set lacks
+    them. Loads of several independent scales, and imposed displacements with a scale,
+    are histories of this form (a case file's ``[[loads]]``).
     """
 
     def __init__(
-        self, nominal: Mapping[str, Any], parameter: str | None, nominal_value: float
+        self,
+        base: Mapping[str, Any],
+        scales: Sequence[str | None],
+        nominal_values: Mapping[str, float],
     ) -> None:
-        self.nominal = dict(nominal)
-        self.parameter = parameter
-        self.nominal_value = float(nominal_value)
+        self.base = dict(base)
+        self.scales = list(scales)
+        self.nominal_values = {k: float(v) for k, v in nominal_values.items()}
+        if len(self.scales) != len(self.base["terms"]):
+            raise ParameterError("parametric loading: one scale (or None) per load term")
 
     def history(self, mu: Mapping[str, float]) -> LoadHistory:
         """The load history of ``mu``."""
-        scale = 1.0
-        if self.parameter is not None and self.parameter in mu:
-            scale = float(mu[self.parameter]) / self.nominal_value
         terms = []
-        for term in self.nominal["terms"]:
+        for term, scale in zip(self.base["terms"], self.scales, strict=True):
             load = dict(term["load"])
-            if load["kind"] != "displacement":
-                load["value"] = (np.asarray(load["value"], dtype=float) * scale).tolist()
-                if load["kind"] == "pressure":
-                    load["value"] = float(load["value"])
+            if scale is not None and "value" in load:
+                factor = float(mu.get(scale, self.nominal_values[scale]))
+                value = np.asarray(load["value"], dtype=float) * factor
+                load["value"] = float(value) if value.ndim == 0 else value.tolist()
             terms.append({"load": load, "amplitude": term["amplitude"]})
         return LoadHistory.from_dict({"terms": terms})
 
+    @property
+    def parameters(self) -> list[str]:
+        """The scale parameters, in order of appearance."""
+        return list(dict.fromkeys(s for s in self.scales if s is not None))
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "nominal": self.nominal,
-            "parameter": self.parameter,
-            "nominal_value": self.nominal_value,
-        }
+        return {"base": self.base, "scales": self.scales, "nominal_values": self.nominal_values}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ParametricLoading:
-        return cls(d["nominal"], d["parameter"], d["nominal_value"])
+        """Also the form models saved before several scales (one parameter scaling every
+        force term of a nominal history)."""
+        if "base" in d:
+            return cls(d["base"], d["scales"], d["nominal_values"])
+        parameter, value = d["parameter"], float(d["nominal_value"])
+        terms = d["nominal"]["terms"]
+        if parameter is None:
+            return cls(d["nominal"], [None] * len(terms), {})
+        scales = [parameter if t["load"]["kind"] != "displacement" else None for t in terms]
+        base = cls(d["nominal"], scales, {}).history({parameter: 1.0 / value}).to_dict()
+        return cls(base, scales, {parameter: value})
 
     @classmethod
     def of_case(cls, case: Any, mus: Sequence[Mapping[str, float]]) -> ParametricLoading:
-        """The loading of a mechanics case, checked on the parameter sets ``mus``."""
+        """The loading of a mechanics case, checked on the parameter sets ``mus``: from the
+        scales it declares (``case.term_scales()``), or for a case that declares none the
+        nominal history scaled by one parameter (found by trying each)."""
         nominal_mu = case.values({})
-        nominal = case.history(nominal_mu).to_dict()
-        candidates = [n for n in case.table if n not in case.law_parameters]
-        for name in [None, *candidates]:
-            value = nominal_mu[name] if name is not None else 1.0
-            loading = cls(nominal, name, value)
+        if hasattr(case, "term_scales"):
+            scales = case.term_scales()
+            unit = {s: 1.0 for s in scales if s is not None}
+            base = case.history({**nominal_mu, **unit}).to_dict()
+            loading = cls(base, scales, {s: nominal_mu[s] for s in unit})
+            candidates = [loading]
+        else:
+            nominal = case.history(nominal_mu).to_dict()
+            names = [n for n in case.table if n not in case.law_parameters]
+            candidates = [
+                cls.from_dict({"nominal": nominal, "parameter": None, "nominal_value": 1.0})
+            ]
+            candidates += [
+                cls.from_dict({"nominal": nominal, "parameter": n, "nominal_value": nominal_mu[n]})
+                for n in names
+                if nominal_mu[n] != 0
+            ]
+        for loading in candidates:
             if all(
                 _same(loading.history(case.values(m)).to_dict(), case.history(m).to_dict())
                 for m in mus
             ):
                 return loading
         raise ParameterError(
-            f"case {case.name!r}: its load history is not the nominal one scaled by a parameter"
+            f"case {getattr(case, 'label', case.name)!r}: its load history is not one of load "
+            "terms times scale parameters (declare the scales: a case file's [[loads]] scale)"
         )
 
 

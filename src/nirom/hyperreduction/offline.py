@@ -35,9 +35,11 @@ from nirom.hyperreduction.loading import ParametricLoading, ReducedLoads, reduce
 from nirom.hyperreduction.model import DualBasis, ReducedModel
 from nirom.hyperreduction.sizing import STRICTEST, CheckHistory, choose_cubature, history_errors
 from nirom.hyperreduction.snapshots import (
+    SnapshotLayout,
     check_displacements,
     displacements,
     replay,
+    snapshot_layout,
     stored_duals,
 )
 from nirom.mechanics.assembly import Assembler
@@ -47,7 +49,7 @@ from nirom.mechanics.strain import StrainOperator
 from nirom.mechanics.tensors import voigt_to_mandel
 from nirom.reduction.algorithms import pod_snapshots, svd
 from nirom.reduction.inner_product import check_product
-from nirom.solvers.base import make_solver
+from nirom.solvers.base import resolve_solver
 from nirom.solvers.mechanics_case import MechanicsCase
 
 _CASES: dict[str, Any] = {}
@@ -90,6 +92,7 @@ def build(
     if product not in ("l2", "euclidean"):
         raise ParameterError(f"product must be 'l2' or 'euclidean', got {product!r}")
     check_displacements(dataset)
+    layout = snapshot_layout(dataset, case)
     auto = ecm_tolerance == "auto"
     clock = {"start": time.perf_counter()}
     space = case.fe_space
@@ -97,13 +100,15 @@ def build(
     weights = space.quadrature_weights()
     mus = [case.values(m) for m in dataset.parameter_sets(ids)]
     loading = ParametricLoading.of_case(case, mus)
-    matrix = _product_matrix(dataset, space, product)
+    matrix = _product_matrix(space, product)
     rtol = STRICTEST if auto else float(ecm_tolerance)
     with _client(workers, scheduler) as client:
         clock["client"] = time.perf_counter()
-        basis = _displacement_basis(dataset, case, ids, mus, tolerance, matrix)
+        basis = _displacement_basis(dataset, case, ids, mus, tolerance, matrix, layout)
         clock["pod"] = time.perf_counter()
-        blocks = _sample_blocks(client, dataset, case, ids, mus, basis, rtol, dual_tolerance)
+        blocks = _sample_blocks(
+            client, dataset, case, ids, mus, basis, rtol, dual_tolerance, layout
+        )
         clock["blocks"] = time.perf_counter()
     c_sigma = voigt_stress(np.zeros((1, 6)), space.dim).shape[-1]
     projection = NodalProjection(space)
@@ -116,7 +121,8 @@ def build(
     factors = [b["factor"] for b in blocks]
     sizing = None
     if auto:
-        checks = _check_histories(dataset, case, ids, mus, [b["p_peak"] for b in blocks])
+        peaks = [b["p_peak"] for b in blocks]
+        checks = _check_histories(dataset, case, ids, mus, peaks, layout)
 
         def errors_of(cubature: Cubature) -> np.ndarray:
             model = assemble(case, basis, cubature, duals, loading)
@@ -191,11 +197,12 @@ def assemble(
     )
 
 
-def _product_matrix(dataset: Dataset, space: Any, product: str) -> sp.csr_matrix | None:
-    """The displacement POD's inner product: ``kron(M, I_dim)`` for "l2", None (Euclidean)."""
+def _product_matrix(space: Any, product: str) -> sp.csr_matrix | None:
+    """The displacement POD's inner product on the case's dofs: ``kron(M, I_dim)`` for
+    "l2", None (Euclidean)."""
     if product != "l2":
         return None
-    return sp.kron(dataset.mesh.mass_matrix(), sp.eye(space.dim), format="csr")
+    return sp.kron(space.mesh.mass_matrix(), sp.eye(space.dim), format="csr")
 
 
 def _check_histories(
@@ -204,6 +211,7 @@ def _check_histories(
     ids: list[int],
     mus: list[dict[str, float]],
     peaks: list[float],
+    layout: SnapshotLayout,
 ) -> list[CheckHistory]:
     """The training histories the cubature is sized on: the most, the median and the least
     plastic (by peak p), their displacements and plastic strain at every point."""
@@ -212,8 +220,8 @@ def _check_histories(
     strain = StrainOperator(case.fe_space)
     checks = []
     for j in chosen:
-        u = displacements(dataset, ids[j])
-        stored = stored_duals(dataset, ids[j])
+        u = displacements(dataset, ids[j], layout)
+        stored = stored_duals(dataset, ids[j]) if layout.identity else None
         if stored is None:
             p = replay(strain, case.law(mus[j]), u, case.times)[1]
         else:
@@ -230,13 +238,14 @@ def _displacement_basis(
     mus: list[dict[str, float]],
     tolerance: float,
     matrix: sp.csr_matrix | None,
+    layout: SnapshotLayout,
 ) -> np.ndarray:
     """POD basis (n_dofs, k) of the snapshots less their liftings (zero on constrained dofs),
     orthonormal in the inner product ``matrix`` (None: Euclidean)."""
     import dask.array as da
 
     space = case.fe_space
-    X = dataset.to_dask("u", ids)
+    X = layout.to_case(dataset.to_dask("u", ids))
     n_s, n_t = X.shape[:2]
     X = X.reshape(n_s * n_t, space.n_dofs)
     liftings = np.stack([_liftings(space, case.history(mu), case.times) for mu in mus])
@@ -275,19 +284,30 @@ def _sample_blocks(
     basis: np.ndarray,
     rtol: float,
     dual_tolerance: float,
+    layout: SnapshotLayout,
 ) -> list[dict[str, np.ndarray]]:
     """One task per sample (Dask futures on a client, in process otherwise)."""
     path = str(dataset.path)
     if client is None:
         return [
-            sample_block(case, path, i, mu, basis, rtol, dual_tolerance, k == 0)
+            sample_block(case, path, i, mu, basis, rtol, dual_tolerance, k == 0, layout)
             for k, (i, mu) in enumerate(zip(ids, mus, strict=True))
         ]
     recipe = case.recipe()
     [shared] = client.scatter([basis], broadcast=True)
     futures = [
         client.submit(
-            sample_block, recipe, path, i, mu, shared, rtol, dual_tolerance, k == 0, pure=False
+            sample_block,
+            recipe,
+            path,
+            i,
+            mu,
+            shared,
+            rtol,
+            dual_tolerance,
+            k == 0,
+            layout,
+            pure=False,
         )
         for k, (i, mu) in enumerate(zip(ids, mus, strict=True))
     ]
@@ -300,7 +320,7 @@ def _case(case: MechanicsCase | Mapping[str, Any]) -> MechanicsCase:
         return case
     key = json.dumps(case, sort_keys=True)
     if key not in _CASES:
-        _CASES[key] = make_solver(case["name"], case["options"])
+        _CASES[key] = resolve_solver(case["name"], case["options"])
     return _CASES[key]
 
 
@@ -313,6 +333,7 @@ def sample_block(
     rtol: float,
     dual_tolerance: float,
     keep_check: bool = False,
+    layout: SnapshotLayout | None = None,
 ) -> dict[str, Any]:
     """One sample's share of the offline stage (a Dask task).
 
@@ -324,8 +345,8 @@ def sample_block(
     space = case.fe_space
     dataset = Dataset(path)
     strain = StrainOperator(space)
-    u = displacements(dataset, sample_id)
-    stored = stored_duals(dataset, sample_id)
+    u = displacements(dataset, sample_id, layout)
+    stored = stored_duals(dataset, sample_id) if layout is None or layout.identity else None
     if stored is None:
         stress, p = replay(strain, case.law(mu), u, case.times)
         sigma = voigt_stress(stress, space.dim)

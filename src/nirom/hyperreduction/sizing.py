@@ -34,7 +34,13 @@ from typing import Any
 
 import numpy as np
 
-from nirom.hyperreduction.ecm import Cubature, greedy_cubature, integrand_svd, truncated_basis
+from nirom.hyperreduction.ecm import (
+    Cubature,
+    greedy_cubature,
+    integrand_svd,
+    truncate_factor,
+    truncated_basis,
+)
 
 #: Cubature tolerances tried by ``ecm_tolerance="auto"``, loosest first.
 CANDIDATES = (1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6)
@@ -100,10 +106,12 @@ def choose_cubature(
     reference = errors_of(full).max(axis=0)  # the worst history's, as for the candidates
     u_limit = max(accuracy, 2.0 * reference[0])
     p_limit = 1.25 * reference[1] + 1e-12
-    u, s = integrand_svd(factors, weights, min(candidates))
     tried = []
     chosen = None
     for tol in sorted(candidates, reverse=True):
+        # Each sample's factor truncated at the candidate's tolerance first: a loose
+        # candidate's decomposition is then a small one (the strictest is the costly one).
+        u, s = integrand_svd([truncate_factor(f, tol) for f in factors], weights, tol)
         cubature = greedy_cubature(truncated_basis(u, s, weights, tol), weights, tol)
         errors = errors_of(cubature).max(axis=0)
         ok = bool(errors[0] <= u_limit and errors[1] <= p_limit)

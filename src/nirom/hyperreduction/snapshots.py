@@ -16,6 +16,7 @@ points cell-major, as :mod:`nirom.mechanics` numbers them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,8 @@ from nirom.dataset import Dataset
 from nirom.errors import DatasetError, MeshError, ParameterError
 from nirom.mechanics.laws import MaterialLaw
 from nirom.mechanics.strain import StrainOperator
-from nirom.solvers.base import Solver, make_solver, recorded_solver
+from nirom.mesh import match_points
+from nirom.solvers.base import Solver, recorded_solver, resolve_solver
 from nirom.solvers.mechanics_case import MechanicsCase
 
 
@@ -40,38 +42,126 @@ def check_displacements(dataset: Dataset) -> int:
 
 
 def mechanics_case(dataset: Dataset, case: Solver | str | None = None) -> MechanicsCase:
-    """The mechanics case of ``dataset`` (its generation recipe unless ``case`` is given),
-    checked against the dataset's mesh and times (MeshError / DatasetError naming the mismatch)."""
+    """The mechanics case of ``dataset``: ``case`` (a solver, a built-in case's name or a
+    case file ``.toml``), or the solver its generation recorded; checked against the
+    dataset's mesh and times (MeshError / DatasetError naming what differs)."""
     check_displacements(dataset)
     if case is None:
         case = recorded_solver(dataset, "a hyper-reduced model (or give the case: --case)")
     elif isinstance(case, str):
-        case = make_solver(case)
+        case = resolve_solver(case)
     if not isinstance(case, MechanicsCase):
         raise ParameterError(
-            f"case {getattr(case, 'name', case)!r} is not a mechanics case (plate-hole, ...)"
+            f"case {getattr(case, 'name', case)!r} is not a mechanics case (plate-hole, "
+            "thick-cylinder or a case file with [law], [mesh] and [[loads]])"
         )
     check_case(dataset, case)
     return case
 
 
-def check_case(dataset: Dataset, case: MechanicsCase) -> None:
-    """The case's mesh and output times must be the dataset's."""
-    n_times = check_displacements(dataset)
+@dataclass(frozen=True)
+class SnapshotLayout:
+    """How a dataset's displacement series lie against its case's dofs.
+
+    ``order`` (n_nodes,): the dataset's node of each case node (``dataset points[order]
+    == case points``), None when they are in the same order; ``components``: the
+    dataset's displacement components (the case's dimension, or 3 for a 2D case whose
+    files carry a zero z component, as dolfinx writes them); ``dim`` the case's.
+    """
+
+    order: np.ndarray | None
+    components: int
+    dim: int
+
+    @property
+    def identity(self) -> bool:
+        return self.order is None and self.components == self.dim
+
+    def to_case(self, u: Any) -> Any:
+        """Dataset displacements (..., n_nodes, components), NumPy or Dask, as case dofs
+        (..., n_nodes * dim), node-major in the case's order."""
+        if self.order is not None:
+            u = u[..., self.order, :]
+        u = u[..., : self.dim]
+        return u.reshape(*u.shape[:-2], -1)
+
+    def to_dataset(self, values: np.ndarray) -> np.ndarray:
+        """A point field of one history in the case's order (n_times, n_nodes[, c]) in
+        the dataset's order."""
+        if self.order is None:
+            return values
+        inverse = np.empty_like(self.order)
+        inverse[self.order] = np.arange(self.order.size)
+        return values[:, inverse]
+
+    def pad(self, u: np.ndarray) -> np.ndarray:
+        """Displacements (..., dim) with the dataset's extra zero components."""
+        if self.components == self.dim:
+            return u
+        zeros = np.zeros((*u.shape[:-1], self.components - self.dim))
+        return np.concatenate([u, zeros], axis=-1)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"components": self.components, "dim": self.dim, "reordered": self.order is not None}
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {} if self.order is None else {"node_order": self.order}
+
+    @classmethod
+    def from_saved(
+        cls, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
+    ) -> SnapshotLayout:
+        order = arrays.get("node_order") if state.get("reordered") else None
+        return cls(
+            None if order is None else np.asarray(order),
+            int(state["components"]),
+            int(state["dim"]),
+        )
+
+
+def snapshot_layout(dataset: Dataset, case: MechanicsCase) -> SnapshotLayout:
+    """The dataset's displacements against the case: the same points in any order (matched
+    by coordinates, a permutation checked to 1e-9 of the mesh size), with the case's
+    components or, for a 2D case, three with z = 0 everywhere (checked on a sample)."""
     mesh = dataset.mesh
     points = case.fe_space.mesh.points
-    if mesh is None or mesh.points.shape != points.shape:
-        found = None if mesh is None else mesh.points.shape
-        raise MeshError(
-            f"{dataset.path}: the mesh has points {found}, the case {case.name!r} {points.shape}"
-        )
-    scale = max(float(np.abs(points).max()), 1.0)
-    if np.abs(mesh.points - points).max() > 1e-9 * scale:
-        raise MeshError(f"{dataset.path}: the mesh's points differ from the case {case.name!r}'s")
+    if mesh is None:
+        raise MeshError(f"{dataset.path}: the dataset has no mesh; the case {_label(case)!r} has "
+                        f"{points.shape[0]} points")  # fmt: skip
+    what = f"{dataset.path} against the case {_label(case)!r}"
+    order = match_points(points, mesh.points, rtol=1e-9, what=what)
+    if np.array_equal(order, np.arange(order.size)):
+        order = None
+    dim = case.fe_space.dim
+    components = dataset.fields["u"].components
+    if components != dim:
+        ids = dataset.sample_ids()
+        if (
+            dim != 2
+            or components != 3
+            or (ids and np.any(dataset.sample(ids[0]).fields["u"][..., 2]))
+        ):
+            raise DatasetError(
+                f"{dataset.path}: 'u' has {components} components, the {dim}-D case "
+                f"{_label(case)!r} {dim}"
+            )
+    return SnapshotLayout(order, components, dim)
+
+
+def _label(case: Any) -> str:
+    return str(getattr(case, "label", None) or case.name)
+
+
+def check_case(dataset: Dataset, case: MechanicsCase) -> None:
+    """The case's mesh (the same points, in any order) and output times must be the
+    dataset's, and the law its samples record."""
+    n_times = check_displacements(dataset)
+    snapshot_layout(dataset, case)
     times = np.asarray(dataset.fields["u"].times)
     if n_times != len(case.times) or not np.allclose(times, case.times):
         raise DatasetError(
-            f"{dataset.path}: {n_times} output times, the case {case.name!r} {len(case.times)}"
+            f"{dataset.path}: {n_times} output times ({times[0]:g} to {times[-1]:g} s), the "
+            f"case {_label(case)!r} {len(case.times)} ({case.times[0]:g} to {case.times[-1]:g} s)"
         )
     check_law(dataset, case)
 
@@ -97,10 +187,15 @@ def check_law(dataset: Dataset, case: MechanicsCase) -> None:
         )
 
 
-def displacements(dataset: Dataset, sample_id: int) -> np.ndarray:
-    """Displacement series of one done sample, shape (n_times, n_dofs), node-major dofs."""
+def displacements(
+    dataset: Dataset, sample_id: int, layout: SnapshotLayout | None = None
+) -> np.ndarray:
+    """Displacement series of one done sample, shape (n_times, n_dofs), node-major dofs
+    (in the case's order through ``layout``)."""
     check_displacements(dataset)
     u = dataset.sample(sample_id).fields["u"]
+    if layout is not None:
+        return layout.to_case(u)
     return u.reshape(u.shape[0], -1)
 
 

@@ -158,8 +158,9 @@ def solver_names() -> list[str]:
 def resolve_solver(
     case: str | os.PathLike[str] | Solver, options: Mapping[str, Any] | None = None
 ) -> Solver:
-    """A solver from a registered name (with ``options``), a CommandSolver TOML file, or
-    a Solver itself (returned as is)."""
+    """A solver from a registered name (with ``options``), a TOML file (a mechanics case,
+    :mod:`nirom.cases`, when it has a ``[law]``; a CommandSolver when it has a
+    ``command``), or a Solver itself (returned as is)."""
     if isinstance(case, Solver):
         if options:
             raise SolverError("solver options apply to a solver name, not a solver object")
@@ -167,11 +168,34 @@ def resolve_solver(
     text = str(case)
     if text.endswith(".toml"):
         if options:
-            raise SolverError(f"{text}: a command solver takes its options from its TOML file")
+            raise SolverError(f"{text}: a TOML solver takes its options from its file")
+        return _toml_solver(text)
+    return make_solver(text, options)
+
+
+def _toml_solver(path: str) -> Solver:
+    """The solver a TOML file describes: a mechanics case or an external command."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            keys = set(tomllib.load(fh))
+    except FileNotFoundError:
+        raise SolverError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SolverError(f"{path}: not valid TOML ({exc})") from None
+    if "law" in keys and "command" not in keys:
+        from nirom.cases.case import CaseSolver  # it builds on this module
+
+        return CaseSolver.from_toml(path)
+    if "command" in keys:
         from nirom.solvers.command import CommandSolver  # it builds on this module
 
-        return CommandSolver(text)
-    return make_solver(text, options)
+        return CommandSolver(path)
+    raise SolverError(
+        f"{path}: neither a mechanics case ([law], [mesh], [[loads]]) nor an external "
+        "program (command = ...)"
+    )
 
 
 def recorded_solver(dataset: Any, needed_for: str = "") -> Solver:

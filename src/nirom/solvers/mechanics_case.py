@@ -80,7 +80,11 @@ class MechanicsCase(Solver):
         linear_solver: str,
         bounds: Mapping[str, Sequence[float]] | None = None,
     ) -> None:
-        self.space = parameter_space(self.table, sampled, bounds)
+        self._setup_common(parameter_space(self.table, sampled, bounds), linear_solver)
+
+    def _setup_common(self, space: ParameterSpace, linear_solver: str) -> None:
+        """What every case sets once ``fe_space`` and ``times`` are built."""
+        self.space = space
         self.mesh = self.fe_space.mesh
         self.quadrature = self.fe_space.quadrature
         self.fields = field_specs(self.fe_space.dim, self.times)

@@ -53,12 +53,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from nirom.cases.case import CaseSolver, sampled_parameters
+from nirom.cases.description import CaseDescription, LoadSpec
 from nirom.checks import check_integer, check_number
-from nirom.mechanics.loads import Displacement, LoadHistory, Traction
-from nirom.mechanics.meshes import extrude, plate_with_hole, quadratic
-from nirom.mechanics.space import DisplacementSpace
 from nirom.solvers.base import register
-from nirom.solvers.mechanics_case import MechanicsCase
 
 _TABLE = {
     "load": (110.0, 80.0, 140.0, "MPa", False),
@@ -70,11 +68,15 @@ _TABLE = {
     "C": (20e3, 10e3, 40e3, "MPa", False),
     "D": (200.0, 100.0, 400.0, "1", False),
 }
+_LAW = ("E", "nu", "R0", "K", "n", "C", "D")
 
 
 @register("plate-hole")
-class PlateHole(MechanicsCase):
+class PlateHole(CaseSolver):
     """Quarter plate with a hole, cyclic traction, Norton + Armstrong-Frederick law.
+
+    The options build the case's description (:class:`~nirom.cases.description.CaseDescription`;
+    ``nirom/cases/builtin/plate-hole.toml`` is the default one as a case file).
 
     Parameters
     ----------
@@ -107,8 +109,6 @@ class PlateHole(MechanicsCase):
     """
 
     table = _TABLE
-    law_name = "viscoplasticity"
-    law_parameters = ("E", "nu", "R0", "K", "n", "C", "D")
 
     def __init__(
         self,
@@ -127,17 +127,29 @@ class PlateHole(MechanicsCase):
         thickness: float = 10.0,
     ) -> None:
         self.cycles = check_integer("cycles", cycles, 1)
-        self.layers = check_integer("layers", layers, 0)
         self.period = check_number("period", period, "positive")
         steps = check_integer("steps_per_cycle", steps_per_cycle, 4)
         degree = check_integer("degree", degree, 1)
-        mesh = plate_with_hole(radius, width, height, resolution)
+        self.layers = check_integer("layers", layers, 0)
+        mesh = {"radius": float(radius), "width": float(width), "height": float(height)}
+        mesh["resolution"] = check_integer("resolution", resolution, 1)
         if self.layers:
-            mesh = extrude(mesh, check_number("thickness", thickness, "positive"), self.layers)
-        if degree == 2:
-            mesh = quadratic(mesh, {"hole": (0.0, 0.0, float(radius))})
-        self.fe_space = DisplacementSpace(mesh, degree)
-        self.times = self.period * np.arange(self.cycles * steps + 1) / steps
+            mesh.update(
+                layers=self.layers, thickness=check_number("thickness", thickness, "positive")
+            )
+        description = CaseDescription(
+            name="plate-hole",
+            mesh={"generator": "plate-with-hole", "options": mesh, "degree": degree},
+            law="viscoplasticity",
+            nominal={name: _TABLE[name][0] for name in _LAW},
+            loads=self._loads(3 if self.layers else 2),
+            times=self.period * np.arange(self.cycles * steps + 1) / steps,
+            parameters=sampled_parameters(_TABLE, parameters, bounds, scales=("load",)),
+            scales={"load": _TABLE["load"][0]},
+            solver={"linear_solver": linear_solver},
+            description=__doc__.splitlines()[0],
+        )
+        self._build(description)
         self.options = {
             "parameters": list(parameters),
             "cycles": self.cycles,
@@ -153,18 +165,19 @@ class PlateHole(MechanicsCase):
         }
         if self.layers:  # 3D options only where they act, so 2D recipes stay as they were
             self.options.update(layers=self.layers, thickness=float(thickness))
-        self._setup(list(parameters), linear_solver, bounds)
 
-    def history(self, mu: Mapping[str, float]) -> LoadHistory:
-        """Fully reversed sine traction on "top"; symmetry on "left" and "bottom" (and on
-        "back", z = 0, in 3D)."""
-        cyclic = {"kind": "cyclic", "period": self.period}
-        load = self.values(mu)["load"]
-        terms = [
-            (Traction("top", (0.0, load, 0.0)[: self.fe_space.dim]), cyclic),
-            (Displacement("left", (0,)), 1.0),
-            (Displacement("bottom", (1,)), 1.0),
+    def _loads(self, dim: int) -> list[LoadSpec]:
+        """Fully reversed sine traction on "top" (value per unit of "load"); symmetry on
+        "left" and "bottom" (and on "back", z = 0, in 3D)."""
+        loads = [
+            LoadSpec(
+                {"kind": "traction", "boundary": "top", "value": [0.0, 1.0, 0.0][:dim]},
+                "load",
+                {"kind": "cyclic", "period": self.period},
+            ),
+            LoadSpec({"kind": "displacement", "boundary": "left", "components": [0]}),
+            LoadSpec({"kind": "displacement", "boundary": "bottom", "components": [1]}),
         ]
-        if self.fe_space.dim == 3:
-            terms.append((Displacement("back", (2,)), 1.0))
-        return LoadHistory(terms)
+        if dim == 3:
+            loads.append(LoadSpec({"kind": "displacement", "boundary": "back", "components": [2]}))
+        return loads

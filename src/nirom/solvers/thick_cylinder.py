@@ -36,14 +36,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from nirom.cases.case import CaseSolver, sampled_parameters
+from nirom.cases.description import CaseDescription, LoadSpec
 from nirom.checks import check_integer, check_number
 from nirom.errors import ParameterError
-from nirom.mechanics.amplitudes import Table
-from nirom.mechanics.loads import Displacement, LoadHistory, Pressure
-from nirom.mechanics.meshes import quadratic, quarter_annulus
-from nirom.mechanics.space import DisplacementSpace
 from nirom.solvers.base import register
-from nirom.solvers.mechanics_case import MechanicsCase
 
 _TABLE = {
     "pressure": (120.0, 50.0, 140.0, "MPa", False),
@@ -58,8 +55,11 @@ _LAWS = {"plasticity": ("E", "nu", "sigma_y", "H", "C", "D"), "elastic": ("E", "
 
 
 @register("thick-cylinder")
-class ThickCylinder(MechanicsCase):
+class ThickCylinder(CaseSolver):
     """Quarter of a thick cylinder under internal pressure, load then unload.
+
+    The options build the case's description (``nirom/cases/builtin/thick-cylinder.toml``
+    is the default one as a case file).
 
     Parameters
     ----------
@@ -96,20 +96,37 @@ class ThickCylinder(MechanicsCase):
     ) -> None:
         if law not in _LAWS:
             raise ParameterError(f"law must be one of {', '.join(_LAWS)}, got {law!r}")
-        self.law_name, self.law_parameters = law, _LAWS[law]
         sampled = list(parameters)
-        extra = [p for p in sampled if p != "pressure" and p not in self.law_parameters]
+        extra = [p for p in sampled if p != "pressure" and p not in _LAWS[law]]
         if extra:
             raise ParameterError(f"parameters {extra} are not parameters of the {law} law")
         steps = check_integer("steps", steps, 1)
         degree = check_integer("degree", degree, 1)
         inner = check_number("inner", inner, "positive")
         outer = check_number("outer", outer, "positive")
-        mesh = quarter_annulus(inner, outer, resolution)
-        if degree == 2:
-            mesh = quadratic(mesh, {"inner": (0.0, 0.0, inner), "outer": (0.0, 0.0, outer)})
-        self.fe_space = DisplacementSpace(mesh, degree)
-        self.times = np.linspace(0.0, 2.0, 2 * steps + 1)
+        mesh = {"inner": inner, "outer": outer, "resolution": int(resolution)}
+        table = {k: v for k, v in _TABLE.items() if k == "pressure" or k in _LAWS[law]}
+        description = CaseDescription(
+            name="thick-cylinder",
+            mesh={"generator": "quarter-annulus", "options": mesh, "degree": degree},
+            law=law,
+            nominal={name: _TABLE[name][0] for name in _LAWS[law]},
+            loads=[
+                LoadSpec(
+                    {"kind": "pressure", "boundary": "inner", "value": 1.0},
+                    "pressure",
+                    {"kind": "table", "times": [0.0, 1.0, 2.0], "values": [0.0, 1.0, 0.0]},
+                ),
+                LoadSpec({"kind": "displacement", "boundary": "left", "components": [0]}),
+                LoadSpec({"kind": "displacement", "boundary": "bottom", "components": [1]}),
+            ],
+            times=np.linspace(0.0, 2.0, 2 * steps + 1),
+            parameters=sampled_parameters(table, sampled, bounds, scales=("pressure",)),
+            scales={"pressure": _TABLE["pressure"][0]},
+            solver={"linear_solver": linear_solver},
+            description=__doc__.splitlines()[0],
+        )
+        self._build(description)
         self.options = {
             "parameters": sampled,
             "law": law,
@@ -121,15 +138,3 @@ class ThickCylinder(MechanicsCase):
             "linear_solver": linear_solver,
             "bounds": {k: [float(v) for v in b] for k, b in (bounds or {}).items()},
         }
-        self._setup(sampled, linear_solver, bounds)
-
-    def history(self, mu: Mapping[str, float]) -> LoadHistory:
-        """Pressure on "inner" ramped up over 1 s and down over 1 s; symmetry conditions."""
-        pressure = self.values(mu)["pressure"]
-        return LoadHistory(
-            [
-                (Pressure("inner", pressure), Table((0.0, 1.0, 2.0), (0.0, 1.0, 0.0))),
-                (Displacement("left", (0,)), 1.0),
-                (Displacement("bottom", (1,)), 1.0),
-            ]
-        )

@@ -51,6 +51,9 @@ class Surrogate(Estimator, Saveable):
     #: Whether the model predicts every field of the dataset it was fitted on; ``rb``
     #: predicts only the field it reduces, and evaluation skips the others.
     predicts_all_fields: ClassVar[bool] = True
+    #: Outputs that are no dataset's fields (``hrom``'s error ``indicator``): evaluation
+    #: does not look for them in the test set.
+    diagnostics: ClassVar[tuple[str, ...]] = ()
 
     # fitted state every surrogate has
     space_: ParameterSpace

@@ -23,7 +23,7 @@ from nirom.dataset import Dataset, FieldSpec
 from nirom.errors import DatasetError, ModelError
 from nirom.hyperreduction.model import FIELDS, ReducedModel
 from nirom.hyperreduction.offline import build
-from nirom.hyperreduction.snapshots import mechanics_case
+from nirom.hyperreduction.snapshots import SnapshotLayout, mechanics_case, snapshot_layout
 from nirom.mechanics.laws import compiled
 from nirom.saving import saveable
 from nirom.solvers.base import Solver
@@ -60,6 +60,11 @@ class HROMSurrogate(Surrogate):
         Dask worker processes of the offline stage (0: in this process).
     """
 
+    #: The dataset's fields it rebuilds (those of nirom.mechanics.output; quadrature fields
+    #: only for a dataset in the case's node order); evaluation lists the others.
+    predicts_all_fields: ClassVar[bool] = False
+    diagnostics: ClassVar[tuple[str, ...]] = ("indicator",)
+
     _constraints: ClassVar[dict[str, Constraint]] = {
         "tolerance": _TOLERANCE,
         "ecm_tolerance": AnyOf(rules=(_TOLERANCE, OneOf(choices=("auto",)))),
@@ -84,10 +89,18 @@ class HROMSurrogate(Surrogate):
     def fit(
         self, dataset: Dataset, ids: list[int] | None = None, case: Solver | str | None = None
     ) -> HROMSurrogate:
-        """The offline stage on the done samples ``ids`` (default: all) of ``dataset``."""
+        """The offline stage on the done samples ``ids`` (default: all) of ``dataset``.
+
+        ``case``: the mechanics case of the data (a solver, a built-in case's name or a case
+        file ``.toml``); by default the solver the dataset's generation recorded. The
+        dataset's points may be the case's in another order (matched by coordinates), and a
+        2D case's displacement may come with a zero z component (as dolfinx writes it):
+        predictions come back in the dataset's order and components.
+        """
         self.check_params()
         self.kernels_ = compiled.warm_up()  # compiled once per machine, then loaded from disk
         case = mechanics_case(dataset, case)
+        self.layout_ = snapshot_layout(dataset, case)
         ids = dataset.sample_ids() if ids is None else list(ids)
         if not ids:
             raise DatasetError(f"{dataset.path}: no done samples to fit on")
@@ -103,7 +116,13 @@ class HROMSurrogate(Surrogate):
             workers=self.workers,
         )
         self.space_ = dataset.space
-        self.fields_ = {k: v for k, v in dataset.fields.items() if k in FIELDS}
+        self.case_ = case.recipe()
+        # Quadrature fields follow the case's cells: kept only for a dataset in its order.
+        self.fields_ = {
+            k: v
+            for k, v in dataset.fields.items()
+            if k in FIELDS and (self.layout_.identity or v.location == "point")
+        }
         times = tuple(float(t) for t in case.times)
         self.fields_["indicator"] = FieldSpec("indicator", "global", 1, times, "1")
         self.mesh_ = dataset.mesh
@@ -136,13 +155,28 @@ class HROMSurrogate(Surrogate):
         return self._simulate(u), None
 
     def _simulate(self, u: np.ndarray, **online: Any) -> Fields:
-        """The reduced solve of each unit-cube parameter row of ``u``, fields stacked."""
+        """The reduced solve of each unit-cube parameter row of ``u``, fields stacked (in
+        the dataset's node order and components)."""
         names = self.space_.scalar_names
+        wanted = [k for k in self.fields_ if k in FIELDS]
         runs = [
-            self.model_.simulate(dict(zip(names, row, strict=True)), **online)
+            self._to_dataset(
+                self.model_.simulate(dict(zip(names, row, strict=True)), fields=wanted, **online)
+            )
             for row in self.space_.from_unit(u)
         ]
         return {k: np.stack([r[k] for r in runs]) for k in runs[0]}
+
+    def _to_dataset(self, fields: Fields) -> Fields:
+        """One history's fields from the case's node order to the dataset's."""
+        layout = self.layout_
+        out = {}
+        for name, value in fields.items():
+            spec = self.fields_.get(name)
+            if spec is not None and spec.location == "point":
+                value = layout.to_dataset(layout.pad(value) if name == "u" else value)
+            out[name] = value
+        return out
 
     @property
     def model(self) -> ReducedModel:
@@ -156,10 +190,14 @@ class HROMSurrogate(Surrogate):
             "hyperparameters": self.params_to_json(),
             "training_ids": [int(i) for i in self.training_ids_],
             "model": self.model_.to_json(),
+            "case": self.case_,
+            "layout": self.layout_.to_json(),
         }
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
-        return {f"hrom/{k}": v for k, v in self.model_.to_arrays().items()}
+        arrays = {f"hrom/{k}": v for k, v in self.model_.to_arrays().items()}
+        arrays.update({f"layout/{k}": v for k, v in self.layout_.to_arrays().items()})
+        return arrays
 
     @classmethod
     def _from_state(cls, state: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> HROMSurrogate:
@@ -167,7 +205,22 @@ class HROMSurrogate(Surrogate):
         inner = {k[len("hrom/") :]: v for k, v in arrays.items() if k.startswith("hrom/")}
         model.model_ = ReducedModel.from_saved(state["model"], inner)
         model.training_ids_ = [int(i) for i in state["training_ids"]]
+        model.case_ = state.get("case")  # saved since case files (None before)
+        dim = model.model_.dim
+        layout = state.get("layout") or {"components": dim, "dim": dim, "reordered": False}
+        saved = {k[len("layout/") :]: v for k, v in arrays.items() if k.startswith("layout/")}
+        model.layout_ = SnapshotLayout.from_saved(layout, saved)
         return model
+
+    def case(self) -> Any:
+        """The mechanics case the model was built on (rebuilt from the recipe saved with
+        it: a built-in case's options or a case file's whole description)."""
+        self._check_fitted()
+        if not self.case_:
+            raise ModelError("this hrom model was saved without its case (nirom before 0.1)")
+        from nirom.solvers import resolve_solver
+
+        return resolve_solver(self.case_["name"], self.case_["options"])
 
     def summary(self) -> str:
         self._check_fitted()
