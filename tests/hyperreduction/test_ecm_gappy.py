@@ -79,3 +79,19 @@ def test_gappy_scalar_field_and_too_few_points() -> None:
     assert np.allclose(gappy.reconstruct(field[gappy.points]), field, atol=1e-12)
     with pytest.raises(FieldError, match="at least 4 sampled entries"):
         GappyPOD(modes, np.array([0, 1]), 1)
+
+
+def test_a_greedy_started_from_a_looser_cubature_meets_its_tolerance() -> None:
+    x, w = _trapezoid(801)
+    A = np.stack([np.cos(k * np.pi * x) for k in range(12)], axis=1)
+    from nirom.hyperreduction.ecm import compress, greedy_cubature, integrand_basis
+
+    factors = [compress(A, w, 1e-12)]
+    loose = greedy_cubature(integrand_basis(factors, w, 1e-3), w, 1e-3)
+    G = integrand_basis(factors, w, 1e-10)
+    warm = greedy_cubature(G, w, 1e-10, start=loose.points)
+    cold = greedy_cubature(G, w, 1e-10)
+    assert warm.error <= 1e-10 and cold.error <= 1e-10
+    assert np.all(warm.weights > 0)
+    assert abs(warm.weights.sum() - w.sum()) < 1e-9 * w.sum()
+    assert warm.points.size <= cold.points.size + 2

@@ -136,3 +136,38 @@ def test_times_are_for_numbered_outputs_only(tmp_path: Path) -> None:
     config = _config(tmp_path, "pvd", extra="times = [0.0, 1.0]\n")
     with pytest.raises(SolverError, match="'times' is for numbered outputs"):
         CommandSolver(config)
+
+
+STEADY_PY = textwrap.dedent(
+    """
+    import json
+    import meshio
+    import numpy as np
+
+    k = json.load(open("input.json"))["k"]
+    points = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    cells = [("triangle", np.array([[0, 1, 3], [0, 3, 2]]))]
+    with meshio.xdmf.TimeSeriesWriter("result.xdmf") as writer:  # one step, at t = 0
+        writer.write_points_cells(points, cells)
+        writer.write_data(0.0, point_data={"u": k * points[:, 0]})
+    """
+)
+
+
+def test_a_one_step_series_is_a_steady_output(tmp_path: Path) -> None:
+    """dolfinx's XDMFFile.write_function(u) of a steady solve writes one step at t = 0."""
+    template = tmp_path / "template"
+    template.mkdir()
+    (template / "run.py").write_text(STEADY_PY)
+    (template / "input.json.j2").write_text('{"k": {{ k }}}\n')
+    cfg = tmp_path / "steady.toml"
+    cfg.write_text(
+        f'template = "template"\ncommand = [{json.dumps(sys.executable)}, "run.py"]\n'
+        'output = "result.xdmf"\nfields = ["u"]\n'
+        '[[parameters]]\nname = "k"\nkind = "uniform"\nlow = 1.0\nhigh = 2.0\n'
+    )
+    solver = CommandSolver(cfg)
+    (spec,) = solver.fields
+    assert spec.times is None
+    fields = solver.solve({"k": 1.5})
+    np.testing.assert_allclose(fields["u"], 1.5 * solver.mesh.points[:, 0], rtol=1e-14)

@@ -125,7 +125,11 @@ def truncated_basis(u: np.ndarray, s: np.ndarray, weights: np.ndarray, rtol: flo
 
 
 def greedy_cubature(
-    G: np.ndarray, weights: np.ndarray, tol: float, max_points: int | None = None
+    G: np.ndarray,
+    weights: np.ndarray,
+    tol: float,
+    max_points: int | None = None,
+    start: np.ndarray | None = None,
 ) -> Cubature:
     """Points and non-negative weights integrating the rows of ``G`` to ``tol`` (relative).
 
@@ -139,6 +143,9 @@ def greedy_cubature(
         Relative tolerance on ``||b - G_S z|| / ||b||``, ``b = G w``.
     max_points : int, optional
         Most points to choose (default ``2 m + 10``; the greedy rarely needs more than m).
+    start : ndarray of int, optional
+        Points to start from (a looser cubature's, when several tolerances are tried):
+        those of them with positive weights are kept and the greedy goes on from there.
     """
     G = np.asarray(G, dtype=float)
     weights = np.asarray(weights, dtype=float)
@@ -157,6 +164,16 @@ def greedy_cubature(
     chosen: list[int] = []
     banned = np.zeros(G.shape[1], dtype=bool)
     z, r = np.zeros(0), b.copy()
+    if start is not None and len(start):
+        for j in np.asarray(start)[: min(len(start), G.shape[0], limit)]:
+            if qr.append(G[:, int(j)], b):  # a column in the others' span is skipped
+                chosen.append(int(j))
+        z = qr.solve()
+        while np.any(z <= 0):
+            chosen = [c for c, v in zip(chosen, z, strict=True) if v > 0]
+            qr.refactor(G[:, chosen], b)
+            z = qr.solve()
+        r = b - qr.projection()
     for _ in range(3 * limit):
         if np.linalg.norm(r) <= tol * norm_b or len(chosen) >= limit:
             break

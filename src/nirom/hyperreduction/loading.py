@@ -210,7 +210,7 @@ class ParametricLoading:
         for term, scale in zip(self.base["terms"], self.scales, strict=True):
             load = dict(term["load"])
             if scale is not None and "value" in load:
-                factor = float(mu.get(scale, self.nominal_values[scale]))
+                factor = float(mu[scale]) if scale in mu else self.nominal_values[scale]
                 value = np.asarray(load["value"], dtype=float) * factor
                 load["value"] = float(value) if value.ndim == 0 else value.tolist()
             terms.append({"load": load, "amplitude": term["amplitude"]})

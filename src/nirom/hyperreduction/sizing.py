@@ -112,7 +112,8 @@ def choose_cubature(
         # Each sample's factor truncated at the candidate's tolerance first: a loose
         # candidate's decomposition is then a small one (the strictest is the costly one).
         u, s = integrand_svd([truncate_factor(f, tol) for f in factors], weights, tol)
-        cubature = greedy_cubature(truncated_basis(u, s, weights, tol), weights, tol)
+        start = None if chosen is None else chosen[1].points  # the looser candidate's points
+        cubature = greedy_cubature(truncated_basis(u, s, weights, tol), weights, tol, start=start)
         errors = errors_of(cubature).max(axis=0)
         ok = bool(errors[0] <= u_limit and errors[1] <= p_limit)
         tried.append(

@@ -14,7 +14,9 @@ The solver is described by a TOML file; relative paths are relative to it::
                                  # or a time series: a ParaView collection
                                  # ("result.pvd"), an XDMF time series
                                  # ("result.xdmf", dolfinx's XDMFFile), or numbered
-                                 # files ("result_*.vtu", ordered by their number)
+                                 # files ("result_*.vtu", ordered by their number);
+                                 # a .pvd or XDMF file of one step is steady (as
+                                 # dolfinx writes a steady solve, at t = 0)
     times = [0.5, 1.0]           # the time of each numbered file (a pattern only;
                                  # default: each file's VTK TimeValue field data)
     solve_time = "timing.json"   # optional: a JSON file where the program reports
@@ -181,7 +183,7 @@ class CommandSolver(Solver):
                 self.mesh_file = work / self.output
             source = self.mesh_file
             try:
-                mesh, point_data, cell_data, times = read_series(source, self._times_of(source))
+                mesh, point_data, cell_data, times = _read_output(source, self._times_of(source))
                 specs = field_specs_from_data(point_data, cell_data, self.wanted, source, times)
             except NiromError as exc:
                 raise SolverError(f"{self.label}: reference output unusable: {exc}") from None
@@ -218,7 +220,7 @@ class CommandSolver(Solver):
             self._run(mu, work)
             path = work / self.output
             try:
-                out_mesh, point_data, cell_data, times = read_series(path, self.times)
+                out_mesh, point_data, cell_data, times = _read_output(path, self.times)
                 mesh.check_matches(out_mesh, str(path))
                 if times != specs[0].times:
                     raise SolverError(
@@ -318,6 +320,20 @@ class CommandSolver(Solver):
     def _times_of(self, source: Path) -> list[float] | None:
         """The configured times for a pattern of numbered files (None otherwise)."""
         return self.times if is_pattern(source) else None
+
+
+def _read_output(
+    path: Path, times: list[float] | None
+) -> tuple[Mesh, dict[str, np.ndarray], dict[str, np.ndarray], tuple[float, ...] | None]:
+    """``read_series`` of a run's output, a one-step series in one file taken as steady
+    (dolfinx's ``XDMFFile.write_function(u)`` gives a steady solve a time, 0), as
+    ``nirom.mesh.read`` takes it."""
+    mesh, point_data, cell_data, found = read_series(path, times)
+    if found is not None and len(found) == 1 and not is_pattern(path):
+        point_data = {k: v[0] for k, v in point_data.items()}
+        cell_data = {k: v[0] for k, v in cell_data.items()}
+        found = None
+    return mesh, point_data, cell_data, found
 
 
 def _written(output: Path) -> bool:
