@@ -19,7 +19,6 @@ from nirom.cases.description import CaseDescription, SampledParameter
 from nirom.cases.meshes import case_mesh, file_digest
 from nirom.mechanics.laws import MaterialLaw, make_law
 from nirom.mechanics.loads import LoadHistory
-from nirom.mechanics.solver import QuasiStaticSolver
 from nirom.mechanics.space import DisplacementSpace
 from nirom.parameters import LogUniform, ParameterSpace, Uniform
 from nirom.solvers.base import register
@@ -91,16 +90,9 @@ class CaseSolver(MechanicsCase):
         builds the history of a parameter set."""
         return self.case.term_scales()
 
-    def solver(self, mu: Mapping[str, float]) -> QuasiStaticSolver:
-        options = {k: v for k, v in self.case.solver.items() if k != "linear_solver"}
-        return QuasiStaticSolver(
-            self.fe_space,
-            self.law(mu),
-            self.history(mu),
-            linear_solver=self.linear_solver,
-            assembler=self._assembler,
-            **options,
-        )
+    def solver_options(self) -> dict[str, Any]:
+        """The case file's ``[solver]`` options (``rtol``, ``max_iterations``, ``max_cuts``)."""
+        return {k: v for k, v in self.case.solver.items() if k != "linear_solver"}
 
 
 def sampled_parameters(

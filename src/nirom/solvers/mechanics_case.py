@@ -114,7 +114,13 @@ class MechanicsCase(Solver):
             self.history(mu),
             linear_solver=self.linear_solver,
             assembler=self._assembler,
+            **self.solver_options(),
         )
+
+    def solver_options(self) -> dict[str, Any]:
+        """Keyword options of :class:`QuasiStaticSolver` (rtol, max_iterations, max_cuts)
+        beyond the linear solver; none by default."""
+        return {}
 
     def solve(self, mu: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """Fields of :func:`~nirom.mechanics.output.field_specs` at the output times."""
