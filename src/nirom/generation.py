@@ -220,7 +220,10 @@ def run_sample(
                 info=info,
                 system=system,
             )
-            return Outcome(sample_id, "done", seconds, warnings=tuple(info.get("warnings", ())))
+            # The sample's solve time (the solver's report, else the wall time): what the
+            # run's summary shows beside nirom info.
+            warnings = tuple(info.get("warnings", ()))
+            return Outcome(sample_id, "done", solve_time, warnings=warnings)
     except SampleExistsError:  # another run finished it meanwhile
         return Outcome(sample_id, "skipped")
     except StorageError:

@@ -113,6 +113,22 @@ def read_series(
     return mesh, stacked[0], stacked[1], tuple(float(s.time) for s in steps)
 
 
+def read_output(
+    path: str | os.PathLike[str], times: Sequence[float] | None = None
+) -> tuple[Mesh, dict[str, np.ndarray], dict[str, np.ndarray], tuple[float, ...] | None]:
+    """:func:`read_series` of one run's output, a one-step series in one file taken as
+    steady (dolfinx's ``XDMFFile.write_function(u)`` gives a steady solve a time, 0), as
+    :func:`nirom.mesh.read` takes it; numbered files stay a series."""
+    from nirom.readers import is_pattern
+
+    mesh, point_data, cell_data, found = read_series(path, times)
+    if found is not None and len(found) == 1 and not is_pattern(path):
+        point_data = {k: v[0] for k, v in point_data.items()}
+        cell_data = {k: v[0] for k, v in cell_data.items()}
+        found = None
+    return mesh, point_data, cell_data, found
+
+
 def field_specs_from_data(
     point_data: dict[str, np.ndarray],
     cell_data: dict[str, np.ndarray],
@@ -259,14 +275,14 @@ def import_folder(
         for i, row in enumerate(rows)
     ]
 
-    reference, point_data, cell_data, steps = read_series(files[0])
+    reference, point_data, cell_data, steps = read_output(files[0])
     specs = field_specs_from_data(point_data, cell_data, fields, files[0], steps)
     try:
         with built_aside(out, tag="importing") as tmp:
             ds = Dataset.create(tmp, space, specs, reference, description=description)
             for i, path in enumerate(files):
                 sample_mesh, point_data, cell_data, sample_steps = (
-                    (reference, point_data, cell_data, steps) if i == 0 else read_series(path)
+                    (reference, point_data, cell_data, steps) if i == 0 else read_output(path)
                 )
                 reference.check_matches(sample_mesh, str(path))
                 if sample_steps != steps:

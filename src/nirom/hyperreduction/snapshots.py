@@ -80,9 +80,13 @@ class SnapshotLayout:
     def to_case(self, u: Any) -> Any:
         """Dataset displacements (..., n_nodes, components), NumPy or Dask, as case dofs
         (..., n_nodes * dim), node-major in the case's order."""
-        if self.order is not None:
-            u = u[..., self.order, :]
-        u = u[..., : self.dim]
+        order = slice(None) if self.order is None else self.order
+        if hasattr(u, "map_blocks"):  # Dask: nodes are one chunk; reorder inside each block
+            dim = self.dim
+            chunks = (*u.chunks[:-1], (dim,))
+            u = u.map_blocks(lambda b: b[..., order, :dim], chunks=chunks, dtype=u.dtype)
+        else:
+            u = u[..., order, : self.dim]
         return u.reshape(*u.shape[:-2], -1)
 
     def to_dataset(self, values: np.ndarray) -> np.ndarray:

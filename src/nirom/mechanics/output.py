@@ -70,7 +70,7 @@ class NodalProjection:
     def __init__(self, space: DisplacementSpace) -> None:
         basis = space.scalar_basis
         n_cells, n_q = basis.dx.shape
-        values = np.stack([np.asarray(phi[0].value) for phi in basis.basis])  # (nodes/cell, c, q)
+        values = np.stack([np.asarray(phi[0]) for phi in basis.basis])  # (nodes/cell, c, q)
         weighted = values * np.asarray(basis.dx)[None]
         rows = np.broadcast_to(basis.element_dofs[:, :, None], weighted.shape)
         cols = np.broadcast_to(np.arange(n_cells * n_q).reshape(1, n_cells, n_q), weighted.shape)

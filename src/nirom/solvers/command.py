@@ -89,7 +89,7 @@ import numpy as np
 
 from nirom.dataset.operators import LinearSystem
 from nirom.dataset.schema import FieldSpec
-from nirom.dataset.transfer import field_specs_from_data, fields_from_data, read_series
+from nirom.dataset.transfer import field_specs_from_data, fields_from_data, read_output
 from nirom.errors import NiromError
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
@@ -183,7 +183,7 @@ class CommandSolver(Solver):
                 self.mesh_file = work / self.output
             source = self.mesh_file
             try:
-                mesh, point_data, cell_data, times = _read_output(source, self._times_of(source))
+                mesh, point_data, cell_data, times = read_output(source, self._times_of(source))
                 specs = field_specs_from_data(point_data, cell_data, self.wanted, source, times)
             except NiromError as exc:
                 raise SolverError(f"{self.label}: reference output unusable: {exc}") from None
@@ -220,7 +220,7 @@ class CommandSolver(Solver):
             self._run(mu, work)
             path = work / self.output
             try:
-                out_mesh, point_data, cell_data, times = _read_output(path, self.times)
+                out_mesh, point_data, cell_data, times = read_output(path, self.times)
                 mesh.check_matches(out_mesh, str(path))
                 if times != specs[0].times:
                     raise SolverError(
@@ -320,20 +320,6 @@ class CommandSolver(Solver):
     def _times_of(self, source: Path) -> list[float] | None:
         """The configured times for a pattern of numbered files (None otherwise)."""
         return self.times if is_pattern(source) else None
-
-
-def _read_output(
-    path: Path, times: list[float] | None
-) -> tuple[Mesh, dict[str, np.ndarray], dict[str, np.ndarray], tuple[float, ...] | None]:
-    """``read_series`` of a run's output, a one-step series in one file taken as steady
-    (dolfinx's ``XDMFFile.write_function(u)`` gives a steady solve a time, 0), as
-    ``nirom.mesh.read`` takes it."""
-    mesh, point_data, cell_data, found = read_series(path, times)
-    if found is not None and len(found) == 1 and not is_pattern(path):
-        point_data = {k: v[0] for k, v in point_data.items()}
-        cell_data = {k: v[0] for k, v in cell_data.items()}
-        found = None
-    return mesh, point_data, cell_data, found
 
 
 def _written(output: Path) -> bool:
