@@ -235,3 +235,28 @@ def test_the_loading_of_models_saved_with_one_load_parameter_still_reads() -> No
         assert loading.history({"load": load}).to_dict() == expected
     assert loading.history({}).to_dict() == nominal
     assert ParametricLoading.from_dict(loading.to_dict()).to_dict() == loading.to_dict()
+
+
+def test_the_cubature_chosen_for_an_accuracy_meets_it_on_the_training_histories(
+    plate_dataset,
+) -> None:
+    """With four training histories (all of them checked), every one is reproduced within
+    the asked accuracy, or twice the every-point model's error where that is larger."""
+    ds, ids, model = plate_dataset.dataset, plate_dataset.ids, plate_dataset.model
+    sizing = model.model.info["cubature_sizing"]
+    assert sizing["met"] and sizing["candidates"][-1]["accepted"]
+    limit = max(sizing["accuracy"], 2 * sizing["every_point"]["u_error"])
+    mass = ds.mesh.mass_matrix()
+    for i in ids[:4]:
+        out = model.predict(ds.parameter_sets([i])[0])
+        ref = ds.sample(i).fields["u"]
+        err = np.sqrt(
+            sum(
+                float(d @ (mass @ d))
+                for d in (out["u"] - ref).transpose(0, 2, 1).reshape(-1, ref.shape[1])
+            )
+            / sum(float(v @ (mass @ v)) for v in ref.transpose(0, 2, 1).reshape(-1, ref.shape[1]))
+        )
+        assert err <= limit * 1.001, (i, err, limit)
+    looser = [c for c in sizing["candidates"] if not c["accepted"]]
+    assert all(c["points"] < sizing["candidates"][-1]["points"] for c in looser)

@@ -174,6 +174,16 @@ class BoundLoads:
                 out = out + scale * self._reduced.lifts[f"lift/{name}/strain"]
         return out
 
+    def add_displacements(self, u: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """``u`` (n_times, n_dofs) plus the imposed displacements at ``times``, in place
+        (nothing to add for zero imposed values, the supports of most cases)."""
+        for name, value, amp in self._lifts:
+            dofs = self._reduced.lifts[f"lift/{name}/dofs"]
+            scale = value * np.asarray([float(amp(t)) for t in times])
+            if np.any(scale):
+                u[:, dofs] = scale[:, None]
+        return u
+
     def displacement(self, t: float) -> np.ndarray:
         """Imposed displacements as a full dof vector (zero on the free dofs)."""
         u = np.zeros(self._reduced.n_dofs)

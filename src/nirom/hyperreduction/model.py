@@ -36,6 +36,9 @@ from nirom.mechanics.output import voigt_stress
 from nirom.mechanics.tensors import von_mises
 from nirom.threads import one_blas_thread
 
+#: Values (times x dofs) from which rebuilding the fields uses BLAS's threads.
+LARGE_FIELDS = 2_000_000
+
 #: Fields a reduced model rebuilds (those of nirom.mechanics.output) and the indicator.
 FIELDS = ("u", "sigma", "von_mises", "p", "sigma_qp", "p_qp")
 
@@ -137,11 +140,14 @@ class ReducedModel:
         unknown = sorted(set(fields) - set(FIELDS))
         if unknown:
             raise ParameterError(f"unknown field(s) {unknown}; choose among {', '.join(FIELDS)}")
-        # Small products throughout: OpenBLAS threads would cost more than they save (on a
-        # loaded machine one plate prediction took 37-136 ms with them, 6 ms without).
+        # Small products: OpenBLAS threads would cost more than they save (on a loaded
+        # machine one plate prediction took 37-136 ms with them, 6 ms without); the fields
+        # of a large mesh are large products, which threads do speed up.
         with one_blas_thread():
             result, loads, times = self.solve(mu, history=history, times=times, law=law)
-            return self.reconstruct(result, loads, times, fields)
+            if len(times) * self.basis.shape[0] < LARGE_FIELDS:
+                return self.reconstruct(result, loads, times, fields)
+        return self.reconstruct(result, loads, times, fields)
 
     def reconstruct(
         self, result: ReducedResult, loads: Any, times: np.ndarray, fields: Sequence[str] = FIELDS
@@ -151,9 +157,8 @@ class ReducedModel:
         out: dict[str, np.ndarray] = {}
         n_t = len(times)
         if "u" in fields:
-            u = result.q @ self.basis.T
-            lifted = np.array([loads.displacement(t) for t in times])
-            out["u"] = (u + lifted).reshape(n_t, -1, self.dim)
+            u = loads.add_displacements(result.q @ self.basis.T, times)
+            out["u"] = u.reshape(n_t, -1, self.dim)
         sigma_red = voigt_stress(result.stress, self.dim)  # (n_t, n_points, c)
         a_sigma = self.sigma_gappy.coefficients(sigma_red)
         a_p = self.p_gappy.coefficients(result.p)

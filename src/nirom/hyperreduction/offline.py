@@ -213,10 +213,13 @@ def _check_histories(
     peaks: list[float],
     layout: SnapshotLayout,
 ) -> list[CheckHistory]:
-    """The training histories the cubature is sized on: the most, the median and the least
-    plastic (by peak p), their displacements and plastic strain at every point."""
+    """The training histories the cubature is sized on: every one when there are at most
+    five, else the most, the median and the least plastic (by peak p); their displacements
+    and plastic strain at every point."""
     order = np.argsort(peaks)
     chosen = sorted({int(order[-1]), int(order[len(order) // 2]), int(order[0])})
+    if len(ids) <= 5:
+        chosen = list(range(len(ids)))
     strain = StrainOperator(case.fe_space)
     checks = []
     for j in chosen:

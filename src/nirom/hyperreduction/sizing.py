@@ -4,8 +4,9 @@ A cubature's tolerance trades points (online time) for accuracy, and the
 relation between the two is not known in advance: the number of points is
 about the number of integrand modes kept, and the reproduction error stops
 improving once the displacement and dual bases, not the integration, limit
-it. So the offline stage measures it. On a few training histories (the most,
-the least and the median plastic by their replayed peak ``p``):
+it. So the offline stage measures it. On a few training histories (all of
+them up to five, else the most, the least and the median plastic by their
+replayed peak ``p``):
 
 1. the POD-Galerkin model with every integration point (the same bases, the
    full rule) gives the reference errors ``e_u*`` (displacement, relative L2
