@@ -176,10 +176,13 @@ def run_study(
     level = float(config.get("evaluation", {}).get("level", 0.95))
     norm = str(config.get("evaluation", {}).get("norm", "auto"))
     models, reports = {}, {}
-    for entry in config["surrogates"]:
+    unfitted = [_surrogate(entry) for entry in config["surrogates"]]
+    for model in unfitted:  # every model's data needs, before the first fit
+        model.check_data(train)
+    for entry, model in zip(config["surrogates"], unfitted, strict=True):
         label = entry["model"]
         start = time.perf_counter()
-        model = _surrogate(entry).fit(train)
+        model.fit(train)
         fit_s = time.perf_counter() - start
         model.save(out / f"{label}.model")
         write_fit_record(out / f"{label}.model", fit_s, train.path, len(model.training_ids_))

@@ -64,6 +64,11 @@ class Regressor(RegressorMixin, Estimator, Saveable):
         self.y_ndim_ = int(y.ndim)
         return self
 
+    def min_samples(self, n_features: int) -> tuple[int, str]:
+        """The fewest training rows this regressor can fit with ``n_features`` inputs, and
+        why (a phrase in parentheses, empty when the reason is only "two points")."""
+        return 2, ""
+
     @abstractmethod
     def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
         """Fit on checked ``X`` (n, d) and 2-D ``Y`` (n, r); set the fitted attributes."""

@@ -12,6 +12,7 @@ interpolant by the same deterministic solve.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from math import comb
 from typing import ClassVar
 
 import numpy as np
@@ -29,6 +30,8 @@ from nirom.saving import saveable
 SCALE_FREE_KERNELS = ("linear", "thin_plate_spline", "cubic", "quintic")
 SHAPED_KERNELS = ("multiquadric", "inverse_multiquadric", "inverse_quadratic", "gaussian")
 _SAVED_KEYS = ("X_train", "Y_train", "epsilon", "y_ndim")
+# The polynomial degree scipy adds by default (and at least) for each kernel; -1: none.
+MIN_DEGREE = {"multiquadric": 0, "linear": 0, "thin_plate_spline": 1, "cubic": 1, "quintic": 2}
 
 
 def mean_nearest_neighbour_distance(X: np.ndarray) -> float:
@@ -83,11 +86,25 @@ class RBFRegressor(Regressor):
     ) -> None:
         self._store_hyperparameters(locals())
 
+    def min_samples(self, n_features: int) -> tuple[int, str]:
+        """Two rows, or one per term of the added polynomial if it has more (scipy needs
+        the polynomial determined: ``comb(n_features + degree, degree)`` terms)."""
+        degree = self.degree if self.degree is not None else MIN_DEGREE.get(self.kernel, -1)
+        terms = comb(n_features + degree, degree) if degree >= 0 else 0
+        if terms <= 2:
+            return 2, ""
+        return terms, (
+            f" (the {self.kernel} RBF adds a degree-{degree} polynomial: {terms} terms "
+            f"in {n_features} inputs)"
+        )
+
     def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
-        """Solve for the interpolation weights (``X`` pairwise distinct, n >= 2)."""
-        if X.shape[0] < 2:
+        """Solve for the interpolation weights (``X`` pairwise distinct, enough rows)."""
+        least, why = self.min_samples(X.shape[1])
+        if X.shape[0] < least:
             raise ParameterError(
-                f"RBF interpolation needs 2 samples or more, got 1 sample (X has shape {X.shape})"
+                f"RBF interpolation needs {least} samples or more{why}, got "
+                f"{X.shape[0]} sample{'s' if X.shape[0] != 1 else ''}"
             )
         self._build(X, Y, self._default_epsilon(X))
 

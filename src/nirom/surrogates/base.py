@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nirom.dataset import Dataset, FieldSpec
-from nirom.errors import ModelError, ParameterError
+from nirom.errors import DatasetError, ModelError, ParameterError
 from nirom.estimator import Estimator, jsonable
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
@@ -63,6 +63,34 @@ class Surrogate(Estimator, Saveable):
     @abstractmethod
     def fit(self, dataset: Dataset, ids: list[int] | None = None) -> Surrogate:
         """Learn from the done samples ``ids`` of ``dataset`` (default: all); return self."""
+
+    def check_data(self, dataset: Dataset, ids: Sequence[int] | None = None) -> list[int]:
+        """The done samples ``ids`` to fit on (default: all), once ``dataset`` is found to
+        meet this model's needs; a one-line :class:`DatasetError` naming the first unmet one
+        (a kind of data, a number of samples) otherwise.
+
+        It reads the dataset's description only, so ``fit`` calls it before any work, and
+        a study calls it for every model before fitting the first.
+        """
+        ids = dataset.sample_ids() if ids is None else list(ids)
+        self._check_kind_of_data(dataset)
+        least, why = self._min_samples(dataset)
+        if len(ids) < least:
+            raise DatasetError(
+                f"{dataset.path}: {self.label} needs at least {least} done "
+                f"sample{'s' if least > 1 else ''}{why}, got "
+                f"{len(ids)}: generate more samples or fit another model"
+            )
+        return ids
+
+    def _check_kind_of_data(self, dataset: Dataset) -> None:
+        """A :class:`DatasetError` if ``dataset`` lacks the kind of data this model needs
+        (one mesh or a mesh per sample, operators, displacement series, grids)."""
+
+    def _min_samples(self, dataset: Dataset) -> tuple[int, str]:
+        """The fewest done samples this model fits on, and why (a phrase in parentheses,
+        or empty)."""
+        return 2, ""
 
     @abstractmethod
     def _predict_batch(

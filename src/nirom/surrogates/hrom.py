@@ -20,10 +20,15 @@ import numpy as np
 
 from nirom.checks import AnyOf, Constraint, Integer, OneOf, Real
 from nirom.dataset import Dataset, FieldSpec
-from nirom.errors import DatasetError, ModelError
+from nirom.errors import ModelError
 from nirom.hyperreduction.model import FIELDS, ReducedModel
 from nirom.hyperreduction.offline import build
-from nirom.hyperreduction.snapshots import SnapshotLayout, mechanics_case, snapshot_layout
+from nirom.hyperreduction.snapshots import (
+    SnapshotLayout,
+    check_displacements,
+    mechanics_case,
+    snapshot_layout,
+)
 from nirom.mechanics.laws import compiled
 from nirom.saving import saveable
 from nirom.solvers.base import Solver
@@ -102,12 +107,10 @@ class HROMSurrogate(Surrogate):
         predictions come back in the dataset's order and components.
         """
         self.check_params()
-        self.kernels_ = compiled.warm_up()  # compiled once per machine, then loaded from disk
+        ids = self.check_data(dataset, ids)
         case = mechanics_case(dataset, case)
         self.layout_ = snapshot_layout(dataset, case)
-        ids = dataset.sample_ids() if ids is None else list(ids)
-        if not ids:
-            raise DatasetError(f"{dataset.path}: no done samples to fit on")
+        self.kernels_ = compiled.warm_up()  # compiled once per machine, then loaded from disk
         self.model_ = build(
             dataset,
             case,
@@ -132,6 +135,12 @@ class HROMSurrogate(Surrogate):
         self.mesh_ = dataset.mesh
         self.training_ids_ = ids
         return self
+
+    def _check_kind_of_data(self, dataset: Dataset) -> None:
+        check_displacements(dataset)
+
+    def _min_samples(self, dataset: Dataset) -> tuple[int, str]:
+        return 1, ""
 
     # -- prediction ----------------------------------------------------------------------
     def predict(

@@ -125,10 +125,7 @@ class MMGPSurrogate(Surrogate):
     def fit(self, dataset: Dataset, ids: list[int] | None = None) -> MMGPSurrogate:
         """Map, transfer, reduce and regress the done samples ``ids`` (default: all)."""
         self.check_params()
-        ids = dataset.sample_ids() if ids is None else list(ids)
-        if len(ids) < 2:
-            raise DatasetError(f"{dataset.path}: need at least 2 done samples, got {len(ids)}")
-        _check_fields(dataset)
+        ids = self.check_data(dataset, ids)
         start = time.perf_counter()
         self.space_ = ParameterSpace(dataset.space.scalars)
         self.fields_ = dict(dataset.fields)
@@ -161,6 +158,14 @@ class MMGPSurrogate(Surrogate):
             self.scalar_scale_ = loo_scale(self.scalar_regressor_)
         self.fit_seconds_ = time.perf_counter() - start
         return self
+
+    def _check_kind_of_data(self, dataset: Dataset) -> None:
+        if not dataset.per_sample_mesh:
+            raise DatasetError(
+                f"{dataset.path}: mmgp needs a mesh per sample (a varying geometry); this "
+                "dataset has one mesh for all samples: use --model pod-gp"
+            )
+        _check_fields(dataset)
 
     def _fit_field(
         self, name: str, values: list[np.ndarray], transfers: list[Transfer], x: np.ndarray

@@ -18,7 +18,7 @@ import numpy as np
 
 from nirom.checks import AnyOf, Boolean, Constraint, Integer, Widths
 from nirom.dataset import Dataset
-from nirom.errors import DatasetError, ParameterError
+from nirom.errors import ParameterError
 from nirom.parameters import FieldInput, ParameterSpace
 from nirom.saving import saveable
 from nirom.surrogates.base import Fields
@@ -205,10 +205,8 @@ class DeepONetSurrogate(NeuralOperatorSurrogate):
         self._store_hyperparameters(locals())
 
     def fit(self, dataset: Dataset, ids: list[int] | None = None) -> DeepONetSurrogate:
-        mesh = dataset.mesh
-        if mesh is None:
-            raise DatasetError(f"{dataset.path}: DeepONet needs the mesh points as query points")
-        self.query_points_ = unit_coordinates(mesh.points)
+        ids = self.check_data(dataset, ids)  # a grid's mesh gives the query points
+        self.query_points_ = unit_coordinates(dataset.mesh.points)
         return super().fit(dataset, ids)
 
     def _build_network(self, in_channels: int, out_channels: int, probe: bool = False) -> Any:

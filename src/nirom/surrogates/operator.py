@@ -163,6 +163,7 @@ class NeuralOperatorSurrogate(Surrogate):
         A failed fit (bad data, diverging training) leaves the model unfitted.
         """
         self.check_params()
+        ids = self.check_data(dataset, ids)
         with _caller_rng_kept():
             try:
                 self._fit(dataset, ids)
@@ -172,13 +173,13 @@ class NeuralOperatorSurrogate(Surrogate):
                 raise
         return self
 
-    def _fit(self, dataset: Dataset, ids: list[int] | None) -> None:
+    def _check_kind_of_data(self, dataset: Dataset) -> None:
+        grid_shape(dataset)
+
+    def _fit(self, dataset: Dataset, ids: list[int]) -> None:
         from nirom.neural import seed_everything, train
 
         torch = _torch()
-        ids = dataset.sample_ids() if ids is None else list(ids)
-        if len(ids) < 2:
-            raise DatasetError(f"{dataset.path}: need at least 2 done samples, got {len(ids)}")
         self.space_, self.fields_, self.mesh_ = dataset.space, dict(dataset.fields), dataset.mesh
         self.grid_shape_ = grid_shape(dataset)
         self.training_ids_ = ids

@@ -148,16 +148,7 @@ class PODSurrogate(Surrogate):
     def fit(self, dataset: Dataset, ids: list[int] | None = None) -> PODSurrogate:
         """Fit one POD and one regressor per field on the done samples ``ids``."""
         self.check_params()
-        if dataset.per_sample_mesh:
-            raise DatasetError(
-                f"{dataset.path}: POD needs one mesh for all samples; this dataset has a mesh "
-                "per sample: use --model mmgp"
-            )
-        ids = dataset.sample_ids() if ids is None else list(ids)
-        if len(ids) < 2:
-            raise DatasetError(
-                f"{dataset.path}: need at least 2 done samples to fit, got {len(ids)}"
-            )
+        ids = self.check_data(dataset, ids)
         self.space_ = dataset.space
         self.fields_ = dict(dataset.fields)
         self.mesh_ = dataset.mesh
@@ -215,6 +206,28 @@ class PODSurrogate(Surrogate):
     def _unit(self, x: np.ndarray) -> np.ndarray:
         """Physical scalar parameters (n, dim) on the unit cube, on ``input_scales_``."""
         return input_scale.to_unit(self.space_, x, self.input_scales_)
+
+    def _check_kind_of_data(self, dataset: Dataset) -> None:
+        if dataset.per_sample_mesh:
+            raise DatasetError(
+                f"{dataset.path}: POD needs one mesh for all samples; this dataset has a mesh "
+                "per sample: use --model mmgp"
+            )
+
+    def _min_samples(self, dataset: Dataset) -> tuple[int, str]:
+        """The fewest samples the regressor fits with this dataset's features: one per
+        scalar parameter, and per field input as many PCA coefficients as the samples give
+        (so the least ``m`` with ``m >= regressor.min_samples(features(m))``)."""
+        space = dataset.space
+        regressor = self._new_regressor()
+        for m in range(2, 100_000):
+            features = len(space.scalars) + sum(
+                min(self.input_modes, m - 1, int(np.prod(p.shape))) for p in space.field_inputs
+            )
+            least, why = regressor.min_samples(features)
+            if m >= least:
+                return m, why
+        return least, why
 
     def _fit_inputs(self, u: np.ndarray, inputs: Fields) -> np.ndarray:
         """Fit the PCA of each field input; return the regressor's training features."""

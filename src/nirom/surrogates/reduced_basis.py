@@ -35,6 +35,7 @@ from nirom.errors import DatasetError
 from nirom.reduced_basis.greedy import GreedyResult
 from nirom.reduced_basis.model import ReducedBasisModel
 from nirom.reduced_basis.pod_galerkin import pod_galerkin
+from nirom.reduced_basis.problem import rb_field
 from nirom.reduction.pod import ENERGY_FRACTION
 from nirom.saving import arrays_under, saveable
 from nirom.surrogates.base import Fields, Inputs, Surrogate
@@ -88,7 +89,7 @@ class RBSurrogate(Surrogate):
     def fit(self, dataset: Dataset, ids: list[int] | None = None) -> RBSurrogate:
         """POD-Galerkin on the done samples ``ids`` of a dataset with operators."""
         self.check_params()
-        ids = dataset.sample_ids() if ids is None else list(ids)
+        ids = self.check_data(dataset, ids)
         model, name = pod_galerkin(
             dataset,
             ids,
@@ -108,9 +109,19 @@ class RBSurrogate(Surrogate):
         ds = result.dataset
         return cls()._set(result.model, result.field, ds, ds.sample_ids())
 
+    def _check_kind_of_data(self, dataset: Dataset) -> None:
+        if dataset.operators is None:
+            raise DatasetError(
+                f"{dataset.path}: has no operators; generate it with --operators for rb"
+            )
+        if dataset.space.field_inputs:
+            raise DatasetError(f"{dataset.path}: rb takes scalar parameters only")
+        rb_field(list(dataset.fields.values()), str(dataset.path))
+
+    def _min_samples(self, dataset: Dataset) -> tuple[int, str]:
+        return 1, ""
+
     def _set(self, model: ReducedBasisModel, name: str, ds: Dataset, ids: list[int]) -> RBSurrogate:
-        if ds.space.field_inputs:
-            raise DatasetError(f"{ds.path}: rb takes scalar parameters only")
         self.model_, self.field_ = model, name
         self.space_, self.mesh_ = ds.space, ds.mesh
         self.fields_ = {name: ds.fields[name]}
