@@ -138,13 +138,29 @@ def test_tuple_inputs_with_a_custom_forward_and_float64_data() -> None:
     assert history.train_loss[-1] < 0.01 * history.train_loss[0]
 
 
-def test_progress_bar_shows_epochs_loss_and_validation(capsys) -> None:
+def test_progress_off_a_terminal_is_plain_lines_with_the_elapsed_time(monkeypatch, capsys) -> None:
+    """A long fit with stderr to a file or a pipe prints its progress (it printed nothing)."""
+    from nirom.report import terminal
+
+    model, (x, y), (xv, yv) = linear_case(val_slope=1.5)
+    ticks = iter(np.arange(0.0, 1e6, 4.0))  # each reading of the clock: 4 s later
+    monkeypatch.setattr(terminal, "monotonic", lambda: float(next(ticks)))
+    history = train(model, x, y, TrainingConfig(epochs=12, progress=True), xv, yv)
+    lines = capsys.readouterr().err.splitlines()  # stderr is not a terminal under pytest
+    assert len(lines) > 2 and all(line.startswith("training: ") for line in lines)
+    assert "/12 epochs, " in lines[0] and "s elapsed, ETA " in lines[0]
+    assert lines[-1].startswith("training: 12/12 epochs, done in ")
+    assert lines[-1].endswith(
+        f"loss {history.train_loss[-1]:.3e}, validation {history.val_error[-1]:.3e}"
+    )
+    assert not any("\x1b" in line for line in lines)  # no ANSI escape codes
+
+
+def test_a_short_fit_off_a_terminal_prints_nothing(capsys) -> None:
     model, (x, y), (xv, yv) = linear_case(val_slope=1.5)
     history = train(model, x, y, TrainingConfig(epochs=2, progress=True), xv, yv)
     assert history.epochs_run == 2
-    bar = capsys.readouterr().err  # the bar's final state, on stderr
-    assert "training" in bar and "2/2" in bar
-    assert f"loss {history.train_loss[-1]:.3e}" in bar and f"val {history.val_error[-1]:.3e}" in bar
+    assert capsys.readouterr().err == ""  # under 10 s: not even a final line
     train(model, x, y, TrainingConfig(epochs=2, progress=False), xv, yv)
     assert capsys.readouterr().err == ""  # progress=False: nothing
 

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from rich.progress import Progress
 from torch import Tensor, nn
 
-from nirom.report.terminal import progress_bar
+from nirom.report.terminal import ProgressDisplay, progress_bar
 
 SCHEDULERS = ("cosine", "step", "onecycle", "none")
 # The FNO reference code halves the learning rate every 100 epochs.
@@ -90,7 +89,8 @@ class TrainingConfig:
     device : str
         "auto" (CUDA if available, else CPU) or a PyTorch device such as "cpu", "cuda:0".
     progress : bool
-        Show a rich progress bar (epoch, train loss, validation error) on stderr.
+        Show a rich progress bar (epoch, train loss, validation error) on stderr, or
+        plain lines with the elapsed time where stderr is not a terminal.
     """
 
     epochs: int = 500
@@ -215,9 +215,10 @@ def _scheduler(
     return None
 
 
-def _progress_bar(config: TrainingConfig) -> Progress:
-    fields = ("loss {task.fields[loss]}", "val {task.fields[val]}")
-    return progress_bar("training", *fields, disable=not config.progress)
+def _progress_bar(config: TrainingConfig, has_val: bool) -> ProgressDisplay:
+    """Epochs, training loss and validation error: a bar on a terminal, else plain lines."""
+    fields = ("loss {task.fields[loss]}",) + (("validation {task.fields[val]}",) if has_val else ())
+    return progress_bar("training", *fields, unit="epochs", disable=not config.progress)
 
 
 @torch.no_grad()
@@ -352,7 +353,7 @@ def _fit(
     history = TrainingHistory()
     best, best_state = math.inf, None
     start = time.perf_counter()
-    with _progress_bar(config) as bar:
+    with _progress_bar(config, val is not None) as bar:
         task = bar.add_task("train", total=config.epochs, loss="-", val="-")
         for epoch in range(1, config.epochs + 1):
             loss = _epoch(model, optimiser, schedule, x, y, config.batch_size, generator, forward)

@@ -24,7 +24,6 @@ original units of ``Y``.
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 from collections.abc import Callable, Mapping
 from typing import ClassVar
@@ -249,8 +248,9 @@ class GPRegressor(Regressor):
             self.y_std_ = np.full_like(self.y_std_, _joint_std(Y))
         Z = (Y - self.y_mean_) / self.y_std_
         targets = [Z] if self.shared_kernel else [Z[:, k] for k in range(Z.shape[1])]
-        # A bar over the modes for a person at a terminal (a pod-gp fit can take minutes).
-        bar = progress_bar("fitting GP", disable=len(targets) < 2 or not sys.stderr.isatty())
+        # A pod-gp fit can take minutes: a bar over the modes on a terminal, plain lines
+        # on stderr otherwise (none for a fit of under 10 s).
+        bar = progress_bar("fitting GP", unit="modes", disable=len(targets) < 2)
         with bar:
             task = bar.add_task("gp", total=len(targets))
             fits = []
