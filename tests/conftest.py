@@ -33,6 +33,29 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[var] = "1"
 
 
+def load_factor() -> float:
+    """How many times slower than on a quiet machine a test may run now: the runnable
+    processes per core over the last minute, at least 1."""
+    return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Each test's time limit (its ``timeout`` mark, or the 300 s of pyproject) scaled by
+    the machine's load when it starts, so that a loaded machine makes the suite slower,
+    not red; the limit still catches a hung test. Runs before pytest-timeout arms its
+    timer (``tryfirst``)."""
+    marker = item.get_closest_marker("timeout")
+    base = None
+    if marker is not None:
+        base = marker.args[0] if marker.args else marker.kwargs.get("timeout")
+    if base is None:
+        base = item.config.getoption("timeout", None) or item.config.getini("timeout")
+    if base and float(base) > 0:  # in front, so that it is the closest timeout mark
+        item.add_marker(pytest.mark.timeout(float(base) * load_factor()), append=False)
+    yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def one_thread_per_pool() -> Iterator[None]:
     """NumPy's BLAS was loaded before the variables above were set: limit it here too."""
