@@ -48,8 +48,8 @@ from nirom.apps.distributions import (
     to_physical,
     unit_samples,
 )
-from nirom.apps.quantities import Quantity, QuantityError, parse_quantities
-from nirom.apps.results import write_results
+from nirom.apps.quantities import Quantity, QuantityError, parse_quantities, sensor_location
+from nirom.apps.results import result_folder, write_results
 from nirom.errors import NiromError, ParameterError
 from nirom.surrogates import Surrogate
 from nirom.threads import one_blas_thread
@@ -178,6 +178,9 @@ class CalibrationResult:
     seed: int
     seconds: float
     fit_at_map: dict[str, dict[str, float]] = field(default_factory=dict)
+    # where each sensor is (node or cell centroid coordinates; None for reductions)
+    locations: dict[str, list[float] | None] = field(default_factory=dict)
+    mesh: Any = field(default=None, repr=False)  # the model's mesh, for the sensors' plot
 
     def interval(self, level: float = 0.9) -> dict[str, tuple[float, float]]:
         """Central credible interval of each parameter at ``level``."""
@@ -204,6 +207,7 @@ class CalibrationResult:
             },
             "prior": describe(self.distributions),
             "observations": self.observations.to_dict(),
+            "sensor_locations": self.locations,
             "fit_at_map": self.fit_at_map,
             "acceptance": self.acceptance,
             "n_walkers": self.chain.shape[1],
@@ -218,12 +222,18 @@ class CalibrationResult:
             "seconds": self.seconds,
         }
 
-    def save(self, out: str | Path, truths: Mapping[str, float] | None = None) -> list[Path]:
-        """Write ``calibrate.json``, ``calibrate.npz``, a corner plot and walker traces."""
-        from nirom.apps.plots import plot_corner, plot_traces
+    def save(
+        self, out: str | Path, truths: Mapping[str, float] | None = None, *, replace: bool = False
+    ) -> list[Path]:
+        """Write ``calibrate.json``, ``calibrate.npz``, a corner plot, walker traces, sensors.
 
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+        Into a new folder: ``out``, or ``out-N`` when ``out`` holds an earlier
+        calibration (kept unless ``replace``); the paths say where. The
+        sensors' plot needs located sensors on a 2-D mesh.
+        """
+        from nirom.apps.plots import can_map, plot_corner, plot_sensors, plot_traces
+
+        out = result_folder(out, "calibrate", replace=replace)
         # log10 axes for parameters with a log-scale prior, as they are sampled
         logs = [d.kind in ("loguniform", "lognormal") for d in self.distributions.values()]
         shown = np.where(logs, np.log10(np.maximum(self.samples, 1e-300)), self.samples)
@@ -240,6 +250,17 @@ class CalibrationResult:
             plot_corner(shown, labels, out / "posterior_corner.png", t),
             plot_traces(self.chain, self.names, out / "posterior_traces.png"),
         ]
+        located = {k: v for k, v in self.locations.items() if v is not None}
+        if located and can_map(self.mesh):
+            observed = self.observations.values.mean(axis=0)
+            values = dict(zip(self.observations.quantities, observed, strict=True))
+            plots.append(
+                plot_sensors(
+                    self.mesh,
+                    {k: (xy, float(values[k])) for k, xy in located.items()},
+                    out / "observations.png",
+                )
+            )
         arrays = {"samples": self.samples, "chain": self.chain}
         return write_results(out, "calibrate", self.summary(), arrays, plots)
 
@@ -377,6 +398,10 @@ def calibrate(
         seed,
         0.0,
     )
+    result.mesh = model.mesh_
+    result.locations = {
+        q.text: sensor_location(q, model.fields_[q.field], model.mesh_) for q in quantities
+    }
     q, s = post.predicted(map_v[None])
     mean_obs = observations.values.mean(axis=0)
     result.fit_at_map = {

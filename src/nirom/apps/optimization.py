@@ -28,7 +28,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from nirom.apps.quantities import Quantity, QuantityError, parse_quantity
-from nirom.apps.results import write_results
+from nirom.apps.results import result_folder, write_results
 from nirom.dataset import Dataset
 from nirom.errors import NiromError, ParameterError
 from nirom.surrogates import ModelError, Surrogate
@@ -98,8 +98,10 @@ class OptimizationResult:
             "verification": self.verification,
         }
 
-    def save(self, out: str | Path) -> list[Path]:
-        return write_results(Path(out), "optimize", self.summary(), {}, [])
+    def save(self, out: str | Path, *, replace: bool = False) -> list[Path]:
+        """Write ``optimize.json`` into a new folder: ``out``, or ``out-N`` (see UQResult.save)."""
+        out = result_folder(out, "optimize", replace=replace)
+        return write_results(out, "optimize", self.summary(), {}, [])
 
 
 class _Problem:
@@ -307,11 +309,11 @@ class ParetoResult:
             ],
         }
 
-    def save(self, out: str | Path) -> list[Path]:
+    def save(self, out: str | Path, *, replace: bool = False) -> list[Path]:
+        """Write ``optimize.json``, ``optimize.npz`` and the front's plot into a new folder."""
         from nirom.apps.plots import plot_pareto
 
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+        out = result_folder(out, "optimize", replace=replace)
         plot = plot_pareto(
             self.values[self.feasible],
             self.values[self.front],
@@ -467,6 +469,9 @@ def optimize_verified(
                 "solver": {k: f for k, (_, f) in checks.items()},
                 "relative_gap": gaps,
                 "training_samples": len(dataset.sample_ids()),
+                # provenance of the appended sample, for the report beside the dataset
+                "dataset": str(dataset.path.resolve()),
+                "written_at": dataset.read_meta(sample_id).get("written_at"),
             }
         )
         console.print(

@@ -23,9 +23,21 @@ def can_map(mesh: Mesh | None) -> bool:
 
 
 def plot_maps(
-    mesh: Mesh, panels: Sequence[tuple[str, np.ndarray]], path: str | Path, title: str = ""
+    mesh: Mesh,
+    panels: Sequence[tuple[str, np.ndarray]],
+    path: str | Path,
+    title: str = "",
+    *,
+    colorbars: str | Sequence[str] = "",
 ) -> Path:
-    """Scalar point fields on a 2-D mesh side by side, each with its colour bar (NaN blank)."""
+    """Scalar point fields on a 2-D mesh side by side, each with its colour bar (NaN blank).
+
+    ``colorbars`` labels the colour bars: one label for all, or one per panel
+    (what the colours are, with the unit, e.g. ``u [K]``).
+    """
+    bars = [colorbars] * len(panels) if isinstance(colorbars, str) else list(colorbars)
+    if len(bars) != len(panels):
+        raise ValueError(f"{len(bars)} colour-bar labels for {len(panels)} panels")
     plt = _pyplot()
     tri = _triangulation(mesh)
     cols = min(len(panels), 4)
@@ -33,14 +45,16 @@ def plot_maps(
     fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.1 * rows), squeeze=False)
     for ax in axes.ravel()[len(panels) :]:
         ax.axis("off")
-    for ax, (label, values) in zip(axes.ravel(), panels, strict=False):
+    for ax, (label, values), bar in zip(axes.ravel(), panels, bars, strict=False):
         values = np.where(np.isfinite(values), values, 0.0)
         art = ax.tripcolor(tri, values, shading="flat", cmap="viridis", rasterized=True)
         ax.set_title(label, fontsize=9)
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
-        fig.colorbar(art, ax=ax, shrink=0.8)
+        cbar = fig.colorbar(art, ax=ax, shrink=0.8)
+        if bar:
+            cbar.set_label(bar, fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
     return _save(fig, path)
@@ -143,6 +157,25 @@ def plot_traces(chain: np.ndarray, names: Sequence[str], path: str | Path) -> Pa
         ax.plot(chain[:, :, j], color="k", alpha=0.15, lw=0.5)
         ax.set_ylabel(names[j], fontsize=8)
     axes[-1, 0].set_xlabel("step")
+    return _save(fig, path)
+
+
+def plot_sensors(
+    mesh: Mesh, sensors: Mapping[str, tuple[Sequence[float], float]], path: str | Path
+) -> Path:
+    """Where the observations are: sensors (name -> (coordinates, observed value)) on the mesh."""
+    plt = _pyplot()
+    tri = _triangulation(mesh)
+    fig, ax = plt.subplots(figsize=(4.6, 4))
+    ax.triplot(tri, color="0.85", lw=0.4)
+    xy = np.array([c[:2] for c, _ in sensors.values()], dtype=float)
+    values = np.array([v for _, v in sensors.values()], dtype=float)
+    art = ax.scatter(xy[:, 0], xy[:, 1], c=values, s=36, edgecolors="k", zorder=3)
+    for (name, _), (x, y) in zip(sensors.items(), xy, strict=True):
+        ax.annotate(name, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
+    fig.colorbar(art, ax=ax, shrink=0.8).set_label("observed value (mean)", fontsize=8)
+    ax.set_aspect("equal")
+    ax.set_title("observations used in the calibration", fontsize=9)
     return _save(fig, path)
 
 

@@ -272,6 +272,21 @@ def _at(
     return Quantity(text, spec.name, "value", np.array([node]), None, 1, shape)
 
 
+def sensor_location(q: Quantity, spec: FieldSpec, mesh: Mesh | None) -> list[float] | None:
+    """Coordinates of the node (or cell centroid) a one-value quantity reads, else None.
+
+    ``u[17]`` and ``at(u, x, y)`` have one; reductions (``max``, ``mean``)
+    and global fields have none.
+    """
+    if q.op != "value" or q.select is None or mesh is None:
+        return None
+    if spec.location not in ("point", "cell"):
+        return None
+    index = np.unravel_index(int(q.select[0]), q.shape)
+    entity = int(index[_entity_axis(spec)])
+    return [float(v) for v in _entity_points(q.text, spec, mesh)[entity]]
+
+
 def describe_quantity(q: Quantity) -> dict[str, Any]:
     """JSON-compatible description: text, field, operation, number of values read."""
     n = None if q.select is None else len(q.select)

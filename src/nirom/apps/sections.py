@@ -152,6 +152,7 @@ def run_sections(
 ) -> dict[str, Any]:
     """Run the use sections present in ``config``; return their results by section."""
     results: dict[str, Any] = {}
+    folders: list[Path] = []
     for name, run in (
         ("uq", _uq),
         ("sensitivity", _sensitivity),
@@ -162,8 +163,10 @@ def run_sections(
             section = config[name]
             model = models[section.get("model", next(iter(models)))]
             result, save_options = run(section, model, train, solver, out, config, console)
-            paths = result.save(out / name, **save_options)
-            console.print(escape(f"[{name}] wrote {len(paths)} file(s) to {out / name}"))
+            # a study's folder is its output: a rerun replaces its sections' results
+            paths = result.save(out / name, replace=True, **save_options)
+            folders.append(paths[0].parent)
+            console.print(escape(f"[{name}] wrote {len(paths)} file(s) to {folders[-1]}"))
             results[name] = result
     if "report" in config and test is not None:
         from nirom.report.html import write_report
@@ -175,7 +178,7 @@ def run_sections(
             out / "report.html",
             model_path=out / f"{label}.model",
             train=train,
-            results=[out / n for n in results],
+            results=folders,
             study=config.get("_path"),
         )
         console.print(escape(f"[report] wrote {path}"))

@@ -23,7 +23,7 @@ from scipy.stats import norm
 
 from nirom.apps.distributions import Distribution, describe, input_distributions, to_physical
 from nirom.apps.quantities import default_quantities, parse_quantities
-from nirom.apps.results import write_results
+from nirom.apps.results import result_folder, write_results
 from nirom.errors import ParameterError
 from nirom.surrogates import Surrogate
 
@@ -78,12 +78,15 @@ class SensitivityResult:
         )
         return out
 
-    def save(self, out: str | Path, mesh: Any = None) -> list[Path]:
-        """Write ``sensitivity.json``, ``sensitivity.npz``, the index bars and the maps."""
+    def save(self, out: str | Path, mesh: Any = None, *, replace: bool = False) -> list[Path]:
+        """Write ``sensitivity.json``, ``sensitivity.npz``, the index bars and the maps.
+
+        Into a new folder: ``out``, or ``out-N`` when ``out`` holds an earlier
+        sensitivity result (kept unless ``replace``); the paths say where.
+        """
         from nirom.apps.plots import can_map, plot_indices, plot_maps
 
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+        out = result_folder(out, "sensitivity", replace=replace)
         plots = []
         if self.quantities:
             plots.append(plot_indices(self.quantities, self.names, out / "sensitivity_indices.png"))
@@ -94,7 +97,8 @@ class SensitivityResult:
                 for kind, label in (("S1", "first-order"), ("ST", "total")):
                     panels = [(p, m[kind][j]) for j, p in enumerate(self.names)]
                     path = out / f"sensitivity_{name}_{kind}.png"
-                    plots.append(plot_maps(mesh, panels, path, f"{label} Sobol index of {name}"))
+                    title = f"{label} Sobol index of {name}"
+                    plots.append(plot_maps(mesh, panels, path, title, colorbars="Sobol index"))
         return write_results(out, "sensitivity", self.summary(), self.arrays(), plots)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from nirom.apps.distributions import Distribution, describe, input_distributions, sample_inputs
 from nirom.apps.quantities import Quantity, default_quantities, parse_quantities
-from nirom.apps.results import write_results
+from nirom.apps.results import result_folder, write_results
 from nirom.errors import ParameterError
 from nirom.surrogates import ModelError, Surrogate
 
@@ -50,6 +50,7 @@ class UQResult:
     surrogate_error: bool
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     quantities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)  # per field, "" when not recorded
 
     def summary(self) -> dict[str, Any]:
         """JSON-compatible figures (no per-value arrays)."""
@@ -59,6 +60,8 @@ class UQResult:
                 "mean_range": [float(np.min(f["mean"])), float(np.max(f["mean"]))],
                 "std_max": float(np.max(f["std"])),
                 "quantile_samples": f["quantile_samples"],
+                "unit": self.units.get(name, ""),
+                "minimum": {k: float(np.min(f[k])) for k in ("mean", *map(_qkey, self.quantiles))},
             }
             if self.surrogate_error:
                 fields[name]["std_total_max"] = float(np.max(f["std_total"]))
@@ -90,13 +93,17 @@ class UQResult:
                     out[f"quantities/{name}/{k}"] = v
         return out
 
-    def save(self, out: str | Path, mesh: Any = None) -> list[Path]:
-        """Write ``uq.json``, ``uq.npz`` and the plots into directory ``out``."""
+    def save(self, out: str | Path, mesh: Any = None, *, replace: bool = False) -> list[Path]:
+        """Write ``uq.json``, ``uq.npz`` and the plots into a new folder ``out`` (or ``out-N``).
+
+        ``out`` already holding a ``uq.json`` gets it kept and the result goes
+        to its next numbered sibling (:func:`~nirom.apps.results.result_folder`),
+        unless ``replace``. The returned paths say where.
+        """
         from nirom.apps.plots import can_map, plot_distribution, plot_maps
 
-        out = Path(out)
+        out = result_folder(out, "uq", replace=replace)
         plots: list[Path] = []
-        out.mkdir(parents=True, exist_ok=True)
         for k, (name, q) in enumerate(self.quantities.items()):
             plots.append(
                 plot_distribution(
@@ -111,12 +118,23 @@ class UQResult:
                 panels += [(f"quantile {q:g}", f[_qkey(q)]) for q in self.quantiles]
                 if self.surrogate_error:
                     panels += [("std (total)", f["std_total"]), ("error share", f["error_share"])]
-                plots.append(plot_maps(mesh, panels, out / f"uq_field_{name}.png", f"field {name}"))
+                value = _with_unit(name, self.units.get(name, ""))
+                bars = [value] * (len(panels) - 1 if self.surrogate_error else len(panels))
+                bars += ["share of the variance"] if self.surrogate_error else []
+                path = out / f"uq_field_{name}.png"
+                plots.append(plot_maps(mesh, panels, path, f"field {name}", colorbars=bars))
         return write_results(out, "uq", self.summary(), self.arrays(), plots)
 
 
 def _qkey(q: float) -> str:
     return f"q{q:g}"
+
+
+def _with_unit(name: str, unit: str) -> str:
+    """A colour-bar label: ``name [unit]``, the name alone when no unit is recorded."""
+    if unit == "1":
+        return f"{name} (dimensionless)"
+    return f"{name} [{unit}]" if unit else name
 
 
 class _Moments:
@@ -206,6 +224,7 @@ def propagate(
             if with_error:
                 q_draws[q.text].append(_quantity_draws(q, mean, std, xi))
     result = UQResult(dists, method, seed, x, quantiles, with_error)
+    result.units = {name: spec.unit for name, spec in model.fields_.items()}
     result.fields = acc.statistics(quantiles)
     for q in qs:
         draws = np.concatenate(q_draws[q.text]) if with_error else None

@@ -6,7 +6,9 @@ TOML, when given), the training data, the model card, test metrics per field
 (:func:`nirom.evaluation.evaluate`), calibration of the error bars (observed
 against nominal coverage at several levels), the worst test samples (with
 the field comparison of the worst), the speed-up, and the results of the
-uses (UQ, sensitivity, optimization, calibration) found in result folders.
+uses (UQ, sensitivity, optimization, calibration) found in result folders:
+every run kept there (``OUT``, ``OUT-2``, ...), listed with its folder and
+time, oldest first.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from nirom.apps.results import read_results
+from nirom.apps.results import find_results
 from nirom.dataset import Dataset
 from nirom.errors import DatasetError, MeshError
 from nirom.evaluation.alignment import MeshMatch, field_input_names, match_dataset
@@ -62,7 +64,8 @@ def write_report(
 
     ``train`` defaults to the dataset the fit record names (when it still
     exists); ``results`` are folders holding ``uq.json``, ``sensitivity.json``,
-    ``optimize.json`` or ``calibrate.json`` (or ``KIND/`` subfolders of them).
+    ``optimize.json`` or ``calibrate.json`` (or ``KIND/`` subfolders of them);
+    the later runs kept beside each (``OUT-2``, ``OUT-3``, ...) are shown too.
     """
     out = Path(out)
     card = model_card(model, model_path)
@@ -70,11 +73,10 @@ def write_report(
         recorded = read_fit_record(model_path).get("dataset")
         if recorded and Path(recorded, "zarr.json").is_file():
             train = Dataset(recorded)
-    found: dict[str, dict[str, Any]] = {}
     for folder in results:
         if not Path(folder).is_dir():
             raise DatasetError(f"{folder}: results folder not found")
-        found.update(read_results(folder))
+    found = find_results(results)
     report = evaluate(model, test, level=level)  # checks the meshes first
     match = match_dataset(model, test)
     with tempfile.TemporaryDirectory(prefix="nirom-report-") as tmp:
@@ -82,17 +84,14 @@ def write_report(
         parts = [
             _header(model, test, card),
             _study(study),
-            _training(train, test, plots),
+            _training(train, test, plots, model, found),
             _card(card),
             _metrics(report),
             _calibration(model, test, plots, match),
             _worst(model, test, plots, n_worst, match),
             _speed(report),
-            *(
-                _use(kind, found[kind])
-                for kind in ("uq", "sensitivity", "optimize", "calibrate")
-                if kind in found
-            ),
+            _result_list(found),
+            *(_use(doc, found, model, train) for doc in found),
         ]
         body = "\n".join(p for p in parts if p)
     page = (
@@ -158,7 +157,13 @@ def _study(study: str | os.PathLike[str] | None) -> str:
     return f"<h2>Study</h2><p class='note'>{_e(study)}</p><pre>{_e(text)}</pre>"
 
 
-def _training(train: Dataset | None, test: Dataset, plots: Path) -> str:
+def _training(
+    train: Dataset | None,
+    test: Dataset,
+    plots: Path,
+    model: Surrogate,
+    found: Sequence[Mapping[str, Any]],
+) -> str:
     if train is None:
         return "<h2>Training data</h2><p class='note'>not recorded with the model</p>"
     rows = [
@@ -176,7 +181,7 @@ def _training(train: Dataset | None, test: Dataset, plots: Path) -> str:
     rows.append(["samples by status", ", ".join(f"{k}: {v}" for k, v in train.counts().items())])
     space = train.space
     bounds = [[p.name, p.kind, p.low, p.high, p.unit] for p in space.scalars]
-    out = "<h2>Training data</h2>" + _table(["", ""], rows)
+    out = "<h2>Training data</h2>" + _table(["", ""], rows) + _provenance(model, train, found)
     out += _table(["parameter", "kind", "low", "high", "unit"], bounds)
     if space.dim >= 2:
         out += _img(_design_plot(train, test, plots / "design.png"), "training and test samples")
@@ -366,20 +371,154 @@ def _speed(report: Mapping[str, Any]) -> str:
     return "<h2>Speed</h2>" + _table(["", ""], rows)
 
 
-def _use(kind: str, s: Mapping[str, Any]) -> str:
-    title = {
-        "uq": "Uncertainty propagation",
-        "sensitivity": "Global sensitivity",
-        "optimize": "Design optimization",
-        "calibrate": "Bayesian calibration",
-    }[kind]
-    body = {"uq": _uq, "sensitivity": _sensitivity, "optimize": _optimize, "calibrate": _calibrate}[
-        kind
-    ](s)
+# -- where the training samples came from -------------------------------------------------------
+def _ids(ids: Sequence[int], at_most: int = 8) -> str:
+    """Sample ids as text, the first ``at_most`` then how many more."""
+    shown = ", ".join(str(i) for i in ids[:at_most])
+    return shown + (f" and {len(ids) - at_most} more" if len(ids) > at_most else "")
+
+
+def _dates(stamps: Sequence[str | None]) -> str:
+    """The days (YYYY-MM-DD) of ISO time stamps: one day, or the first to the last."""
+    days = sorted({s[:10] for s in stamps if isinstance(s, str) and s})
+    if not days:
+        return "on a date not recorded"
+    return f"on {days[0]}" if len(days) == 1 else f"between {days[0]} and {days[-1]}"
+
+
+def _verified_samples(
+    found: Sequence[Mapping[str, Any]], train: Dataset
+) -> dict[int, tuple[str | None, str]]:
+    """Samples of ``train`` that ``optimize --verify`` appended: id -> (written at, result folder).
+
+    A verification entry names its dataset (results written since this
+    was recorded); older ones count when the sample holds the same parameters.
+    """
+    where = train.path.resolve()
+    out: dict[int, tuple[str | None, str]] = {}
+    for doc in found:
+        if doc["_kind"] != "optimize":
+            continue
+        for v in doc.get("verification") or []:
+            i = int(v["sample_id"])
+            if train.status(i) != "done":
+                continue
+            meta = train.read_meta(i)
+            if v.get("dataset") is not None:
+                same = Path(v["dataset"]) == where
+            else:
+                mu, stored = v.get("mu") or {}, meta.get("mu") or {}
+                same = bool(mu) and all(
+                    k in stored and np.isclose(stored[k], x, rtol=1e-9) for k, x in mu.items()
+                )
+            if same:
+                out[i] = (v.get("written_at") or meta.get("written_at"), doc["_dir"])
+    return out
+
+
+def _provenance(model: Surrogate, train: Dataset, found: Sequence[Mapping[str, Any]]) -> str:
+    """A note when the dataset's done samples are not exactly the model's training samples.
+
+    Says how many the model was fitted on, which were appended by ``nirom
+    optimize --verify`` (from the optimize results shown) and which were
+    added by something the dataset does not record.
+    """
+    fitted_ids = getattr(model, "training_ids_", None)
+    done = train.sample_ids("done")
+    verified = _verified_samples(found, train)
+    if fitted_ids is None:
+        fitted: set[int] = set(done)
+        known = False
+    else:
+        fitted, known = {int(i) for i in fitted_ids}, True
+    extra = [i for i in done if i not in fitted]
+    absent = sorted(fitted - set(done))
+    if not extra and not absent and not verified:
+        return ""
+    parts = [f"{len(done)} samples in the dataset"]
+    if known:
+        parts.append(f"the model was fitted on {len(fitted)}")
+    if verified:
+        ids = sorted(verified)
+        text = (
+            f"{len(ids)} appended by <code>nirom optimize --verify</code> "
+            f"{_dates([verified[i][0] for i in ids])} (samples {_ids(ids)}; "
+            f"result {_e(verified[ids[0]][1])})"
+        )
+        if known:
+            used = sum(i in fitted for i in ids)
+            text += (
+                ", all in this model's fit"
+                if used == len(ids)
+                else ", not in this model's fit"
+                if used == 0
+                else f", {used} of them in this model's fit"
+            )
+        parts.append(text)
+    other = [i for i in extra if i not in verified]
+    if other:
+        stamps = [train.read_meta(i).get("written_at") for i in other]
+        parts.append(
+            f"{len(other)} not used by the model (samples {_ids(other)}, written "
+            f"{_dates(stamps)}); the dataset does not record what added them "
+            "(<code>nirom optimize --verify</code> and <code>nirom refine</code> append samples "
+            "after a fit)"
+        )
+    if absent:
+        parts.append(
+            f"{len(absent)} of the model's training samples are not done samples of this "
+            f"dataset (samples {_ids(absent)}): it was fitted on other data"
+        )
+    return "<p class='note'>" + "; ".join(p for p in parts if p) + ".</p>"
+
+
+# -- results of the uses -----------------------------------------------------------------------
+TITLES = {
+    "uq": "Uncertainty propagation",
+    "sensitivity": "Global sensitivity",
+    "optimize": "Design optimization",
+    "calibrate": "Bayesian calibration",
+}
+
+
+def ordinal(n: int) -> str:
+    """``n`` as an English ordinal: 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 102nd."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _result_list(found: Sequence[Mapping[str, Any]]) -> str:
+    """Every result folder the report shows, with when each was written."""
+    if not found:
+        return ""
+    rows = [[TITLES[d["_kind"]], d["_dir"], _stamp(d["_written"])] for d in found]
+    return "<h2>Results of the uses</h2>" + _table(["use", "folder", "written"], rows)
+
+
+def _stamp(iso: str) -> str:
+    """An ISO time stamp in UTC as ``YYYY-MM-DD HH:MM:SS UTC``."""
+    return iso.replace("T", " ").removesuffix("+00:00") + " UTC"
+
+
+def _use(
+    s: Mapping[str, Any],
+    found: Sequence[Mapping[str, Any]],
+    model: Surrogate,
+    train: Dataset | None,
+) -> str:
+    kind = s["_kind"]
+    same = [d for d in found if d["_kind"] == kind]
+    title = TITLES[kind]
+    if len(same) > 1:
+        title += f", run {same.index(s) + 1} of {len(same)}"
+    sections = {"uq": _uq, "sensitivity": _sensitivity, "optimize": _optimize}
+    body = {**sections, "calibrate": _calibrate}[kind](s)
+    after = _negative_notes(s, model, train) if kind == "uq" else ""  # under the maps
+    where = f"<p class='note'>{_e(s['_dir'])}, written {_e(_stamp(s['_written']))}</p>"
     images = "".join(
         _img(Path(s["_dir"]) / p, p) for p in s.get("plots", []) if (Path(s["_dir"]) / p).is_file()
     )
-    return f"<h2>{title}</h2>{body}{images}"
+    return f"<h2>{_e(title)}</h2>{where}{body}{images}{after}"
 
 
 def _uq(s: Mapping[str, Any]) -> str:
@@ -393,9 +532,72 @@ def _uq(s: Mapping[str, Any]) -> str:
         if s["surrogate_error"]:
             row += [q["std_total"], _pct(q["error_share"])]
         rows.append(row)
-    return f"<p class='note'>{s['n_samples']} {s['method']} samples; {_e(inputs)}</p>" + _table(
-        header, rows
+    fields = [
+        [name, _unit(f.get("unit")), *f["mean_range"], f["std_max"]]
+        for name, f in s["fields"].items()
+    ]
+    return (
+        f"<p class='note'>{s['n_samples']} {s['method']} samples; {_e(inputs)}</p>"
+        + _table(header, rows)
+        + _table(["field", "unit", "mean: lowest", "mean: highest", "std: highest"], fields)
     )
+
+
+def _unit(unit: str | None) -> str:
+    """A field's unit for a table: "1" is dimensionless; none recorded says so."""
+    return {"1": "1 (dimensionless)", "": "not recorded", None: "not recorded"}.get(unit, unit)
+
+
+def _negative_notes(s: Mapping[str, Any], model: Surrogate, train: Dataset | None) -> str:
+    """Why maps or quantities of a field that is never negative in training go below zero."""
+    if train is None:
+        return ""
+    from nirom.apps.quantities import QuantityError, parse_quantity
+
+    lows: dict[str, list[tuple[str, float]]] = {}
+    for name, f in s["fields"].items():
+        for what, value in (f.get("minimum") or {}).items():
+            if value is not None and value < 0:
+                lows.setdefault(name, []).append((f"the {what} map", value))
+    for text, q in s["quantities"].items():
+        values = [("mean", q["mean"]), *((f"q{k}", v) for k, v in q["quantiles"].items())]
+        try:
+            name = parse_quantity(text, model.fields_, model.mesh_).field
+        except QuantityError:
+            continue
+        low = [(f"{what} of {text}", v) for what, v in values if v is not None and v < 0]
+        if low:
+            lows.setdefault(name, []).extend(low)
+    notes = []
+    for name, low in lows.items():
+        n = _never_negative(train, name)
+        if n is None:
+            continue
+        what, value = min(low, key=lambda t: t[1])
+        text = (
+            f"{name} is not negative in any of the {n} training samples, yet {what} reaches "
+            f"{value:.4g}: the surrogate's predictions are not held to the field's sign, and "
+            "near zero they can dip below it. These are approximation errors of the surrogate, "
+            f"not negative values of {name}."
+        )
+        if s["surrogate_error"]:
+            text += (
+                " The error bars (mean +- z std, Gaussian) also extend below zero where "
+                f"{name} is small; {name} itself does not."
+            )
+        notes.append(f"<p class='note'>{_e(text)}</p>")
+    return "".join(notes)
+
+
+def _never_negative(train: Dataset, name: str) -> int | None:
+    """The number of training samples when field ``name`` is >= 0 in all of them, else None."""
+    if name not in train.fields:
+        return None
+    ids = train.sample_ids("done")
+    for i in ids:  # one sample in memory at a time
+        if np.nanmin(train.field(name, [i])) < 0:
+            return None
+    return len(ids) or None
 
 
 def _sensitivity(s: Mapping[str, Any]) -> str:
@@ -425,7 +627,7 @@ def _optimize(s: Mapping[str, Any]) -> str:
         names = list(front[0]["mu"]) if front else []
         note = f"{len(front)} Pareto-optimal of {s['n_trials']} trials"
         if step > 1:
-            note += f"; every {step}th shown, by the first objective"
+            note += f"; every {ordinal(step)} shown, by the first objective"
         return f"<p class='note'>{note}</p>" + _table([*s["objectives"], *names], rows)
     sense = "minimum" if s["sense"] == "min" else "maximum"
     out = f"<p>{sense} of {_e(s['objective'])}: {_num(s['value'])}"
@@ -445,6 +647,12 @@ def _optimize(s: Mapping[str, Any]) -> str:
             for v in s["verification"]
         ]
         out += _table(["iteration", "sample", "surrogate", "solver", "largest gap"], rows)
+        dataset = s["verification"][-1].get("dataset")
+        if dataset:
+            out += (
+                f"<p class='note'>each solved sample was appended to {_e(dataset)} "
+                "and the model refitted</p>"
+            )
     return out
 
 
@@ -465,6 +673,44 @@ def _calibrate(s: Mapping[str, Any]) -> str:
         f"{s['n_walkers']} walkers x {s['n_steps']} steps ({s['n_burn']} burn-in), acceptance "
         f"{s['acceptance']:.2f}, chain {s['chain_over_autocorr']:.0f} autocorrelation times"
     )
-    return f"<p class='note'>{_e(note)}</p>" + _table(
-        ["parameter", "mean", "std", "median", "90% interval", "MAP", "autocorr. time"], rows
+    return (
+        f"<p class='note'>{_e(note)}</p>"
+        + _table(
+            ["parameter", "mean", "std", "median", "90% interval", "MAP", "autocorr. time"], rows
+        )
+        + _observations(s)
     )
+
+
+def _observations(s: Mapping[str, Any]) -> str:
+    """The observations the calibration used: sensor, where, value, noise, fit at the MAP."""
+    obs = s.get("observations")
+    if not obs:
+        return ""
+    values = np.atleast_2d(np.asarray(obs["values"], dtype=float))
+    where = s.get("sensor_locations") or {}
+    fit = s.get("fit_at_map") or {}
+    rows = []
+    for j, text in enumerate(obs["quantities"]):
+        location = where.get(text)
+        at_map = fit.get(text, {})
+        rows.append(
+            [
+                text,
+                "-" if location is None else "(" + ", ".join(f"{c:.4g}" for c in location) + ")",
+                float(values[:, j].mean()),
+                obs["noise_std"][j],
+                at_map.get("predicted"),
+                at_map.get("surrogate_std"),
+            ]
+        )
+    repeats = f"mean of {len(values)} measurements" if len(values) > 1 else "one measurement"
+    header = [
+        "sensor",
+        "location",
+        f"observed ({repeats})",
+        "noise std",
+        "predicted at MAP",
+        "surrogate std at MAP",
+    ]
+    return "<p>Observations used</p>" + _table(header, rows)

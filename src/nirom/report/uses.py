@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from nirom.report.terminal import print_tables
+
 
 def _g(value: Any) -> str:
     return "-" if value is None else f"{value:.4g}"
@@ -27,10 +29,11 @@ def print_uq(s: dict[str, Any], console: Console) -> None:
         if err:
             row += [_g(q["std_total"]), f"{q['error_share']:.1%}"]
         table.add_row(*row)
-    console.print(table)
+    print_tables(console, table)
     for name, f in s["fields"].items():
+        unit = f" [{f['unit']}]" if f.get("unit") not in (None, "", "1") else ""
         line = (
-            f"field {name}: mean in [{_g(f['mean_range'][0])}, {_g(f['mean_range'][1])}], "
+            f"field {name}{unit}: mean in [{_g(f['mean_range'][0])}, {_g(f['mean_range'][1])}], "
             f"max std {_g(f['std_max'])}"
         )
         if err:
@@ -58,7 +61,7 @@ def print_sensitivity(s: dict[str, Any], console: Console) -> None:
                 f"{_g(ind['S1'][j])} +- {_g(ind['S1_conf'][j])}",
                 f"{_g(ind['ST'][j])} +- {_g(ind['ST_conf'][j])}",
             )
-        console.print(table)
+        print_tables(console, table)
     for field, peaks in s.get("map_peaks", {}).items():
         console.print(
             f"index maps of {field}: first-order index peaks at "
@@ -83,7 +86,7 @@ def print_optimization(s: dict[str, Any], console: Console) -> None:
             table.add_row(
                 *[_g(v) for v in point["values"].values()], *[_g(v) for v in point["mu"].values()]
             )
-        console.print(table)
+        print_tables(console, table)
         return
     sense = "minimum" if s["sense"] == "min" else "maximum"
     table = Table(title=f"{sense} of {s['objective']}: {_g(s['value'])}", title_justify="left")
@@ -91,7 +94,7 @@ def print_optimization(s: dict[str, Any], console: Console) -> None:
     table.add_column("value", justify="right")
     for k, v in s["mu"].items():
         table.add_row(k, _g(v))
-    console.print(table)
+    print_tables(console, table)
     for text, value in s["constraints"].items():
         console.print(f"constraint {text}: {_g(value)}", highlight=False)
     status = "feasible" if s["feasible"] else "[red]no feasible point found[/]"
@@ -125,7 +128,7 @@ def print_calibration(s: dict[str, Any], console: Console) -> None:
             _g(p["map"]),
             f"{p['autocorr_time']:.1f}",
         )
-    console.print(table)
+    print_tables(console, table)
     console.print(
         f"acceptance {s['acceptance']:.2f}; chain {s['chain_over_autocorr']:.0f} autocorrelation "
         f"times long (50 or more is reliable); about {s['effective_samples']:.0f} effective "
