@@ -6,7 +6,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import meshio
@@ -358,6 +360,99 @@ def test_missing_argument_is_a_usage_error(
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "Missing" in err and "Traceback" not in err
+
+
+# -- a model path where nothing is -----------------------------------------------------
+
+MODEL_VERBS = {
+    "predict": ["predict", "{m}", "-p", "a=1"],
+    "evaluate": ["evaluate", "{m}", "{ds}"],
+    "refine": ["refine", "{ds}", "{m}", "-n", "1"],
+    "uq": ["uq", "{m}"],
+    "sensitivity": ["sensitivity", "{m}"],
+    "optimize": ["optimize", "{m}"],
+    "calibrate": ["calibrate", "{m}", "{ds}"],
+    "report": ["report", "{m}", "{ds}"],
+    "serve": ["serve", "{m}"],
+}
+
+
+@pytest.mark.parametrize("args", MODEL_VERBS.values(), ids=MODEL_VERBS)
+def test_missing_model_path_says_so(
+    args: list[str], dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "typo.model"
+    rc = main([a.format(m=missing, ds=dataset) for a in args])
+    err = capsys.readouterr().err
+    assert_user_error(rc, err, f"{missing}: no such model directory")
+
+
+def test_loading_a_missing_model_says_so_and_a_folder_is_not_a_model(tmp_path: Path) -> None:
+    from nirom.errors import ModelError
+    from nirom.surrogates import Surrogate
+
+    with pytest.raises(ModelError, match=r"typo\.model: no such model directory$"):
+        Surrogate.load(tmp_path / "typo.model")
+    with pytest.raises(ModelError, match=r": not a nirom model \(no model\.json\)$"):
+        Surrogate.load(tmp_path)
+
+
+# -- Ctrl-C ---------------------------------------------------------------------------
+
+_SLOW_FIT = """
+import sys, time
+from nirom.cli import main
+from nirom.surrogates.pod import PODSurrogate
+
+def slow_fit(self, *args, **kwargs):
+    print("fitting", flush=True)
+    time.sleep(120)
+
+PODSurrogate.fit = slow_fit
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_during_fit_says_nothing_was_saved(dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.model"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_FIT, "fit", str(dataset), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "fitting\n"
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines == [
+        "error: interrupted (Ctrl-C) during fit; nothing was saved: run the command again"
+    ]
+    assert not out.exists()
+
+
+def test_ctrl_c_during_generate_says_the_samples_done_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import nirom.generation
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nirom.generation, "generate", interrupted)
+    rc = main(["generate", "thermal-block", "-n", "2", "-o", str(tmp_path / "tb.nirom")])
+    assert rc == 130
+    assert capsys.readouterr().err.strip() == (
+        "error: interrupted (Ctrl-C) during generate; the samples done are kept: "
+        "run the command again to resume"
+    )
 
 
 # -- evaluate: fields one by one, meshes compared ------------------------------------------

@@ -146,7 +146,7 @@ def test_fit_records_its_time_and_data(small_block, tmp_path) -> None:
         (["optimize", "{gp}", "--minimize", "max(u)", "-c", "mean(u) = 1"], "write QUANTITY <="),
         (["calibrate", "{gp}", "{bad}"], "'values' has 3 entries per measurement for 2 sensors"),
         (["calibrate", "{gp}", "{missing}"], "observations file not found"),
-        (["uq", "{missing}"], "not a nirom model"),
+        (["uq", "{missing}"], "nothing: no such model directory"),
         (["optimize", "{gp}", "--fix", "k_0=hot"], "fixed parameter 'k_0': 'hot' is not a number"),
         (["calibrate", "{gp}", "{good}", "--walkers", "4"], "needs at least 8 (2 per parameter)"),
     ],

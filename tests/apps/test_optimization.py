@@ -93,3 +93,18 @@ def test_the_solver_verifies_the_optimum(small_block, tmp_path) -> None:
 def test_bad_constraints_are_named(small_block, constraint: str, match: str) -> None:
     with pytest.raises(QuantityError, match=match):
         optimize(small_block.gp, "max(u)", constraints=[constraint])
+
+
+def test_cli_verify_records_the_refit(small_block, tmp_path) -> None:
+    """The refitted model's fit record names the grown dataset and its sample count."""
+    from nirom.cli import main
+    from nirom.report.card import read_fit_record
+
+    data = shutil.copytree(small_block.train.path, tmp_path / "train.nirom")
+    out = tmp_path / "refitted.model"
+    args = ["optimize", str(small_block.rbf_path), "--maximize", "max(u)", "-c", "mean(u) >= 0.03"]
+    args += ["--verify", str(data), "--max-iterations", "1", "--model-out", str(out)]
+    assert main([*args, "-o", str(tmp_path / "opt")]) == 0
+    record = read_fit_record(out)
+    assert record["training_samples"] == len(Dataset(data)) == len(small_block.train) + 1
+    assert record["dataset"] == str(data.resolve()) and record["fit_s"] > 0

@@ -478,7 +478,9 @@ def optimize_verified(
             f"iteration {iteration}: {result.objective} surrogate {result.value:.6g}, "
             f"solver {checks[result.objective][1]:.6g} (gap {gaps[result.objective]:.2%})"
         )
+        fit_start = time.perf_counter()
         model = type(model)(**model.get_params()).fit(dataset)
+        history[-1]["refit_s"] = time.perf_counter() - fit_start
         if max(gaps.values()) <= tol:
             break
     result.verification = history

@@ -12,8 +12,9 @@ from rich.markup import escape
 
 from nirom.cli.app import app, console
 from nirom.cli.options import read_space_file
-from nirom.dataset import Dataset, export_sample, import_folder
-from nirom.report.terminal import print_dataset_summary
+
+# zarr, SciPy and meshio are imported inside each verb, so that ``nirom --help``
+# and usage errors start at once.
 
 
 # -- info ----------------------------------------------------------------------
@@ -26,6 +27,9 @@ def info(
     ] = False,
 ) -> None:
     """Describe a dataset: parameters, fields, sample counts, mesh, solve times, size."""
+    from nirom.dataset.store import Dataset
+    from nirom.report.terminal import print_dataset_summary
+
     ds = Dataset(dataset)
     summary = ds.summary()
     if check:
@@ -82,6 +86,8 @@ def import_(
     ] = None,
 ) -> None:
     """Import solver outputs plus a parameter CSV as a new dataset."""
+    from nirom.dataset import import_folder
+
     ps = read_space_file(space) if space is not None else None
     ds = import_folder(folder, out, parameters_csv=params, fields=field, space=ps)
     console.print(
@@ -105,6 +111,8 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="File extension meshio writes.")] = "vtu",
 ) -> None:
     """Export samples as mesh files (VTU by default) for ParaView."""
+    from nirom.dataset import Dataset, export_sample
+
     ds = Dataset(dataset)
     ids = sample if sample else ds.sample_ids("done")
     written = []
@@ -119,6 +127,7 @@ def plaid_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="PLAID folder to create.")],
 ) -> None:
     """Export a dataset's done samples as a PLAID dataset (needs pyplaid: extra plaid)."""
+    from nirom.dataset import Dataset
     from nirom.dataset.plaid import export_plaid
 
     ds = Dataset(dataset)

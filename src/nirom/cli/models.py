@@ -13,17 +13,12 @@ import typer
 from rich.markup import escape
 
 from nirom.cli.app import app, console
-from nirom.cli.options import parameter_value, parse_pairs
-from nirom.dataset import Dataset
+from nirom.cli.names import MODELS, SOLVERS
+from nirom.cli.options import existing_model, parameter_value, parse_pairs
 from nirom.errors import ModelError, ParameterError
-from nirom.generation import generate as run_generation
-from nirom.report.terminal import (
-    print_evaluation,
-    print_generation_report,
-    print_prediction,
-)
-from nirom.solvers import solver_names
-from nirom.surrogates.factory import MODELS
+
+# Heavy modules (the solvers, SciPy, zarr, scikit-learn, torch) are imported inside
+# each verb, so that ``nirom --help`` and usage errors start at once.
 
 
 # -- generate ---------------------------------------------------------------------------
@@ -32,7 +27,7 @@ def generate(
     case: Annotated[
         str,
         typer.Argument(
-            help=f"Built-in solver ({', '.join(solver_names())}) or a command-solver TOML file.",
+            help=f"Built-in solver ({', '.join(SOLVERS)}) or a command-solver TOML file.",
             metavar="CASE",
         ),
     ],
@@ -64,6 +59,9 @@ def generate(
     ] = False,
 ) -> None:
     """Run a solver on a design of samples, in parallel; rerun to resume."""
+    from nirom.generation import generate as run_generation
+    from nirom.report.terminal import print_generation_report
+
     report = run_generation(
         case,
         out,
@@ -118,6 +116,7 @@ def fit(
     ] = None,
 ) -> None:
     """Fit a surrogate on a dataset's done samples and save it."""
+    from nirom.dataset import Dataset
     from nirom.report.card import write_fit_record
     from nirom.surrogates import make_surrogate
 
@@ -220,7 +219,9 @@ def predict(
     ] = None,
 ) -> None:
     """Predict the fields for one parameter set."""
+    existing_model(model)
     from nirom.evaluation.alignment import field_input_names
+    from nirom.report.terminal import print_prediction
     from nirom.surrogates import Surrogate
     from nirom.surrogates.export import (
         match_geometry,
@@ -279,7 +280,10 @@ def evaluate(
     ] = 0,
 ) -> None:
     """Evaluate a model on a dataset's done samples (errors, coverage, speed-up)."""
+    existing_model(model)
+    from nirom.dataset import Dataset
     from nirom.evaluation.evaluate import evaluate as run_evaluation
+    from nirom.report.terminal import print_evaluation
     from nirom.surrogates import Surrogate
 
     if time_solves < 0:
@@ -314,6 +318,8 @@ def refine(
     seed: Annotated[int, typer.Option(help="Seed of the candidate set.")] = 0,
 ) -> None:
     """Solve new samples where the surrogate is least certain, then refit it."""
+    existing_model(model)
+    from nirom.dataset import Dataset
     from nirom.refinement import refine as run_refinement
     from nirom.surrogates import Surrogate
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from nirom.errors import ModelError, ParameterError
 
-from nirom.errors import ParameterError
-from nirom.parameters import ParameterSpace
+if TYPE_CHECKING:  # imported in the functions: SciPy is slow to import
+    from nirom.parameters import ParameterSpace
 
 
 def read_space_file(path: Path) -> ParameterSpace:
@@ -19,6 +19,8 @@ def read_space_file(path: Path) -> ParameterSpace:
     Each entry has ``name``, ``kind`` ("uniform" | "loguniform" | "field"),
     ``low``, ``high`` and optionally ``unit`` (and ``shape`` for fields).
     """
+    from nirom.parameters import ParameterSpace
+
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
@@ -51,6 +53,8 @@ def parse_pairs(items: list[str] | None, what: str = "parameter") -> dict[str, A
 def parameter_value(name: str, value: Any) -> Any:
     """A number, or a field input read from ``@FILE.npy`` (no pickle)."""
     if isinstance(value, str) and value.startswith("@"):
+        import numpy as np
+
         path = Path(value[1:])
         try:
             value = np.load(path, allow_pickle=False)
@@ -62,3 +66,12 @@ def parameter_value(name: str, value: Any) -> Any:
         return value
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     return float(value) if numeric else value  # true/false/text: refused by the model's space
+
+
+def existing_model(path: Path) -> None:
+    """Refuse a model path where nothing is, before a verb imports the surrogates (seconds).
+
+    The same one line as :func:`nirom.surrogates.format.read_model` gives, at once.
+    """
+    if not path.exists():
+        raise ModelError(f"{path}: no such model directory")

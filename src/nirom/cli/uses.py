@@ -11,9 +11,11 @@ import typer
 from rich.markup import escape
 
 from nirom.cli.app import app, console, err_console
-from nirom.cli.options import parse_pairs
-from nirom.dataset import Dataset
+from nirom.cli.options import existing_model, parse_pairs
 from nirom.errors import ParameterError
+
+# Heavy modules (SciPy, zarr, the surrogates, FastAPI, matplotlib) are imported inside
+# each verb, so that ``nirom --help`` and usage errors start at once.
 
 
 # -- uses of a model: uq, sensitivity, optimize, calibrate, report, serve ----------------
@@ -32,6 +34,7 @@ def _results_dir(out: Path | None, model: Path, kind: str) -> Path:
     return out if out is not None else Path(f"{model.name.removesuffix('.model')}-{kind}")
 
 
+RESULTS_FOLDER = "Results folder (default MODEL-KIND); one holding a result already: FOLDER-2, ..."
 _DIST_HELP = "NAME=KIND(ARGS) input distribution (repeatable), e.g. -d 'k_0=normal(1, 0.1)'."
 _QUANTITY_HELP = (
     "Quantity of interest (repeatable): max(u), mean(u), mean(u, 0:0.5, 0:1), u[17], at(u, x, y)."
@@ -55,10 +58,11 @@ def uq(
         bool, typer.Option(help="Also sample the model's error bars (when it has them).")
     ] = True,
     seed: Annotated[int, typer.Option(help="Seed of the samples.")] = 0,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help=RESULTS_FOLDER)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Propagate input distributions through a model: field and quantity statistics."""
+    existing_model(model)
     from nirom.apps.results import jsonable
     from nirom.apps.uq import propagate
     from nirom.report.uses import print_uq
@@ -100,10 +104,11 @@ def sensitivity(
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples of the intervals.")] = 100,
     maps: Annotated[bool, typer.Option(help="Index maps of every field value.")] = True,
     seed: Annotated[int, typer.Option(help="Seed of the design and the bootstrap.")] = 0,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help=RESULTS_FOLDER)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Sobol indices (first order, total, bootstrap intervals) of quantities and per node."""
+    existing_model(model)
     from nirom.apps.results import jsonable
     from nirom.apps.sensitivity import sobol_indices
     from nirom.report.uses import print_sensitivity
@@ -156,13 +161,16 @@ def optimize(
     model_out: Annotated[
         Path | None, typer.Option(help="Where --verify saves the refitted model (default MODEL).")
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help=RESULTS_FOLDER)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Optimise quantities of a model (default: minimise the max of its first field)."""
+    existing_model(model)
     from nirom.apps.optimization import optimize as run_optimize
     from nirom.apps.optimization import optimize_verified, pareto_front
     from nirom.apps.results import jsonable
+    from nirom.dataset import Dataset
+    from nirom.report.card import write_fit_record
     from nirom.report.uses import print_optimization
     from nirom.surrogates import Surrogate
 
@@ -194,6 +202,9 @@ def optimize(
                 **common,
             )
             refitted.save(model_out or model)
+            refit_s = result.verification[-1]["refit_s"]
+            n_fitted = len(refitted.training_ids_)
+            write_fit_record(model_out or model, refit_s, verify, n_fitted)
     paths = result.save(_results_dir(out, model, "optimize"))
     _show(result.summary(), print_optimization, as_json, jsonable, paths)
 
@@ -220,10 +231,11 @@ def calibrate(
         bool, typer.Option(help="Add the model's predictive variance to the noise.")
     ] = True,
     seed: Annotated[int, typer.Option(help="Seed of the sampler.")] = 0,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help=RESULTS_FOLDER)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Bayesian calibration of a model's parameters to observations (emcee)."""
+    existing_model(model)
     from nirom.apps.calibration import calibrate as run_calibration
     from nirom.apps.results import jsonable
     from nirom.report.uses import print_calibration
@@ -258,13 +270,15 @@ def report(
         list[Path] | None,
         typer.Option(
             "--results",
-            help="Folder of uq / sensitivity / optimize / calibrate "
-            "results to include (repeatable).",
+            help="Folder of uq / sensitivity / optimize / calibrate results to include "
+            "(repeatable); the later runs kept beside it (FOLDER-2, FOLDER-3, ...) too.",
         ),
     ] = None,
     study: Annotated[Path | None, typer.Option(help="Study TOML file to show.")] = None,
 ) -> None:
     """Write a self-contained HTML report of a model on a test dataset."""
+    existing_model(model)
+    from nirom.dataset import Dataset
     from nirom.report.html import write_report
     from nirom.surrogates import Surrogate
 
@@ -294,6 +308,7 @@ def serve(
     ] = True,
 ) -> None:
     """Serve a model over HTTP: POST /predict, GET /model, GET /health."""
+    existing_model(model)
     from nirom.serve import serve as run_server
 
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -102,6 +102,8 @@ def model_digest(doc: Mapping[str, Any]) -> str:
 def _read_doc(path: Path) -> dict[str, Any]:
     meta = path / "model.json"
     if not meta.is_file():
+        if not path.exists():
+            raise ModelError(f"{path}: no such model directory")
         raise ModelError(f"{path}: not a nirom model (no model.json)")
     try:
         doc = json.loads(meta.read_text(encoding="utf-8"))
