@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+import nirom.generation
 from nirom import Dataset, DatasetError, ParameterError, ParameterSpace, Uniform, generate
 from nirom.cli import main
 from nirom.solvers import Solver, SolverError, ThermalBlock
@@ -73,6 +75,7 @@ def test_dask_workers_give_the_same_samples(tmp_path: Path) -> None:
         "thermal-block", tmp_path / "b", 6, workers=2, solver_options=SMALL, console=QUIET
     )
     assert (dask.solved, dask.failed) == (6, 0)
+    assert (dask.ran_on, local.ran_on) == ("dask", "process")  # as asked, though small
     np.testing.assert_array_equal(dask.dataset.field("u"), local.dataset.field("u"))
     np.testing.assert_array_equal(dask.dataset.parameters(), local.dataset.parameters())
 
@@ -246,3 +249,64 @@ def test_field_inputs_are_drawn_from_the_solvers_prior_on_any_worker(tmp_path: P
     assert (grown.solved, grown.skipped) == (1, 3)
     with pytest.raises(DatasetError, match="seed = 5, this run asks for 6"):
         generate("darcy", tmp_path / "a", 4, seed=6, workers=0, solver_options=DARCY)
+
+
+def captured() -> tuple[Console, io.StringIO]:
+    """A console writing into a string (wide: one message, one line)."""
+    text = io.StringIO()
+    return Console(file=text, width=400), text
+
+
+def test_a_few_cheap_samples_are_solved_in_this_process_and_it_says_so(tmp_path: Path) -> None:
+    console, text = captured()
+    report = generate("thermal-block", tmp_path / "a", 4, solver_options=SMALL, console=console)
+    assert (report.solved, report.ran_on) == (4, "process")
+    line = text.getvalue().splitlines()[0]
+    assert line.startswith("4 samples of about ")
+    assert line.endswith(
+        "s: solving in this process (a cluster would cost more to start, about 5 s, than it saves)"
+    )
+
+
+def test_slow_samples_go_to_a_cluster_and_explicit_choices_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+
+    def on_dask(solver, ds, todo, workers, scheduler, seed, report) -> None:
+        calls.append(([i for i, _ in todo], workers, scheduler))
+
+    monkeypatch.setattr(nirom.generation, "_run_on_dask", on_dask)
+    monkeypatch.setattr(nirom.generation, "cluster_pays", lambda *args: True)  # slow ones
+    console, text = captured()
+    report = generate("thermal-block", tmp_path / "a", 4, solver_options=SMALL, console=console)
+    assert calls.pop() == ([1, 2, 3], 2, None) and report.ran_on == "dask"
+    assert "starting a local cluster of 2 worker processes for the other 3" in text.getvalue()
+
+    monkeypatch.setattr(nirom.generation, "cluster_pays", lambda *args: False)
+    monkeypatch.setattr(nirom.generation, "check_workers", lambda *args: None)
+    console, text = captured()
+    address = "tcp://127.0.0.1:8786"
+    generate(
+        "thermal-block", tmp_path / "b", 3, scheduler=address, solver_options=SMALL, console=console
+    )
+    assert calls.pop() == ([0, 1, 2], 0, address) and text.getvalue() == ""
+
+
+def test_a_killed_worker_is_a_failed_sample_named_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dask
+    import distributed  # noqa: F401  (its config defaults before dask.config.set)
+
+    def die(*args: object, **kwargs: object) -> None:  # sent by value: runs on the worker
+        os._exit(3)
+
+    monkeypatch.setattr(nirom.generation, "_task", die)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        report = generate(
+            "thermal-block", tmp_path / "a", 1, workers=1, solver_options=SMALL, console=QUIET
+        )
+    [(sample_id, reason)] = report.failures
+    assert sample_id == 0
+    assert reason.startswith("worker error: the Dask worker running die died 1 time(s), last tcp")

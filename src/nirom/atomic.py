@@ -3,13 +3,15 @@
 Everything nirom writes as a directory (a dataset skeleton, an imported
 dataset, a saved model, a sample) appears at its path whole or not at all:
 
-1. it is built in a fresh sibling folder (``.NAME.<tag>-<random>``);
+1. it is built in a fresh sibling folder (``.NAME.<tag>-<host>-<pid>-<random>``);
 2. every file and folder in it is fsynced (:func:`fsync_tree`);
 3. it is renamed into place (a rename is atomic), and the parent folder is
    fsynced so the rename itself survives a power cut.
 
 A failure at any step removes the aside folder and leaves what was at the
-path untouched. Use :func:`built_aside`::
+path untouched. A process killed outright (SIGKILL, a lost node) cannot: the
+next write to the same path removes such leftovers (:func:`remove_stale_aside`),
+those whose writer, named by host and process id, is gone. Use :func:`built_aside`::
 
     with built_aside(path, replace=True, tag="saving") as tmp:
         tmp.mkdir()
@@ -21,12 +23,22 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
+import socket
+import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["built_aside", "fsync_dir", "fsync_tree", "move_into_place"]
+__all__ = ["built_aside", "fsync_dir", "fsync_tree", "move_into_place", "remove_stale_aside"]
+
+#: The tags of aside folders that older versions named without host and pid.
+_LEGACY_TAGS = ("writing", "saving", "creating", "importing", "exporting", "old")
+#: Age in seconds after which an aside folder whose writer cannot be checked (another
+#: host, or an older version's name) counts as abandoned.
+ABANDONED_AFTER_S = 24 * 3600.0
 
 
 def fsync_tree(root: str | os.PathLike[str]) -> None:
@@ -59,7 +71,7 @@ def move_into_place(new: Path, target: Path, replace: bool = False) -> None:
     folder and never a half of either.
     """
     if replace and target.exists():
-        trash = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        trash = target.parent / _aside_name(target, "old")
         os.rename(target, trash)
         os.rename(new, target)
         shutil.rmtree(trash, ignore_errors=True)
@@ -86,7 +98,8 @@ def built_aside(
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{tag}-{uuid.uuid4().hex[:8]}"
+    remove_stale_aside(target)
+    tmp = target.parent / _aside_name(target, tag)
     try:
         yield tmp
         fsync_tree(tmp)
@@ -101,3 +114,66 @@ def built_aside(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _host() -> str:
+    """This machine's name as 8 hex digits (names of aside folders stay short and plain)."""
+    return f"{zlib.crc32(socket.gethostname().encode()):08x}"
+
+
+def _aside_name(target: Path, tag: str) -> str:
+    """``.NAME.<tag>-<host>-<pid>-<random>``: a folder beside ``target`` naming its writer."""
+    return f".{target.name}.{tag}-{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine exists (another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _abandoned(entry: Path, host: str | None, pid: int | None) -> bool:
+    """Whether the writer of aside folder ``entry`` is gone (or, unknowable, it is old)."""
+    if host == _host() and pid is not None:
+        return not _alive(pid)
+    try:
+        return time.time() - entry.stat().st_mtime > ABANDONED_AFTER_S
+    except FileNotFoundError:
+        return False
+
+
+def remove_stale_aside(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove the aside folders of ``target`` that killed writers left; return them.
+
+    A folder ``.NAME.<tag>-<host>-<pid>-<random>`` goes when that process of this
+    host is gone, one of another host or an older version's ``.NAME.<tag>-<random>``
+    when older than :data:`ABANDONED_AFTER_S`. A live writer's folder stays, and so
+    does an ``old`` one (the previous copy moved out of the way) while ``target``
+    is missing: it is then the only copy.
+    """
+    target = Path(target)
+    name = re.escape(target.name)
+    current = re.compile(rf"\.{name}\.([a-z]+)-([0-9a-f]{{8}})-(\d+)-[0-9a-f]{{8}}")
+    legacy = re.compile(rf"\.{name}\.({'|'.join(_LEGACY_TAGS)})-[0-9a-f]{{8}}")
+    removed = []
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        found, old = current.fullmatch(entry.name), legacy.fullmatch(entry.name)
+        if found is None and old is None:
+            continue
+        tag = (found or old).group(1)
+        host, pid = (found.group(2), int(found.group(3))) if found else (None, None)
+        if tag == "old" and not target.exists():
+            continue
+        if entry.is_dir() and not entry.is_symlink() and _abandoned(entry, host, pid):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed

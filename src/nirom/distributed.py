@@ -21,9 +21,15 @@ from typing import Any
 
 from nirom.errors import NiromError
 
+#: Worker processes of a local cluster when the caller leaves the choice to nirom.
+DEFAULT_WORKERS = 2
+#: Seconds a local cluster costs before its first result: worker processes started,
+#: nirom imported and the solver built in each (measured 5 to 6 s on 2 loaded cores).
+CLUSTER_START_S = 5.0
+
 
 @contextmanager
-def dask_client(workers: int = 2, scheduler: str | None = None) -> Iterator[Any]:
+def dask_client(workers: int = DEFAULT_WORKERS, scheduler: str | None = None) -> Iterator[Any]:
     """A ``dask.distributed.Client``: on ``scheduler`` if given, else a local cluster.
 
     Parameters
@@ -78,17 +84,74 @@ def dask_client(workers: int = 2, scheduler: str | None = None) -> Iterator[Any]
 def check_workers(workers: Any, scheduler: str | None = None, connect_s: float = 5.0) -> None:
     """Check the parallel settings before any work: one-line :class:`NiromError` if wrong.
 
-    ``workers`` must be an integer >= 0 (0: no worker processes); a ``scheduler`` address
-    must be a ``tcp://HOST:PORT`` (or ``tls://``) that accepts a connection within
-    ``connect_s`` seconds; local workers must not be started from a script's unguarded
-    top level (:func:`check_main_guard`).
+    ``workers`` must be an integer >= 0 (0: no worker processes) or None (nirom chooses
+    by the work, :func:`cluster_pays`); a ``scheduler`` address must be a
+    ``tcp://HOST:PORT`` (or ``tls://``) that accepts a connection within ``connect_s``
+    seconds; local workers must not be started from a script's unguarded top level
+    (:func:`check_main_guard`; with None, checked when workers start).
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+    wrong = isinstance(workers, bool) or not isinstance(workers, int) or workers < 0
+    if workers is not None and wrong:
         raise NiromError(f"--workers must be an integer >= 0 (0: in this process), got {workers}")
     if scheduler is not None:
         _check_scheduler(scheduler, connect_s)
-    elif workers > 0:
+    elif workers:
         check_main_guard()
+
+
+def cluster_pays(seconds_each: float, remaining: int, workers: int = DEFAULT_WORKERS) -> bool:
+    """Whether a local cluster of ``workers`` processes finishes ``remaining`` tasks of
+    ``seconds_each`` seconds sooner than this process alone, its start-up
+    (:data:`CLUSTER_START_S`) included."""
+    serial = seconds_each * remaining
+    return serial > CLUSTER_START_S + serial / max(workers, 1)
+
+
+def worker_failure(exc: BaseException) -> str | None:
+    """One line saying how the Dask cluster failed under ``exc``; None for other errors.
+
+    A ``KilledWorker`` (the worker processes running a task died, each time: a crash,
+    the memory limit, a killed job), a lost connection to the scheduler, or a future
+    cancelled because the cluster went away.
+    """
+    try:
+        from distributed import KilledWorker
+        from distributed.client import FutureCancelledError
+        from distributed.comm.core import CommClosedError
+    except ImportError:  # no Dask installed: nothing can have failed on it
+        return None
+    if isinstance(exc, KilledWorker):
+        from dask.utils import key_split
+
+        address = getattr(exc.last_worker, "address", exc.last_worker)
+        return (
+            f"the Dask worker running {key_split(exc.task)} died "
+            f"{exc.allowed_failures + 1} time(s), last {address} (a crash, out of memory "
+            "or killed; see the worker logs)"
+        )
+    if isinstance(exc, CommClosedError):
+        return f"the connection to the Dask cluster was lost ({exc})"
+    if isinstance(exc, FutureCancelledError):
+        return "the Dask cluster cancelled the work (its scheduler or workers went away)"
+    return None
+
+
+@contextmanager
+def worker_failures(what: str, again: str = "run the command again") -> Iterator[None]:
+    """Turn a failure of the Dask cluster inside the block into a one-line NiromError.
+
+    The error says ``what`` failed, how (:func:`worker_failure`) and that the run can be
+    repeated (``again``); any other exception passes unchanged.
+    """
+    try:
+        yield
+    except NiromError:
+        raise
+    except Exception as exc:
+        reason = worker_failure(exc)
+        if reason is None:
+            raise
+        raise NiromError(f"{what} failed: {reason}; {again}") from None
 
 
 def _check_scheduler(address: str, connect_s: float) -> None:

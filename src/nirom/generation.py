@@ -22,11 +22,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich import get_console
 from rich.console import Console
 
 from nirom.dataset import Dataset
+from nirom.dataset.publish import clean_locks
 from nirom.dataset.repair import damaged_samples, mark_damaged
-from nirom.distributed import check_workers, dask_client
+from nirom.distributed import (
+    CLUSTER_START_S,
+    DEFAULT_WORKERS,
+    check_workers,
+    cluster_pays,
+    dask_client,
+    worker_failure,
+)
 from nirom.errors import DatasetError, NiromError, ParameterError, SampleExistsError
 from nirom.parameters import DESIGNS, ParameterSpace
 from nirom.report.terminal import SolveProgress
@@ -61,6 +70,7 @@ class GenerationReport:
     failures: list[tuple[int, str]] = field(default_factory=list)
     repaired: list[int] = field(default_factory=list)  # damaged samples solved again
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (sample id, warning)
+    ran_on: str = ""  # "process" (this one) or "dask" (workers or a scheduler); "" if nothing
 
 
 def generate(
@@ -71,7 +81,7 @@ def generate(
     space: ParameterSpace | None = None,
     design: str = "sobol",
     seed: int = 0,
-    workers: int = 2,
+    workers: int | None = None,
     scheduler: str | None = None,
     retry_failed: bool = False,
     solver_options: Mapping[str, Any] | None = None,
@@ -95,8 +105,9 @@ def generate(
         default the solver's own.
     design, seed
         The design ("sobol", "lhs", "random", "grid") and its seed.
-    workers : int
-        Worker processes of the local Dask cluster; 0 runs in this process.
+    workers : int, optional
+        Worker processes of the local Dask cluster; 0 runs in this process; None
+        (default) chooses by the work (:func:`solve_samples`).
     scheduler : str, optional
         Address of an existing Dask scheduler to run on instead.
     retry_failed : bool
@@ -156,12 +167,18 @@ def solve_samples(
     ds: Dataset,
     todo: list[tuple[int, dict[str, Any]]],
     *,
-    workers: int = 2,
+    workers: int | None = None,
     scheduler: str | None = None,
     console: Console | None = None,
     seed: int | None = None,
 ) -> GenerationReport:
-    """Solve the parameter sets ``todo`` (sample id, mu) into ``ds`` (0 workers: here).
+    """Solve the parameter sets ``todo`` (sample id, mu) into ``ds``.
+
+    ``workers`` 0 solves here, N on a local Dask cluster of N processes, ``scheduler``
+    on that cluster. None chooses, and prints one line saying what and why: the first
+    sample is solved here and timed; the rest go to a local cluster of
+    :data:`~nirom.distributed.DEFAULT_WORKERS` only when that saves more than its
+    start-up (:func:`~nirom.distributed.cluster_pays`), else stay here.
 
     Field inputs missing from a ``mu`` are drawn by the solver's prior from
     ``(seed, sample id)``, on the worker that solves the sample.
@@ -171,13 +188,64 @@ def solve_samples(
     if todo:
         with SolveProgress(console, len(todo)) as advance:
             tally = partial(_tally, report, advance)
-            if workers == 0 and scheduler is None:  # in this process
+            if workers is None and scheduler is None:
+                todo, workers = _choose_by_timing(solver, ds, todo, seed, tally, console)
+            here = workers == 0 and scheduler is None
+            report.ran_on = "process" if here else "dask"
+            if here:
                 for sample_id, mu in todo:
                     tally(run_sample(solver, ds, sample_id, mu, seed))
-            else:
-                _run_on_dask(solver, ds, todo, workers, scheduler, seed, tally)
+            elif todo:
+                _run_on_dask(solver, ds, todo, workers or 0, scheduler, seed, tally)
     report.wall_time_s = time.perf_counter() - start
     return report
+
+
+def _choose_by_timing(
+    solver: Solver,
+    ds: Dataset,
+    todo: Todo,
+    seed: int | None,
+    tally: Callable[[Outcome], None],
+    console: Console | None,
+) -> tuple[Todo, int]:
+    """Solve here until a sample is timed, then choose where the rest go; say so in a line.
+
+    Returns the samples left and the worker processes for them (0: this process).
+    """
+    total, rest = len(todo), list(todo)
+    while rest:
+        (sample_id, mu), rest = rest[0], rest[1:]
+        begin = time.perf_counter()
+        outcome = run_sample(solver, ds, sample_id, mu, seed)
+        tally(outcome)
+        if outcome.status != "skipped":
+            break
+    else:
+        return [], 0  # every sample was done by another run meanwhile
+    each = time.perf_counter() - begin
+    size = f"{total} sample{'s' * (total != 1)} of about {_seconds(each)}"
+    if not rest:
+        line, workers = f"{size}: solved in this process", 0
+    elif cluster_pays(each, len(rest), DEFAULT_WORKERS):
+        workers = DEFAULT_WORKERS
+        line = (
+            f"{size}: starting a local cluster of {workers} worker processes for the other "
+            f"{len(rest)} (it saves more than its start-up, about {CLUSTER_START_S:g} s)"
+        )
+    else:
+        line, workers = (
+            f"{size}: solving in this process (a cluster would cost more to start, about "
+            f"{CLUSTER_START_S:g} s, than it saves)",
+            0,
+        )
+    (console or get_console()).print(line, highlight=False, markup=False)
+    return rest, workers
+
+
+def _seconds(value: float) -> str:
+    """A duration for people: two significant digits below 10 s, whole seconds above."""
+    return f"{value:.2g} s" if value < 10 else f"{value:.0f} s"
 
 
 def _check_design_point(ds: Dataset, sample_id: int, row: Any, space: ParameterSpace) -> None:
@@ -334,7 +402,8 @@ def _run_on_dask(
             except StorageError:
                 raise
             except Exception as exc:  # the worker itself died or could not run the task
-                outcome = Outcome(sample_id, "failed", 0.0, f"worker error: {_reason(exc)}")
+                reason = worker_failure(exc) or _reason(exc)
+                outcome = Outcome(sample_id, "failed", 0.0, f"worker error: {reason}")
                 try:
                     ds.record_failure(mu, outcome.error, sample_id=sample_id)
                 except SampleExistsError:
@@ -451,6 +520,7 @@ def _open_or_create(path: Path, solver: Solver, space: ParameterSpace, provenanc
             if not (path / "zarr.json").is_file():
                 raise  # not a concurrent creation: report it
     ds = Dataset(path)
+    clean_locks(path)  # lock files an earlier version or a killed run left in staging/
     before = ds.provenance.get("generation")
     if before is None:
         raise DatasetError(f"{path}: not made by nirom generate; choose a new --out")

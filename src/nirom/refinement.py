@@ -101,7 +101,7 @@ def refine(
     *,
     n_candidates: int = 2048,
     seed: int = 0,
-    workers: int = 2,
+    workers: int | None = None,
     scheduler: str | None = None,
     console: Console | None = None,
 ) -> RefinementReport:

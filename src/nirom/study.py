@@ -20,7 +20,7 @@
     seed = 1
 
     [generation]
-    workers = 2                         # 0: in this process
+    workers = 2                         # 0: in this process; left out: nirom chooses
     # scheduler = "tcp://host:8786"
 
     [[surrogates]]
@@ -229,7 +229,7 @@ def _generate(
         design["samples"],
         design=design.get("design", "sobol"),
         seed=design.get("seed", 0),
-        workers=gen.get("workers", 2),
+        workers=gen.get("workers"),
         scheduler=gen.get("scheduler"),
         console=console,
     )

@@ -38,9 +38,14 @@ def generate(
         int, typer.Option(help="Seed of the design and of field inputs drawn from the prior.")
     ] = 0,
     workers: Annotated[
-        int,
-        typer.Option("--workers", "-w", help="Local Dask worker processes (0: in this process)."),
-    ] = 2,
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            help="Local Dask worker processes (0: in this process; default: this process "
+            "when the run is small, else 2).",
+        ),
+    ] = None,
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a running Dask scheduler to use instead.")
     ] = None,
@@ -312,8 +317,14 @@ def refine(
         Path | None, typer.Option(help="Where to save the refitted model (default: MODEL).")
     ] = None,
     workers: Annotated[
-        int, typer.Option("--workers", "-w", help="Local Dask worker processes (0: here).")
-    ] = 2,
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            help="Local Dask worker processes (0: here; default: here when the run is small, "
+            "else 2).",
+        ),
+    ] = None,
     candidates: Annotated[int, typer.Option(help="Candidate parameter sets scored.")] = 2048,
     seed: Annotated[int, typer.Option(help="Seed of the candidate set.")] = 0,
 ) -> None:

@@ -303,6 +303,9 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     max_batch: Annotated[int, typer.Option(help="Parameter sets per request at most.")] = 1000,
     max_body: Annotated[int, typer.Option(help="Request body size at most, in bytes.")] = 1_000_000,
+    max_response_mb: Annotated[
+        float, typer.Option(help="JSON answer size at most, in MB (estimated before predicting).")
+    ] = 64.0,
     batching: Annotated[
         bool, typer.Option(help="Predict together the requests that arrive together.")
     ] = True,
@@ -314,4 +317,12 @@ def serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         err_console.print(f"[yellow]warning:[/] serving on {host}: reachable beyond this machine")
     console.print(f"Serving {escape(str(model))} on http://{host}:{port} (Ctrl-C stops)")
-    run_server(model, host, port, max_body_bytes=max_body, max_batch=max_batch, batching=batching)
+    run_server(
+        model,
+        host,
+        port,
+        max_body_bytes=max_body,
+        max_batch=max_batch,
+        max_response_bytes=int(max_response_mb * 1e6),
+        batching=batching,
+    )

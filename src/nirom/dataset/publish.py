@@ -9,7 +9,10 @@ No global lock: sample folders are never empty, so a rename onto an existing
 one fails, and an appender without an id that loses the race for one simply
 tries the next. A write with an explicit id takes that id's own ``flock``
 (released by the kernel if the holder dies) for its check-and-replace: a done
-sample is never replaced, a failed record is.
+sample is never replaced, a failed record is. The holder removes the lock file
+before releasing it, and a process that locked a file no longer at the path
+(removed meanwhile) locks the path's new file instead, so ``staging/`` keeps
+no lock files and two writers never hold "the" lock at once.
 """
 
 from __future__ import annotations
@@ -78,11 +81,54 @@ def refuse_done(ds: Dataset, sample_id: int) -> None:
 
 @contextlib.contextmanager
 def _id_lock(ds: Dataset, sample_id: int) -> Iterator[None]:
-    """Exclusive lock on one sample id, across processes (flock; freed if killed)."""
-    fd = os.open(ds.path / "staging" / f"{sample_name(sample_id)}.lock", os.O_CREAT | os.O_RDWR)
+    """Exclusive lock on one sample id, across processes (flock; freed if killed).
+
+    The lock file ``staging/<sample>.lock`` is removed while still locked, on release.
+    """
+    path = ds.path / "staging" / f"{sample_name(sample_id)}.lock"
+    fd = _locked(path, blocking=True)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
+    finally:
+        _unlink_and_release(path, fd)
+
+
+def _locked(path: Path, blocking: bool) -> int | None:
+    """A descriptor holding the ``flock`` of the file now at ``path`` (created if missing).
+
+    A file locked after its holder removed it is no longer the lock: try again on
+    the one at ``path``. Not ``blocking``: None when another process holds it.
+    """
+    while True:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        if _same_file(fd, path):
+            return fd
+        os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether open file ``fd`` is the file at ``path`` still (not removed or replaced)."""
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino)
+
+
+def _unlink_and_release(path: Path, fd: int) -> None:
+    """Remove lock file ``path`` while holding its lock (``fd``), then release it."""
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
     finally:
         os.close(fd)
 
@@ -124,7 +170,11 @@ def _rename_to_free_id(ds: Dataset, folder: Path) -> int:
 
 
 def clean_staging(path: Path, older_than: float = 3600.0) -> int:
-    """Remove staged writes under dataset ``path`` older than ``older_than`` seconds."""
+    """Remove staged writes under dataset ``path`` older than ``older_than`` seconds.
+
+    Lock files nobody holds go too (:func:`clean_locks`; not counted).
+    """
+    clean_locks(path)
     cutoff = time.time() - older_than
     removed = 0
     for entry in staged(path):
@@ -134,4 +184,27 @@ def clean_staging(path: Path, older_than: float = 3600.0) -> int:
                 removed += 1
         except FileNotFoundError:
             continue
+    return removed
+
+
+def clean_locks(path: Path) -> int:
+    """Remove the sample lock files in ``staging/`` of dataset ``path`` that nobody holds.
+
+    Left by earlier versions of nirom or by a process killed while holding one; each is
+    removed under its own lock, so a live writer's lock stays. Returns how many went.
+    """
+    staging = Path(path) / "staging"
+    try:
+        locks = [p for p in staging.iterdir() if p.suffix == ".lock" and p.is_file()]
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    removed = 0
+    for lock in locks:
+        try:
+            fd = _locked(lock, blocking=False)
+        except OSError:  # a read-only dataset: its leftovers stay
+            continue
+        if fd is not None:
+            _unlink_and_release(lock, fd)
+            removed += 1
     return removed

@@ -57,12 +57,17 @@ _CASES: dict[str, Any] = {}
 
 @contextlib.contextmanager
 def _client(workers: int, scheduler: str | None) -> Iterator[Any]:
+    """A Dask client (None: in this process); a dying cluster becomes one NiromError line."""
     if workers == 0 and scheduler is None:
         yield None
         return
-    from nirom.distributed import dask_client
+    from nirom.distributed import dask_client, worker_failures
 
-    with dask_client(workers=max(workers, 1), scheduler=scheduler) as client:
+    again = "nothing was saved; the fit can be repeated (run the command again)"
+    with (
+        dask_client(workers=max(workers, 1), scheduler=scheduler) as client,
+        worker_failures("the hyper-reduced model's offline stage", again),
+    ):
         yield client
 
 

@@ -161,13 +161,18 @@ class _Runner:
             self._context.__exit__(*exc)
 
     def __call__(self, sample_id: int, mu: dict[str, Any]) -> None:
+        from nirom.distributed import worker_failures
         from nirom.generation import _task, run_sample
 
         if self._client is None:
             run_sample(self.solver, self.ds, sample_id, mu)
-        else:
-            recipe = self.solver.recipe()
-            path = str(self.ds.path.resolve())
+            return
+        recipe = self.solver.recipe()
+        path = str(self.ds.path.resolve())
+        again = (
+            f"the greedy's samples so far stay in {self.ds.path}: run the command again to go on"
+        )
+        with worker_failures(f"greedy solve {sample_id}", again):
             self._client.submit(_task, recipe, path, sample_id, mu, None, pure=False).result()
 
 

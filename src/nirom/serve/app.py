@@ -16,9 +16,10 @@ leading batch axis when ``parameters`` is a list. When quantities are asked
 and neither fields nor nodes are, only the quantities come back. Errors are JSON
 ``{"detail": "one line naming the culprit"}``: 400 for a body that is not
 JSON, 422 for a wrong key, parameter (name, value, bounds), field, node or
-quantity, 413 for a body over ``max_body_bytes`` or a batch over
-``max_batch``. An unexpected failure is a 500 with its reason; the server
-goes on.
+quantity, 413 for a body over ``max_body_bytes``, a batch over
+``max_batch`` or an answer that would be over ``max_response_bytes`` of JSON
+(estimated before predicting: :meth:`Predictor.response_bytes`). An
+unexpected failure is a 500 with its reason; the server goes on.
 
 Requests of one parameter set that arrive together are predicted together
 in one model call (dynamic batching, answered on the event loop, which is
@@ -31,6 +32,7 @@ thread in the server process (see :mod:`nirom.threads`).
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,6 +50,8 @@ from nirom.surrogates import Surrogate
 MAX_BODY_BYTES = 1_000_000
 MAX_BATCH = 1000
 INLINE_BATCH = 16
+MAX_RESPONSE_BYTES = 64_000_000
+JSON_BYTES_PER_NUMBER = 20  # orjson: ~19-21 bytes a float64 with its comma (measured)
 _KEYS = {"parameters", "fields", "nodes", "quantities", "std"}
 log = logging.getLogger("nirom.serve")
 
@@ -63,9 +67,16 @@ class RequestError(Exception):
 class Predictor:
     """Answers parsed prediction requests with one shared model (thread-safe: read-only)."""
 
-    def __init__(self, model: Surrogate, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        model: Surrogate,
+        max_batch: int = MAX_BATCH,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> None:
         self.model, self.max_batch = model, max_batch
+        self.max_response_bytes = max_response_bytes
         self._quantities: dict[tuple[str, ...], list[Any]] = {}
+        self._sizes, self._unknown_sizes = _field_sizes(model)
 
     def n_sets(self, body: Mapping[str, Any]) -> int:
         p = body.get("parameters")
@@ -113,7 +124,44 @@ class Predictor:
                 raise RequestError(
                     422, f"unknown field {name!r}; the model has {', '.join(model.fields_)}"
                 )
+        self._check_size(body, names, quantities, want_std)
         return names, quantities, want_std
+
+    def response_bytes(
+        self, body: Mapping[str, Any], names: list[str], n_quantities: int, std: bool
+    ) -> int:
+        """Estimated size in bytes of the JSON answer: numbers x ``JSON_BYTES_PER_NUMBER``.
+
+        Per parameter set: each asked field's values (at ``nodes`` only when
+        given) and one number per quantity, twice with ``std``.
+        """
+        nodes = body.get("nodes")
+        numbers = n_quantities
+        for name in names:
+            spec = self.model.fields_[name]
+            size = self._sizes.get(name, 1)
+            if nodes is not None and spec.location != "global":
+                size = len(nodes) * (spec.n_times or 1) * spec.components
+            numbers += size
+        return self.n_sets(body) * numbers * (2 if std else 1) * JSON_BYTES_PER_NUMBER
+
+    def _check_size(
+        self, body: Mapping[str, Any], names: list[str], quantities: list[Any], std: bool
+    ) -> None:
+        """Refuse with 413 an answer estimated over ``max_response_bytes``."""
+        size = self.response_bytes(body, names, len(quantities), std)
+        limit = self.max_response_bytes
+        if size <= limit:
+            return
+        n_sets = self.n_sets(body)
+        fit = limit // math.ceil(size / n_sets)
+        fewer = f"at most {fit} parameter sets per request, or " if n_sets > 1 and fit else ""
+        raise RequestError(
+            413,
+            f"response would be about {_megabytes(size)}, over the limit of "
+            f"{_megabytes(limit)} (--max-response-mb): ask for {fewer}fewer fields, "
+            "values at 'nodes' or 'quantities' only" + (", or no 'std'" if std else ""),
+        )
 
     def predict(self, body: dict[str, Any]) -> dict[str, Any]:
         """The JSON-compatible answer to a checked request."""
@@ -125,6 +173,7 @@ class Predictor:
         except NiromError as exc:
             raise RequestError(422, str(exc)) from None
         mean, std = result if want_std else (result, None)
+        self._learn_sizes(mean, single)
         if single:  # the quantities work on batches
             mean = {k: v[None] for k, v in mean.items()}
             std = None if std is None else {k: v[None] for k, v in std.items()}
@@ -156,6 +205,7 @@ class Predictor:
         batch = mus if space.field_inputs else space.as_array(mus)
         result = self.model.predict(batch, return_std=want_std)
         mean, std = result if want_std else (result, None)
+        self._learn_sizes(mean, False)
         for k, (i, (names, quantities, with_std)) in enumerate(zip(rows, plans, strict=True)):
             row_mean = {n: v[k : k + 1] for n, v in mean.items()}
             row_std = {n: v[k : k + 1] for n, v in std.items()} if with_std else None
@@ -185,6 +235,15 @@ class Predictor:
                     q.text: _values(q.std(mean, std), single) for q in quantities
                 }
         return out
+
+    def _learn_sizes(self, mean: Mapping[str, np.ndarray], single: bool) -> None:
+        """Record the values per set of the fields whose size the mesh did not give."""
+        if not self._unknown_sizes:
+            return
+        for name in list(self._unknown_sizes):
+            values = mean[name] if single else mean[name][0]
+            self._sizes[name] = int(np.size(values))
+            self._unknown_sizes.discard(name)
 
     def _parse_quantities(self, texts: list[Any] | None) -> list[Any]:
         if not texts:
@@ -266,6 +325,35 @@ class _Batcher:
                 future.set_result(answer)
 
 
+def _field_sizes(model: Surrogate) -> tuple[dict[str, int], set[str]]:
+    """Values per parameter set of each field of ``model`` on its mesh, and the unknown ones.
+
+    Quadrature fields (the mesh does not say how many points) and fields
+    of a model without a mesh count one value per cell (or per entity)
+    until the first prediction gives their size (:meth:`Predictor._learn_sizes`).
+    A model predicting on the grid of its field inputs (an FNO at another
+    resolution) is estimated at its training grid.
+    """
+    mesh = getattr(model, "mesh_", None)
+    n_points, n_cells = (mesh.n_points, mesh.n_cells) if mesh is not None else (1, 1)
+    sizes = {
+        name: math.prod(spec.shape(n_points, n_cells, n_cells))
+        for name, spec in model.fields_.items()
+    }
+    unknown = {
+        name
+        for name, spec in model.fields_.items()
+        if spec.location == "quadrature" or (mesh is None and spec.location != "global")
+    }
+    return sizes, unknown
+
+
+def _megabytes(size: int) -> str:
+    """``size`` bytes in MB (10^6 bytes) for a message: "380 MB", "0.034 MB"."""
+    mb = size / 1e6
+    return f"{mb:,.0f} MB" if mb >= 10 else f"{mb:.2g} MB"
+
+
 def _values(values: np.ndarray, single: bool) -> np.ndarray | float:
     """One set's values (a number for a scalar) or a batch's, as orjson writes them."""
     v = values[0] if single else values
@@ -277,11 +365,15 @@ def create_app(
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
     max_batch: int = MAX_BATCH,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
     inline_batch: int = INLINE_BATCH,
     batching: bool = True,
 ) -> Any:
     """The FastAPI application serving ``model`` (a Surrogate or a model directory).
 
+    ``max_body_bytes``: request bodies at most (bytes); ``max_batch``:
+    parameter sets per request at most; ``max_response_bytes``: JSON answers
+    at most, estimated before predicting (bytes); all three refused with 413.
     ``batching``: predict together the single-set requests that arrive together.
     """
     from fastapi import FastAPI
@@ -292,7 +384,7 @@ def create_app(
     if not isinstance(model, Surrogate):
         path = Path(model)
         model = Surrogate.load(path)
-    predictor = Predictor(model, max_batch)
+    predictor = Predictor(model, max_batch, max_response_bytes)
     batcher = _Batcher(predictor)
     card = model_card(model, path)
     app = FastAPI(
@@ -361,6 +453,7 @@ def serve(
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
     max_batch: int = MAX_BATCH,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
     batching: bool = True,
     log_level: str = "warning",
 ) -> None:
@@ -369,6 +462,12 @@ def serve(
 
     from nirom.threads import one_blas_thread
 
-    app = create_app(model, max_body_bytes=max_body_bytes, max_batch=max_batch, batching=batching)
+    app = create_app(
+        model,
+        max_body_bytes=max_body_bytes,
+        max_batch=max_batch,
+        max_response_bytes=max_response_bytes,
+        batching=batching,
+    )
     with one_blas_thread():
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
