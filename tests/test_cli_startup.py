@@ -101,3 +101,25 @@ def test_lazy_package_keeps_its_public_names() -> None:
     assert set(nirom.__all__) <= set(namespace) and set(nirom.__all__) <= set(dir(nirom))
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         nirom.Nothing  # noqa: B018
+
+
+def test_every_package_imports_alone() -> None:
+    """Each package of nirom imports first in a fresh process: the package root is lazy,
+    so an import cycle between packages shows only there (``import nirom.cases`` did)."""
+    from pathlib import Path
+
+    root = Path(nirom.__file__).parent
+    packages = ["nirom"] + sorted(
+        f"nirom.{p.parent.name}" for p in root.glob("*/__init__.py") if p.parent.name != "cli"
+    )
+    runs = {
+        name: subprocess.Popen(
+            [sys.executable, "-c", f"import {name}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in packages
+    }
+    failed = {name: run.communicate()[1].strip().splitlines()[-1:] for name, run in runs.items()}
+    assert {name: err for name, err in failed.items() if runs[name].returncode} == {}

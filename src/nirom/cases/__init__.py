@@ -9,6 +9,9 @@ with their scales and amplitudes, the sampled parameters and the output times.
 - ``builtin/*.toml``: the built-in cases' defaults as case files (:func:`load_case`).
 """
 
+# The solver registry first: its plate-hole and thick-cylinder solvers are cases, built on
+# nirom.cases.case, which in turn registers with nirom.solvers.base.
+import nirom.solvers  # noqa: F401 (this order breaks the import cycle)
 from nirom.cases.case import BUILTIN, CaseSolver, load_case
 from nirom.cases.description import CaseDescription, LoadSpec, SampledParameter
 
