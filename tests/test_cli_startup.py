@@ -109,9 +109,8 @@ def test_every_package_imports_alone() -> None:
     from pathlib import Path
 
     root = Path(nirom.__file__).parent
-    packages = ["nirom"] + sorted(
-        f"nirom.{p.parent.name}" for p in root.glob("*/__init__.py") if p.parent.name != "cli"
-    )
+    names = (p.parent.name for p in root.glob("*/__init__.py"))
+    packages = ["nirom", *sorted(f"nirom.{name}" for name in names if name != "cli")]
     runs = {
         name: subprocess.Popen(
             [sys.executable, "-c", f"import {name}"],
