@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 from sklearn.base import clone
 
@@ -87,3 +89,10 @@ def test_params_round_trip_through_json() -> None:
     assert saved["widths"] == [3, 2]
     assert Child(**Child.params_from_json(saved)).get_params() == model.get_params()
     assert jsonable({"a": (1, 2)}) == {"a": [1, 2]}
+
+
+def test_jsonable_keeps_infinities_unless_finite_is_asked() -> None:
+    value = {"nu": np.float64(np.inf), "x": np.array([1.0, np.nan]), 2: (np.int64(3),)}
+    assert json.dumps(jsonable(value)) == '{"nu": Infinity, "x": [1.0, NaN], "2": [3]}'
+    strict = json.dumps(jsonable(value, finite=True), allow_nan=False)
+    assert strict == '{"nu": null, "x": [1.0, null], "2": [3]}'

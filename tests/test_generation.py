@@ -302,7 +302,7 @@ def test_a_killed_worker_is_a_failed_sample_named_in_one_line(
     def die(*args: object, **kwargs: object) -> None:  # sent by value: runs on the worker
         os._exit(3)
 
-    monkeypatch.setattr(nirom.generation, "_task", die)
+    monkeypatch.setattr(nirom.generation, "solve_on_worker", die)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         report = generate(
             "thermal-block", tmp_path / "a", 1, workers=1, solver_options=SMALL, console=QUIET

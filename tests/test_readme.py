@@ -80,6 +80,9 @@ def test_every_size_replacement_and_shell_line_is_in_the_readme() -> None:
     assert not missing, f"README no longer holds {missing}: update tests/test_readme.py"
 
 
+# Every Python block of the README (generation, fits of each family, uses, the service):
+# the longest test of the default run; its limit is scaled by the load as every test's.
+@pytest.mark.timeout(900)
 def test_readme_python_blocks_run_as_written(tmp_path: Path, monkeypatch, capsys) -> None:
     pytest.importorskip("torch")
     text = README.read_text()

@@ -134,3 +134,39 @@ def test_a_study_of_field_inputs_compares_a_neural_operator_and_pca(tmp_path: Pa
 def test_shipped_burgers_example_is_a_valid_study() -> None:
     config = load_study(EXAMPLES / "burgers_study.toml")
     assert config["surrogates"][0]["model"] == "fno"
+
+
+HROM = textwrap.dedent(
+    """
+    [solver]
+    name = "plate-hole"
+
+    [train]
+    samples = 3
+
+    [generation]
+    workers = -1
+    scheduler = "cosine"
+
+    [[surrogates]]
+    model = "hrom"
+    """
+)
+
+
+def test_hrom_takes_the_generation_workers_and_scheduler_unless_its_options_give_them(
+    tmp_path: Path,
+) -> None:
+    study = tmp_path / "study.toml"
+    study.write_text(HROM)
+    with pytest.raises(StudyError, match="study.toml: hrom: workers must be a non-negative"):
+        load_study(study)
+    study.write_text(HROM.replace("workers = -1", "workers = 1"))
+    with pytest.raises(StudyError, match="study.toml: hrom: scheduler must be a Dask scheduler"):
+        load_study(study)
+    study.write_text(HROM + 'options = { workers = 0, scheduler = "tcp://127.0.0.1:8786" }\n')
+    assert load_study(study)["surrogates"][0]["model"] == "hrom"
+    # fno fits in this process: its `scheduler` (of the learning rate) is not the Dask one
+    fno = HROM.replace('"cosine"', '"tcp://127.0.0.1:8786"').replace('"hrom"', '"fno"')
+    study.write_text(fno)
+    assert load_study(study)["surrogates"][0]["model"] == "fno"

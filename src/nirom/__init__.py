@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from nirom._version import __version__
 from nirom.errors import (
     DatasetError,
     FieldError,
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     from nirom.generation import GenerationReport, generate
     from nirom.mesh import Mesh
     from nirom.parameters import FieldInput, LogUniform, ParameterSpace, Uniform
-
-__version__ = "0.1.0"
 
 #: public name -> the module that defines it, imported when the name is first used
 _LAZY: dict[str, str] = {

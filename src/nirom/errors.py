@@ -61,5 +61,9 @@ class HyperparameterError(ParameterError, ModelError):
     """
 
 
+class StudyError(NiromError, ValueError):
+    """A study file is missing, unreadable, or has a wrong or missing entry."""
+
+
 class TorchMissingError(NiromError, ImportError):
     """PyTorch, needed to train neural models, is not installed."""

@@ -22,6 +22,7 @@ reads whichever was given (both, with different values, is an error).
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -131,12 +132,23 @@ class Estimator(BaseEstimator):
         }
 
 
-def jsonable(value: Any) -> Any:
-    """``value`` with NumPy scalars as Python numbers and tuples as lists, recursively."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (tuple, list)):
-        return [jsonable(v) for v in value]
+def jsonable(value: Any, *, finite: bool = False) -> Any:
+    """``value`` in JSON's types, recursively: NumPy scalars as Python numbers, NumPy arrays
+    and tuples as lists, mapping keys as strings.
+
+    NaN and infinities stay floats (Python's ``json`` writes them as ``NaN`` / ``Infinity``
+    and reads them back: hyperparameters such as a GP's ``nu=inf`` and saved models keep
+    them); with ``finite``, they become None (``null``), for files other programs read
+    (results of the uses, model cards, ``--json`` output), since strict JSON has neither.
+    """
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v, finite=finite) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [jsonable(v, finite=finite) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist(), finite=finite)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if finite and isinstance(value, float) and not math.isfinite(value):
+        return None
     return value

@@ -38,7 +38,7 @@ from nirom.distributed import (
 )
 from nirom.errors import DatasetError, NiromError, ParameterError, SampleExistsError
 from nirom.parameters import DESIGNS, ParameterSpace
-from nirom.report.terminal import SolveProgress
+from nirom.progress import SolveProgress
 from nirom.solvers import Solver, SolverError, make_solver, resolve_solver
 from nirom.solvers.base import REPORTED_SOLVE_TIME
 
@@ -392,7 +392,9 @@ def _run_on_dask(
     recipe = solver.recipe()
     with dask_client(workers, scheduler) as client:
         futures = {
-            client.submit(_task, recipe, str(ds.path.resolve()), i, mu, seed, pure=False): (i, mu)
+            client.submit(
+                solve_on_worker, recipe, str(ds.path.resolve()), i, mu, seed, pure=False
+            ): (i, mu)
             for i, mu in todo
         }
         for future in as_completed(futures):
@@ -415,7 +417,7 @@ _WORKER_SOLVERS: dict[str, Solver] = {}
 _WORKER_DATASETS: dict[str, Dataset] = {}
 
 
-def _task(
+def solve_on_worker(
     recipe: dict[str, Any], path: str, sample_id: int, mu: dict[str, Any], seed: int | None
 ) -> Outcome:
     """Runs on a Dask worker: build (once per process) the solver, solve, write."""

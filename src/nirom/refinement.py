@@ -21,7 +21,7 @@ from rich.console import Console
 from scipy.spatial import cKDTree
 
 from nirom.dataset import Dataset
-from nirom.errors import ParameterError
+from nirom.errors import ModelError, ParameterError
 from nirom.estimator import clone
 from nirom.generation import GenerationReport, solve_samples
 from nirom.solvers import recorded_solver
@@ -34,9 +34,19 @@ def uncertainty(model: Surrogate, x: np.ndarray) -> np.ndarray:
     For each field and candidate: the RMS over its values of the predicted
     std divided by the RMS of its predicted mean (the uncertainty of the
     relative error, the metric surrogates are judged by); summed over fields.
+    A model without error bars but with an error ``indicator`` among its outputs
+    (``capabilities.diagnostics``: hrom) is scored by the indicator's largest value.
     """
-    mean, std = model.predict(x, return_std=True)
+    caps = model.capabilities
     n = len(x)
+    if not caps.std:
+        if "indicator" not in caps.diagnostics:
+            raise ModelError(
+                f"refine needs a model with error bars or an error indicator; this "
+                f"{model.label} model has neither"
+            )
+        return model.predict(x)["indicator"].reshape(n, -1).max(axis=1)
+    mean, std = model.predict(x, return_std=True)
     score = np.zeros(n)
     for name in mean:
         size = np.sqrt(np.mean(mean[name].reshape(n, -1) ** 2, axis=1))

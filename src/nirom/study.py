@@ -19,9 +19,9 @@
     design = "random"
     seed = 1
 
-    [generation]
+    [generation]                        # also hrom's offline stage (on Dask),
     workers = 2                         # 0: in this process; left out: nirom chooses
-    # scheduler = "tcp://host:8786"
+    # scheduler = "tcp://host:8786"     # unless its options give workers/scheduler
 
     [[surrogates]]
     model = "pod-gp"                    # pod-gp | pod-rbf | pod-mlp
@@ -57,21 +57,23 @@ import contextlib
 import json
 import os
 import time
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 
 from nirom.apps.sections import check_quantities, check_sections, run_sections
 from nirom.dataset import Dataset
-from nirom.errors import NiromError
+from nirom.documents import read_document
+from nirom.errors import NiromError, StudyError
 from nirom.evaluation.evaluate import evaluate
 from nirom.generation import generate
 from nirom.parameters import DESIGNS
 from nirom.report.card import write_fit_record
+from nirom.report.html import write_report
 from nirom.report.plots import (
     error_vs_modes,
     plot_error_vs_modes,
@@ -86,19 +88,16 @@ from nirom.surrogates import MODELS, Surrogate, make_surrogate
 _POD_KEYS = ("modes", "discarded_energy", "energy", "input_modes")
 
 
-class StudyError(NiromError, ValueError):
-    """A study file is missing, unreadable, or has a wrong or missing entry."""
-
-
 def load_study(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and check a study TOML file; relative paths become relative to it."""
     path = Path(path)
-    try:
-        config = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StudyError(f"{path}: study file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise StudyError(f"{path}: not a readable TOML file ({exc})") from None
+    config = read_document(
+        path,
+        StudyError,
+        toml=True,
+        missing="study file not found",
+        unreadable="not a readable TOML file",
+    )
     config["_base"] = str(path.resolve().parent)
     config["_path"] = str(path.resolve())
     check_study(config, str(path))
@@ -130,7 +129,7 @@ def check_study(config: Mapping[str, Any], where: str = "study") -> None:
         if extra:
             raise StudyError(f"{where}: unknown surrogate entry key(s) {sorted(extra)}")
         try:
-            _surrogate(entry)  # unfitted: checks the options before any solve
+            _surrogate(entry, config.get("generation"))  # unfitted: checked before any solve
         except NiromError as exc:
             raise StudyError(f"{where}: {exc}") from None
     if "test" in config:
@@ -176,7 +175,7 @@ def run_study(
     level = float(config.get("evaluation", {}).get("level", 0.95))
     norm = str(config.get("evaluation", {}).get("norm", "auto"))
     models, reports = {}, {}
-    unfitted = [_surrogate(entry) for entry in config["surrogates"]]
+    unfitted = [_surrogate(entry, gen) for entry in config["surrogates"]]
     for model in unfitted:  # every model's data needs, before the first fit
         model.check_data(train)
     for entry, model in zip(config["surrogates"], unfitted, strict=True):
@@ -194,12 +193,43 @@ def run_study(
     plots = write_plots(models, evaluated_on, out)
     for path in [out / "report.json", *plots]:
         console.print(f"Wrote {path}")
-    uses = run_sections(config, models, train, test, solver, out, console)
+    uses, folders = run_sections(config, models, train, solver, out, console)
+    if "report" in config and test is not None:
+        uses["report"] = _write_report(config, models, train, test, out, folders, console)
     return {"train": train, "test": test, "models": models, "reports": reports, "uses": uses}
 
 
-def _surrogate(entry: Mapping[str, Any]) -> Surrogate:
-    """POD models: modes, discarded energy and regressor options; neural operators: options."""
+def _write_report(
+    config: Mapping[str, Any],
+    models: Mapping[str, Surrogate],
+    train: Dataset,
+    test: Dataset,
+    out: Path,
+    folders: list[Path],
+    console: Console,
+) -> Path:
+    """The ``[report]`` section: ``OUT/report.html`` on the test set, with the results
+    of the use sections written to ``folders``; its path."""
+    label = config["report"].get("model", next(iter(models)))
+    path = write_report(
+        models[label],
+        test,
+        out / "report.html",
+        model_path=out / f"{label}.model",
+        train=train,
+        results=folders,
+        study=config.get("_path"),
+    )
+    console.print(escape(f"[report] wrote {path}"))
+    return path
+
+
+def _surrogate(entry: Mapping[str, Any], generation: Mapping[str, Any] | None = None) -> Surrogate:
+    """POD models: modes, discarded energy and regressor options; the others: options.
+
+    Kinds whose offline stage runs on Dask (a ``workers`` hyperparameter: hrom) take the
+    study's ``[generation]`` workers and scheduler, unless their options give them.
+    """
     options = dict(entry.get("options") or {})
     if entry["model"].startswith("pod-"):
         keys = {"modes": "n_modes", "discarded_energy": "discarded_energy", "energy": "energy"}
@@ -210,7 +240,12 @@ def _surrogate(entry: Mapping[str, Any]) -> Surrogate:
         raise StudyError(
             f"surrogate {entry['model']}: {'/'.join(_POD_KEYS)} are POD keys; use options"
         )
-    return make_surrogate(entry["model"], **options)
+    model = make_surrogate(entry["model"], **options)
+    if "workers" in model.get_params(deep=False):
+        keys = {"workers", "scheduler"} - set(options)
+        model.set_params(**{k: v for k, v in (generation or {}).items() if k in keys})
+        model.check_params()
+    return model
 
 
 def _solver(config: Mapping[str, Any], base: Path) -> Solver:
@@ -249,7 +284,7 @@ def write_plots(models: dict[str, Surrogate], data: Dataset, out: Path) -> list[
     name = next((n for n, s in data.fields.items() if s.location == "point"), None)
     if name is None or data.mesh is None or data.space.field_inputs:
         return []
-    models = {k: m for k, m in models.items() if m.reduced_basis(name) is not None}
+    models = {k: m for k, m in models.items() if m.capabilities.coordinates}
     if not models:
         return []
     ids, x, reference = data.sample_ids(), data.parameters(), data.field(name)

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from nirom.cases import BUILTIN, CaseDescription, CaseSolver, load_case
+from nirom.cases import BUILTIN, CaseDescription
 from nirom.cases.meshes import write_gmsh
 from nirom.dataset import Dataset
 from nirom.errors import MeshError, ParameterError
 from nirom.generation import generate
-from nirom.solvers import make_solver, resolve_solver
+from nirom.solvers import CaseSolver, load_case, make_solver, resolve_solver
 
 SMALL = {"resolution": 3, "cycles": 1, "steps_per_cycle": 8}
 MU = {"load": 130.0, "R0": 120.0, "C": 2e4}

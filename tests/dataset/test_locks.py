@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 from rich.console import Console
 
-from nirom.dataset.publish import _id_lock, _locked, clean_locks
+from nirom.dataset.publish import _locked, clean_locks, id_lock
 from nirom.generation import generate
 
 
@@ -40,7 +40,7 @@ def test_the_lock_stays_exclusive_while_its_files_come_and_go(tmp_path: Path) ->
 
     def writer() -> None:
         for _ in range(40):
-            with _id_lock(ds, 3):  # read, wait, write: a lost update if two hold it at once
+            with id_lock(ds, 3):  # read, wait, write: a lost update if two hold it at once
                 value = int(counter.read_text())
                 time.sleep(0.0005)
                 counter.write_text(str(value + 1))

@@ -14,8 +14,9 @@ import pytest
 from nirom.dataset import FieldSpec
 from nirom.errors import MeshError
 from nirom.evaluation import evaluate
-from nirom.evaluation.alignment import MeshMatch, match_dataset, match_meshes
+from nirom.evaluation.alignment import match_dataset
 from nirom.mesh import Mesh
+from nirom.mesh_matching import MeshMatch, match_meshes
 
 
 def _assert_same(a: object, b: object, path: str = "") -> None:

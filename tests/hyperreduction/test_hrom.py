@@ -260,3 +260,34 @@ def test_the_cubature_chosen_for_an_accuracy_meets_it_on_the_training_histories(
         assert err <= limit * 1.001, (i, err, limit)
     looser = [c for c in sizing["candidates"] if not c["accepted"]]
     assert all(c["points"] < sizing["candidates"][-1]["points"] for c in looser)
+
+
+def test_the_service_takes_a_load_history_and_times(plate_dataset) -> None:
+    """A request with ``history`` and ``times`` (the context hrom declares) is answered as
+    ``predict(mu, history=..., times=...)``; a malformed one is a one-line 422."""
+    from nirom.serve.app import Predictor, RequestError
+
+    ds, model = plate_dataset.dataset, plate_dataset.model
+    mu = ds.parameter_sets([plate_dataset.ids[0]])[0]
+    history = model.model.history({**mu, "load": 1.5 * mu["load"]}).to_dict()
+    times = [float(t) for t in model.model.times[::2]]
+    predictor = Predictor(model)
+    body = predictor.check({"parameters": mu, "history": history, "times": times, "std": False})
+    answer = predictor.predict(body)
+    expected = model.predict(mu, history=history, times=times)
+    for name in ("u", "indicator"):
+        np.testing.assert_array_equal(np.asarray(answer["fields"][name]), expected[name])
+    with pytest.raises(RequestError, match="'times' must be a list of numbers"):
+        predictor.predict(predictor.check({"parameters": mu, "times": "soon"}))
+    with pytest.raises(RequestError, match="unknown key"):
+        predictor.check({"parameters": mu, "mesh": {}})
+
+
+def test_refinement_scores_an_hrom_by_its_indicator(plate_dataset) -> None:
+    """A model without error bars that declares an error indicator is scored by it."""
+    from nirom.refinement import uncertainty
+
+    ds, model = plate_dataset.dataset, plate_dataset.model
+    x = ds.parameters(plate_dataset.ids[:3])
+    expected = model.predict(x)["indicator"].reshape(3, -1).max(axis=1)
+    np.testing.assert_array_equal(uncertainty(model, x), expected)

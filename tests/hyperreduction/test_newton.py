@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
 from nirom.hyperreduction.loading import ReducedLoads, reduce_loads
 from nirom.hyperreduction.newton import ReducedOperators, newton_step, run
@@ -157,3 +158,16 @@ def test_the_tangent_from_the_elastic_stiffness_and_flowing_points_is_the_whole_
     assert np.allclose(assembly.tangent(), expected, rtol=0, atol=1e-12 * np.abs(expected).max())
     reference = law.integrate(ops.full(np.einsum("lak,k->la", points.E_active, q)), state, 1.0)
     assert np.allclose(new[0], reference.stress, rtol=1e-12, atol=1e-9)
+
+
+def test_the_reduced_kernels_warm_up_with_the_laws_in_hyperreduction() -> None:
+    """The law kernels' warm-up (``nirom.mechanics``) compiled the reduced kernels too,
+    importing ``nirom.hyperreduction`` from below; hyperreduction warms up both now."""
+    from nirom.hyperreduction import kernels
+    from nirom.mechanics.laws import compiled
+
+    if not compiled.AVAILABLE:
+        pytest.skip("numba is not installed")
+    info = kernels.warm_up()
+    assert info["available"] and info["seconds"] >= 0 and isinstance(info["compiled"], bool)
+    assert all(f.signatures for f in kernels.KERNELS)  # each compiled or loaded

@@ -140,11 +140,11 @@ def test_tuple_inputs_with_a_custom_forward_and_float64_data() -> None:
 
 def test_progress_off_a_terminal_is_plain_lines_with_the_elapsed_time(monkeypatch, capsys) -> None:
     """A long fit with stderr to a file or a pipe prints its progress (it printed nothing)."""
-    from nirom.report import terminal
+    from nirom import progress
 
     model, (x, y), (xv, yv) = linear_case(val_slope=1.5)
     ticks = iter(np.arange(0.0, 1e6, 4.0))  # each reading of the clock: 4 s later
-    monkeypatch.setattr(terminal, "monotonic", lambda: float(next(ticks)))
+    monkeypatch.setattr(progress, "monotonic", lambda: float(next(ticks)))
     history = train(model, x, y, TrainingConfig(epochs=12, progress=True), xv, yv)
     lines = capsys.readouterr().err.splitlines()  # stderr is not a terminal under pytest
     assert len(lines) > 2 and all(line.startswith("training: ") for line in lines)

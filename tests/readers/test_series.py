@@ -94,3 +94,16 @@ def test_import_a_folder_of_dolfinx_xdmf_series(tmp_path: Path) -> None:
     assert ds.field_spec("v").components == 3
     expected = np.load(DOLFINX / "series.npz")
     np.testing.assert_array_equal(ds.field("u", [1])[0], expected["u"])
+
+
+def test_one_mesh_file_of_a_pvd_is_its_one_step_and_a_longer_one_is_refused() -> None:
+    """read_mesh reads a .pvd collection itself (nirom.readers.pvd), no longer through the
+    series reader that is built on it."""
+    from nirom.readers import read_mesh
+
+    one = read_mesh(DOLFINX / "p2.pvd")
+    step = read_mesh(DOLFINX / "p2000000.pvtu")
+    np.testing.assert_array_equal(one.points, step.points)
+    assert one.point_data.keys() == step.point_data.keys()
+    with pytest.raises(MeshError, match=r"heat.pvd: a time series of 3 steps; read it with"):
+        read_mesh(DOLFINX / "heat.pvd")

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+from pathlib import Path
+
+import numpy as np
+
+import nirom.generation
+from nirom import Dataset
 from nirom.cli import main
+from nirom.surrogates import Surrogate
 
 
 def test_train_rb_fit_and_evaluate(tmp_path, capsys):
@@ -22,3 +31,59 @@ def test_train_rb_fit_and_evaluate(tmp_path, capsys):
     text = (err.out + err.err).strip()
     assert "has no operators" in text and "Traceback" not in text
     assert main(["fit", str(greedy), "--model", "rb", "-o", str(tmp_path / "fitted")]) == 0
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_train_rb_on_a_running_scheduler_equals_the_run_in_this_process(
+    tmp_path, capsys, monkeypatch
+):
+    from dask.distributed import LocalCluster
+
+    def train(name: str, *extra: str) -> Path:
+        out = tmp_path / name
+        args = ["train-rb", "thermal-block", "-d", str(out / "greedy.nirom"), "-o", str(out / "rb")]
+        small = ["--basis", "4", "--candidates", "50", "-s", "resolution=12"]
+        assert main([*args, *small, *extra]) == 0
+        return out
+
+    here = train("here")
+
+    def not_here(*args: object) -> None:
+        raise AssertionError("a greedy solve ran in this process, not on the scheduler")
+
+    monkeypatch.setattr(nirom.generation, "run_sample", not_here)  # the workers' is real
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
+        silence_logs=logging.CRITICAL,
+    ) as cluster:
+        there = train("there", "--scheduler", cluster.scheduler_address)
+    assert "Greedy: 4 solves (0 resumed)" in capsys.readouterr().out
+    a, b = Dataset(here / "greedy.nirom"), Dataset(there / "greedy.nirom")
+    assert np.array_equal(a.parameters(), b.parameters())  # the same greedy picks
+    assert np.allclose(a.field("u"), b.field("u"), rtol=0, atol=1e-12 * np.abs(a.field("u")).max())
+    mu = a.parameter_sets([3])[0]
+    u_here = Surrogate.load(here / "rb").predict(mu)["u"]
+    u_there = Surrogate.load(there / "rb").predict(mu)["u"]
+    assert np.linalg.norm(u_there - u_here) <= 1e-10 * np.linalg.norm(u_here)
+
+
+def test_train_rb_with_an_unreachable_scheduler_is_one_line_before_any_solve(tmp_path, capsys):
+    address = f"tcp://127.0.0.1:{_closed_port()}"
+    greedy = tmp_path / "greedy.nirom"
+    args = ["train-rb", "thermal-block", "-d", str(greedy), "-o", str(tmp_path / "rb")]
+    assert main([*args, "--scheduler", address, "-s", "resolution=12"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.splitlines() == [
+        f"error: cannot reach the Dask scheduler at {address} (Connection refused)"
+    ]
+    assert not greedy.exists() and not (tmp_path / "rb").exists()

@@ -20,7 +20,7 @@ def test_a_killed_worker_ends_the_greedy_in_one_line(
     def die(*args: object, **kwargs: object) -> None:  # sent by value: runs on the worker
         os._exit(3)
 
-    monkeypatch.setattr(nirom.generation, "_task", die)
+    monkeypatch.setattr(nirom.generation, "solve_on_worker", die)
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
         pytest.raises(NiromError) as caught,

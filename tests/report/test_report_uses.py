@@ -157,7 +157,7 @@ def test_the_calibration_section_shows_its_observations(small_block, tmp_path) -
 def test_the_terminal_summary_names_the_unit(small_block) -> None:
     from rich.console import Console
 
-    from nirom.apps.results import jsonable
+    from nirom.estimator import jsonable
     from nirom.report.uses import print_uq
 
     result = propagate(small_block.rbf, n_samples=32)

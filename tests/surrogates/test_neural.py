@@ -308,3 +308,17 @@ def test_fitting_leaves_the_callers_random_streams_alone(data) -> None:
     seed()
     FNOSurrogate(modes=4, width=4, n_layers=1, epochs=1, progress=False).fit(data[0])
     assert draws() == expected
+
+
+def test_the_services_batched_path_answers_other_grids_as_predict_does(fno) -> None:
+    """One batched call of the service with inputs on two grids: each answered exactly as
+    ``predict`` answers it (the batched path used to refuse the finer grid)."""
+    from nirom.serve.app import Predictor
+
+    coarse = initial_conditions(2, N, seed=5)
+    fine = initial_conditions(1, 2 * N, seed=6)
+    rows = [coarse[0], fine[0], coarse[1]]
+    answers = Predictor(fno).predict_many([{"parameters": {"u0": r.tolist()}} for r in rows])
+    for row, answer in zip(rows, answers, strict=True):
+        expected = fno.predict({"u0": row})["u"]
+        np.testing.assert_allclose(np.asarray(answer["fields"]["u"]), expected, rtol=1e-6)

@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import math
 import time
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +49,7 @@ from nirom.apps.distributions import (
 )
 from nirom.apps.quantities import Quantity, QuantityError, parse_quantities, sensor_location
 from nirom.apps.results import result_folder, write_results
+from nirom.documents import read_document
 from nirom.errors import NiromError, ParameterError
 from nirom.surrogates import Surrogate
 from nirom.threads import one_blas_thread
@@ -137,13 +137,13 @@ def _numbers(value: Any, where: str, key: str) -> np.ndarray:
 def read_observations(path: str | Path) -> Observations:
     """Read an observations file (``.json``, or ``.toml``)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    except FileNotFoundError:
-        raise ObservationError(f"{path}: observations file not found") from None
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ObservationError(f"{path}: not a readable observations file ({exc})") from None
+    data = read_document(
+        path,
+        ObservationError,
+        toml=path.suffix == ".toml",
+        missing="observations file not found",
+        unreadable="not a readable observations file",
+    )
     return observations_from_dict(data, str(path))
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from nirom.mesh import Mesh
-from nirom.report.plots import _pyplot, _triangulation
+from nirom.plotting import pyplot, triangulation
 
 
 def can_map(mesh: Mesh | None) -> bool:
@@ -16,7 +16,7 @@ def can_map(mesh: Mesh | None) -> bool:
     if mesh is None:
         return False
     try:
-        _triangulation(mesh)
+        triangulation(mesh)
     except ValueError:
         return False
     return True
@@ -38,8 +38,8 @@ def plot_maps(
     bars = [colorbars] * len(panels) if isinstance(colorbars, str) else list(colorbars)
     if len(bars) != len(panels):
         raise ValueError(f"{len(bars)} colour-bar labels for {len(panels)} panels")
-    plt = _pyplot()
-    tri = _triangulation(mesh)
+    plt = pyplot()
+    tri = triangulation(mesh)
     cols = min(len(panels), 4)
     rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.1 * rows), squeeze=False)
@@ -69,7 +69,7 @@ def plot_distribution(
     """Histogram and kernel density of a quantity's samples (and of the predictive draws)."""
     from scipy.stats import gaussian_kde
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.4))
     series = [("surrogate mean", values)]
     if with_error is not None:
@@ -92,7 +92,7 @@ def plot_indices(
     indices: Mapping[str, Mapping[str, np.ndarray]], names: Sequence[str], path: str | Path
 ) -> Path:
     """First-order and total Sobol indices with confidence intervals, one panel per quantity."""
-    plt = _pyplot()
+    plt = pyplot()
     n = len(indices)
     fig, axes = plt.subplots(1, n, figsize=(max(4.0, 0.5 * len(names) + 2.5) * n, 3.4))
     axes = np.atleast_1d(axes)
@@ -113,7 +113,7 @@ def plot_pareto(
     values: np.ndarray, front: np.ndarray, labels: Sequence[str], path: str | Path
 ) -> Path:
     """All trials and the Pareto front of the first two objectives."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.8))
     ax.scatter(values[:, 0], values[:, 1], s=8, alpha=0.35, label="trials")
     order = np.argsort(front[:, 0])
@@ -132,7 +132,7 @@ def plot_corner(
     """Corner plot of posterior samples (``corner`` package), 5/50/95 % quantiles marked."""
     import corner
 
-    plt = _pyplot()
+    plt = pyplot()
     fig = corner.corner(
         samples,
         labels=list(names),
@@ -150,7 +150,7 @@ def plot_corner(
 
 def plot_traces(chain: np.ndarray, names: Sequence[str], path: str | Path) -> Path:
     """Walker traces (steps, walkers, dim) per parameter: a look at mixing and burn-in."""
-    plt = _pyplot()
+    plt = pyplot()
     dim = chain.shape[2]
     fig, axes = plt.subplots(dim, 1, figsize=(6, 1.4 * dim + 0.6), sharex=True, squeeze=False)
     for j, ax in enumerate(axes[:, 0]):
@@ -164,8 +164,8 @@ def plot_sensors(
     mesh: Mesh, sensors: Mapping[str, tuple[Sequence[float], float]], path: str | Path
 ) -> Path:
     """Where the observations are: sensors (name -> (coordinates, observed value)) on the mesh."""
-    plt = _pyplot()
-    tri = _triangulation(mesh)
+    plt = pyplot()
+    tri = triangulation(mesh)
     fig, ax = plt.subplots(figsize=(4.6, 4))
     ax.triplot(tri, color="0.85", lw=0.4)
     xy = np.array([c[:2] for c, _ in sensors.values()], dtype=float)
@@ -181,7 +181,7 @@ def plot_sensors(
 
 def plot_calibration_curve(nominal: np.ndarray, observed: np.ndarray, path: str | Path) -> Path:
     """Observed coverage of predicted intervals against their nominal level."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4, 3.6))
     ax.plot([0, 1], [0, 1], "--", color="grey", label="calibrated")
     ax.plot(nominal, observed, "o-", label="observed")
@@ -196,5 +196,5 @@ def plot_calibration_curve(nominal: np.ndarray, observed: np.ndarray, path: str 
 def _save(fig: object, path: str | Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return Path(path)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,23 +25,9 @@ from typing import Any
 import numpy as np
 
 from nirom.errors import NiromError
+from nirom.estimator import jsonable
 
 KINDS = ("uq", "sensitivity", "optimize", "calibrate")
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with NumPy scalars and arrays as Python numbers and lists; NaN as None."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _named(out: Path) -> Path:
@@ -100,7 +85,7 @@ def write_results(
     npz_path = out / f"{kind}.npz"
     np.savez_compressed(npz_path, **{k: np.asarray(v) for k, v in arrays.items()})
     doc = {
-        **jsonable(summary),
+        **jsonable(summary, finite=True),
         "plots": [Path(p).name for p in plots],
         "written_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }

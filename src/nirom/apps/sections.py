@@ -24,8 +24,8 @@ default the first) and writes its results into ``OUT/<section>/``::
                   noise_std = 0.001, seed = 1 }   # the solver's fields at mu, plus noise
     steps = 1500                           # walkers, burn, prior, surrogate_error, seed
 
-    [report]                               # OUT/report.html (needs a [test] set)
-    model = "pod-gp"
+    [report]                               # OUT/report.html (needs a [test] set),
+    model = "pod-gp"                       # written by nirom.study after the others
 
 ``verify`` appends its solves to ``OUT/optimize/train.nirom``, a copy of the
 training set made anew each run, so the study's own training set stays its
@@ -44,7 +44,7 @@ from rich.markup import escape
 
 from nirom.apps.quantities import QuantityError, parse_quantities
 from nirom.dataset import Dataset
-from nirom.errors import NiromError
+from nirom.errors import StudyError
 
 SECTIONS = ("uq", "sensitivity", "optimize", "calibrate", "report")
 _KEYS = {
@@ -89,9 +89,8 @@ _KEYS = {
 }
 
 
-def _error(where: str, message: str) -> NiromError:
-    from nirom.study import StudyError
-
+def _error(where: str, message: str) -> StudyError:
+    """The one-line error of a wrong study entry, ``where`` naming the file."""
     return StudyError(f"{where}: {message}")
 
 
@@ -145,12 +144,12 @@ def run_sections(
     config: Mapping[str, Any],
     models: Mapping[str, Any],
     train: Dataset,
-    test: Dataset | None,
     solver: Any,
     out: Path,
     console: Console,
-) -> dict[str, Any]:
-    """Run the use sections present in ``config``; return their results by section."""
+) -> tuple[dict[str, Any], list[Path]]:
+    """Run the use sections present in ``config``: their results by section, and the
+    folders they were written to (which the study's ``[report]`` shows)."""
     results: dict[str, Any] = {}
     folders: list[Path] = []
     for name, run in (
@@ -168,22 +167,7 @@ def run_sections(
             folders.append(paths[0].parent)
             console.print(escape(f"[{name}] wrote {len(paths)} file(s) to {folders[-1]}"))
             results[name] = result
-    if "report" in config and test is not None:
-        from nirom.report.html import write_report
-
-        label = config["report"].get("model", next(iter(models)))
-        path = write_report(
-            models[label],
-            test,
-            out / "report.html",
-            model_path=out / f"{label}.model",
-            train=train,
-            results=folders,
-            study=config.get("_path"),
-        )
-        console.print(escape(f"[report] wrote {path}"))
-        results["report"] = path
-    return results
+    return results, folders
 
 
 def _uq(section, model, train, solver, out, config, console):  # type: ignore[no-untyped-def]

@@ -78,6 +78,8 @@ from nirom.mechanics.laws import law_names, make_law
 from nirom.mechanics.laws.base import _LAWS
 from nirom.mechanics.loads import LoadHistory, load_from_dict
 
+#: Where the built-in case files live (``plate-hole.toml``, ``thick-cylinder.toml``).
+BUILTIN = Path(__file__).parent / "builtin"
 LOAD_KINDS = ("pressure", "traction", "body_force", "displacement")
 SOLVER_KEYS = ("linear_solver", "rtol", "max_iterations", "max_cuts")
 MESH_KEYS = ("file", "generator", "options", "degree", "boundaries", "sha256")

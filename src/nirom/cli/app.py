@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.main import get_command_name
 
-from nirom import __version__
+from nirom._version import __version__
 from nirom.errors import NiromError
 
 app = typer.Typer(

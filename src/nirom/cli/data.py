@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from nirom.cli.app import app, console
-from nirom.cli.options import read_space_file
+from nirom.cli.options import DatasetArg, JsonFlag, read_space_file
 
 # zarr, SciPy and meshio are imported inside each verb, so that ``nirom --help``
 # and usage errors start at once.
@@ -20,8 +20,8 @@ from nirom.cli.options import read_space_file
 # -- info ----------------------------------------------------------------------
 @app.command()
 def info(
-    dataset: Annotated[Path, typer.Argument(help="Dataset directory.", metavar="DATASET")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    dataset: DatasetArg,
+    as_json: JsonFlag = False,
     check: Annotated[
         bool, typer.Option("--check", help="Read every chunk; name damaged samples (exit 1).")
     ] = False,
@@ -98,7 +98,7 @@ def import_(
 
 @app.command()
 def export(
-    dataset: Annotated[Path, typer.Argument(help="Dataset directory.", metavar="DATASET")],
+    dataset: DatasetArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the files into.")],
     sample: Annotated[
         list[int] | None,
@@ -123,7 +123,7 @@ def export(
 
 @app.command("plaid-export")
 def plaid_export(
-    dataset: Annotated[Path, typer.Argument(help="Dataset directory.", metavar="DATASET")],
+    dataset: DatasetArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="PLAID folder to create.")],
 ) -> None:
     """Export a dataset's done samples as a PLAID dataset (needs pyplaid: extra plaid)."""

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from nirom.cli.app import app, console
 from nirom.cli.names import MODELS, SOLVERS
-from nirom.cli.options import existing_model, parameter_value, parse_pairs
-from nirom.errors import ModelError, ParameterError
+from nirom.cli.options import (
+    JsonFlag,
+    ModelArg,
+    Scheduler,
+    existing_model,
+    parameter_value,
+    parse_pairs,
+)
+from nirom.errors import ParameterError
+
+if TYPE_CHECKING:
+    from nirom.surrogates import Surrogate
 
 # Heavy modules (the solvers, SciPy, zarr, scikit-learn, torch) are imported inside
 # each verb, so that ``nirom --help`` and usage errors start at once.
@@ -46,9 +55,7 @@ def generate(
             "when the run is small, else 2).",
         ),
     ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Address of a running Dask scheduler to use instead.")
-    ] = None,
+    scheduler: Scheduler = None,
     solver_option: Annotated[
         list[str] | None,
         typer.Option(
@@ -119,11 +126,22 @@ def fit(
             "case's name; default: the solver the dataset's generation recorded.",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            help="Local Dask worker processes of the offline stage (hrom; 0: in this "
+            "process, the default).",
+        ),
+    ] = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Fit a surrogate on a dataset's done samples and save it."""
     from nirom.dataset import Dataset
     from nirom.report.card import write_fit_record
     from nirom.surrogates import make_surrogate
+    from nirom.surrogates.factory import names_taking
 
     params = parse_pairs(option, "model option")
     truncation = {
@@ -131,13 +149,18 @@ def fit(
         for k, v in (("n_modes", modes), ("discarded_energy", discarded_energy))
         if v is not None
     }
-    if truncation and not model.startswith("pod-"):
-        raise ParameterError(f"--modes/--energy set POD truncation; {model} takes -O options")
+    takes = names_taking(*truncation)
+    if truncation and model not in takes:
+        raise ParameterError(
+            f"--modes/--energy set the number of modes of {', '.join(takes)}; "
+            f"{model} has none (its -O options: nirom fit --help)"
+        )
     if set(truncation) & set(params) or ("discarded_energy" in truncation and "energy" in params):
         raise ParameterError("give the POD truncation once: --modes/--energy or -O, not both")
     params.update(truncation)
     surrogate = make_surrogate(model, **params)  # checks every option before reading data
-    takes_case = "case" in inspect.signature(surrogate.fit).parameters
+    _dask_options(surrogate, model, workers, scheduler, params)
+    takes_case = "case" in surrogate.capabilities.fit_context
     if case is not None and not takes_case:
         raise ParameterError(
             f"--case applies to models built on a mechanics case (hrom), not {model}"
@@ -152,6 +175,42 @@ def fit(
         f"Fitted {model} on {len(surrogate.training_ids_)} samples ({surrogate.summary()}) "
         f"in {seconds:.1f} s; saved to [bold]{escape(str(out))}[/]"
     )
+
+
+def _dask_options(
+    surrogate: Surrogate,
+    model: str,
+    workers: int | None,
+    scheduler: str | None,
+    params: dict[str, Any],
+) -> None:
+    """Set ``fit``'s --workers/--scheduler on ``surrogate``; check them before any work.
+
+    Only the kinds whose offline stage runs on Dask (a ``workers`` hyperparameter) take
+    them; for another kind, or given also as -O options, they are refused in one line.
+    The parallel settings however given (flags or -O) are checked here
+    (:func:`nirom.distributed.check_workers`: an unreachable scheduler is one line).
+    """
+    from nirom.distributed import check_workers
+    from nirom.surrogates.factory import names_taking
+
+    given = {k: v for k, v in (("workers", workers), ("scheduler", scheduler)) if v is not None}
+    if "workers" not in surrogate.get_params(deep=False):
+        if given:
+            on_dask = names_taking("workers")
+            flags = "/".join(f"--{k}" for k in given)
+            verb = "apply" if len(given) > 1 else "applies"
+            raise ParameterError(
+                f"{flags} {verb} to the kinds that run offline stages on Dask: "
+                f"{', '.join(on_dask)}; {model} fits in this process"
+            )
+        return
+    twice = sorted(set(given) & set(params))
+    if twice:
+        raise ParameterError(f"give {twice[0]} once: --{twice[0]} or -O, not both")
+    chosen = {**surrogate.get_params(deep=False), **given}
+    check_workers(chosen["workers"], chosen.get("scheduler"))
+    surrogate.set_params(**given)
 
 
 @app.command("train-rb")
@@ -170,7 +229,13 @@ def train_rb(
     ] = None,
     candidates: Annotated[int, typer.Option(help="Random candidate parameters.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the candidate set.")] = 0,
-    workers: Annotated[int, typer.Option(help="Dask workers for the solves (0: here).")] = 0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", "-w", help="Local Dask worker processes for the solves (0: here)."
+        ),
+    ] = 0,
+    scheduler: Scheduler = None,
     solver_option: Annotated[
         list[str] | None,
         typer.Option("--solver-option", "-s", help="NAME=VALUE solver option (repeatable)."),
@@ -190,6 +255,7 @@ def train_rb(
         seed=seed,
         solver_options=parse_pairs(solver_option, "solver option"),
         workers=workers,
+        scheduler=scheduler,
     )
     model = RBSurrogate.from_greedy(result)
     model.save(out)
@@ -204,7 +270,7 @@ def train_rb(
 
 @app.command()
 def predict(
-    model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
+    model: ModelArg,
     param: Annotated[
         list[str],
         typer.Option(
@@ -264,9 +330,9 @@ def predict(
 
 @app.command()
 def evaluate(
-    model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
+    model: ModelArg,
     dataset: Annotated[Path, typer.Argument(help="Test dataset.", metavar="DATASET")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    as_json: JsonFlag = False,
     norm: Annotated[
         str,
         typer.Option(help="auto (FE L2 norm on the mesh) | euclidean (grid values, as papers)."),
@@ -311,7 +377,14 @@ def refine(
     dataset: Annotated[
         Path, typer.Argument(help="Dataset made by nirom generate.", metavar="DATASET")
     ],
-    model: Annotated[Path, typer.Argument(help="A pod-gp model fitted on it.", metavar="MODEL")],
+    model: Annotated[
+        Path,
+        typer.Argument(
+            help="A model fitted on it, with error bars or an error indicator (pod-gp, "
+            "mmgp, hrom).",
+            metavar="MODEL",
+        ),
+    ],
     samples: Annotated[int, typer.Option("--samples", "-n", help="New solver runs.")],
     out: Annotated[
         Path | None, typer.Option(help="Where to save the refitted model (default: MODEL).")
@@ -335,11 +408,6 @@ def refine(
     from nirom.surrogates import Surrogate
 
     surrogate = Surrogate.load(model)
-    if not surrogate.provides_std:
-        raise ModelError(
-            f"{model}: refine needs a pod-gp model (it uses the error bars); "
-            f"this {surrogate.kind} model has none"
-        )
     report = run_refinement(
         Dataset(dataset),
         surrogate,

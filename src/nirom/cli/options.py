@@ -1,16 +1,52 @@
-"""Parsing of command-line values: parameter files, NAME=VALUE pairs, typed parameters."""
+"""Parsing of command-line values (parameter files, NAME=VALUE pairs, typed parameters) and
+the options several verbs declare alike, as ``Annotated`` aliases (typer only: no heavy import)."""
 
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import typer
+
+from nirom.documents import read_document
 from nirom.errors import ModelError, ParameterError
 
 if TYPE_CHECKING:  # imported in the functions: SciPy is slow to import
     from nirom.parameters import ParameterSpace
+
+# -- options several verbs share (same name, flags, default and help everywhere) -------------
+ModelArg = Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")]
+DatasetArg = Annotated[Path, typer.Argument(help="Dataset directory.", metavar="DATASET")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+Scheduler = Annotated[
+    str | None, typer.Option(help="Address of a running Dask scheduler to use instead.")
+]
+ResultsOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Results folder (default MODEL-KIND); one holding a result already: FOLDER-2, ...",
+    ),
+]
+Distributions = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--dist",
+        "-d",
+        help="NAME=KIND(ARGS) input distribution (repeatable), e.g. -d 'k_0=normal(1, 0.1)'.",
+    ),
+]
+Quantities = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--quantity",
+        "-q",
+        help="Quantity of interest (repeatable): max(u), mean(u), mean(u, 0:0.5, 0:1), u[17], "
+        "at(u, x, y).",
+    ),
+]
 
 
 def read_space_file(path: Path) -> ParameterSpace:
@@ -21,13 +57,13 @@ def read_space_file(path: Path) -> ParameterSpace:
     """
     from nirom.parameters import ParameterSpace
 
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-    except FileNotFoundError:
-        raise ParameterError(f"{path}: parameter-space file not found") from None
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"{path}: not a readable parameter-space file ({exc})") from None
+    data = read_document(
+        path,
+        ParameterError,
+        toml=path.suffix != ".json",
+        missing="parameter-space file not found",
+        unreadable="not a readable parameter-space file",
+    )
     try:
         return ParameterSpace.from_dict(data)
     except ParameterError as exc:

@@ -11,7 +11,15 @@ import typer
 from rich.markup import escape
 
 from nirom.cli.app import app, console, err_console
-from nirom.cli.options import existing_model, parse_pairs
+from nirom.cli.options import (
+    Distributions,
+    JsonFlag,
+    ModelArg,
+    Quantities,
+    ResultsOut,
+    existing_model,
+    parse_pairs,
+)
 from nirom.errors import ParameterError
 
 # Heavy modules (SciPy, zarr, the surrogates, FastAPI, matplotlib) are imported inside
@@ -34,22 +42,13 @@ def _results_dir(out: Path | None, model: Path, kind: str) -> Path:
     return out if out is not None else Path(f"{model.name.removesuffix('.model')}-{kind}")
 
 
-RESULTS_FOLDER = "Results folder (default MODEL-KIND); one holding a result already: FOLDER-2, ..."
-_DIST_HELP = "NAME=KIND(ARGS) input distribution (repeatable), e.g. -d 'k_0=normal(1, 0.1)'."
-_QUANTITY_HELP = (
-    "Quantity of interest (repeatable): max(u), mean(u), mean(u, 0:0.5, 0:1), u[17], at(u, x, y)."
-)
-
-
 @app.command()
 def uq(
-    model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
-    dist: Annotated[list[str] | None, typer.Option("--dist", "-d", help=_DIST_HELP)] = None,
+    model: ModelArg,
+    dist: Distributions = None,
     samples: Annotated[int, typer.Option("--samples", "-n", help="Input samples.")] = 4096,
     method: Annotated[str, typer.Option(help="qmc (scrambled Sobol) | mc.")] = "qmc",
-    quantity: Annotated[
-        list[str] | None, typer.Option("--quantity", "-q", help=_QUANTITY_HELP)
-    ] = None,
+    quantity: Quantities = None,
     quantile: Annotated[
         list[float] | None,
         typer.Option(help="Quantile level (repeatable) (default 0.05 0.5 0.95)."),
@@ -58,13 +57,13 @@ def uq(
         bool, typer.Option(help="Also sample the model's error bars (when it has them).")
     ] = True,
     seed: Annotated[int, typer.Option(help="Seed of the samples.")] = 0,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help=RESULTS_FOLDER)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    out: ResultsOut = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Propagate input distributions through a model: field and quantity statistics."""
     existing_model(model)
-    from nirom.apps.results import jsonable
     from nirom.apps.uq import propagate
+    from nirom.estimator import jsonable
     from nirom.report.uses import print_uq
     from nirom.surrogates import Surrogate
 
@@ -85,32 +84,30 @@ def uq(
 
 def _show(summary: dict, printer: Any, as_json: bool, jsonable: Any, paths: list[Path]) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(jsonable(summary), indent=2) + "\n")
+        sys.stdout.write(json.dumps(jsonable(summary, finite=True), indent=2) + "\n")
         return
-    printer(jsonable(summary), console)
+    printer(jsonable(summary, finite=True), console)
     console.print(f"Wrote {len(paths)} file(s) to [bold]{escape(str(paths[0].parent))}[/]")
 
 
 @app.command()
 def sensitivity(
-    model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
-    dist: Annotated[list[str] | None, typer.Option("--dist", "-d", help=_DIST_HELP)] = None,
-    quantity: Annotated[
-        list[str] | None, typer.Option("--quantity", "-q", help=_QUANTITY_HELP)
-    ] = None,
+    model: ModelArg,
+    dist: Distributions = None,
+    quantity: Quantities = None,
     n_base: Annotated[
         int, typer.Option(help="Base samples N (a power of 2); N (dim + 2) evaluations.")
     ] = 1024,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples of the intervals.")] = 100,
     maps: Annotated[bool, typer.Option(help="Index maps of every field value.")] = True,
     seed: Annotated[int, typer.Option(help="Seed of the design and the bootstrap.")] = 0,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help=RESULTS_FOLDER)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    out: ResultsOut = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Sobol indices (first order, total, bootstrap intervals) of quantities and per node."""
     existing_model(model)
-    from nirom.apps.results import jsonable
     from nirom.apps.sensitivity import sobol_indices
+    from nirom.estimator import jsonable
     from nirom.report.uses import print_sensitivity
     from nirom.surrogates import Surrogate
 
@@ -130,7 +127,7 @@ def sensitivity(
 
 @app.command()
 def optimize(
-    model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
+    model: ModelArg,
     minimize: Annotated[
         list[str] | None,
         typer.Option("--minimize", help="Quantity to minimise (repeatable: a Pareto front)."),
@@ -161,15 +158,15 @@ def optimize(
     model_out: Annotated[
         Path | None, typer.Option(help="Where --verify saves the refitted model (default MODEL).")
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help=RESULTS_FOLDER)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    out: ResultsOut = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Optimise quantities of a model (default: minimise the max of its first field)."""
     existing_model(model)
     from nirom.apps.optimization import optimize as run_optimize
     from nirom.apps.optimization import optimize_verified, pareto_front
-    from nirom.apps.results import jsonable
     from nirom.dataset import Dataset
+    from nirom.estimator import jsonable
     from nirom.report.card import write_fit_record
     from nirom.report.uses import print_optimization
     from nirom.surrogates import Surrogate
@@ -211,7 +208,7 @@ def optimize(
 
 @app.command()
 def calibrate(
-    model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
+    model: ModelArg,
     observations: Annotated[
         Path,
         typer.Argument(
@@ -231,13 +228,13 @@ def calibrate(
         bool, typer.Option(help="Add the model's predictive variance to the noise.")
     ] = True,
     seed: Annotated[int, typer.Option(help="Seed of the sampler.")] = 0,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help=RESULTS_FOLDER)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    out: ResultsOut = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Bayesian calibration of a model's parameters to observations (emcee)."""
     existing_model(model)
     from nirom.apps.calibration import calibrate as run_calibration
-    from nirom.apps.results import jsonable
+    from nirom.estimator import jsonable
     from nirom.report.uses import print_calibration
     from nirom.surrogates import Surrogate
 
@@ -258,7 +255,7 @@ def calibrate(
 
 @app.command()
 def report(
-    model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
+    model: ModelArg,
     dataset: Annotated[Path, typer.Argument(help="Test dataset.", metavar="TEST_DATASET")],
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path(
         "report.html"
@@ -296,7 +293,7 @@ def report(
 
 @app.command()
 def serve(
-    model: Annotated[Path, typer.Argument(help="Model directory.", metavar="MODEL")],
+    model: ModelArg,
     host: Annotated[
         str, typer.Option(help="Address to bind (localhost by default).")
     ] = "127.0.0.1",

@@ -84,7 +84,7 @@ def time_statistics(times: Sequence[float | None]) -> dict[str, float] | None:
 
 
 def nirom_version() -> str:
-    from nirom import __version__
+    from nirom._version import __version__
 
     return __version__
 

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import zarr
@@ -35,12 +35,24 @@ from nirom.atomic import fsync_dir, fsync_tree
 from nirom.dataset.layout import sample_name, staged
 from nirom.errors import DatasetError, SampleExistsError
 
-if TYPE_CHECKING:
-    from nirom.dataset.store import Dataset
+
+class SampleFolders(Protocol):
+    """What publishing needs of a dataset (a :class:`~nirom.dataset.store.Dataset`, which
+    builds on this module): its folder and its samples' statuses."""
+
+    path: Path
+
+    def status(self, sample_id: int) -> str | None:
+        """The sample's status ("done", "failed"), None when it is not there."""
+        ...
+
+    def sample_ids(self, status: str | None = "done") -> list[int]:
+        """The ids of the samples with ``status`` (None: all)."""
+        ...
 
 
 def publish_sample(
-    ds: Dataset,
+    ds: SampleFolders,
     attrs: dict[str, Any],
     write: Callable[[zarr.Group], None],
     sample_id: int | None,
@@ -73,14 +85,14 @@ def check_id(sample_id: Any) -> int:
     return int(sample_id)
 
 
-def refuse_done(ds: Dataset, sample_id: int) -> None:
+def refuse_done(ds: SampleFolders, sample_id: int) -> None:
     """Raise SampleExistsError if sample ``sample_id`` of ``ds`` is done."""
     if ds.status(sample_id) == "done":
         raise SampleExistsError(f"{ds.path}: sample {sample_id} is already done")
 
 
 @contextlib.contextmanager
-def _id_lock(ds: Dataset, sample_id: int) -> Iterator[None]:
+def id_lock(ds: SampleFolders, sample_id: int) -> Iterator[None]:
     """Exclusive lock on one sample id, across processes (flock; freed if killed).
 
     The lock file ``staging/<sample>.lock`` is removed while still locked, on release.
@@ -133,13 +145,13 @@ def _unlink_and_release(path: Path, fd: int) -> None:
         os.close(fd)
 
 
-def _rename_into_place(ds: Dataset, folder: Path, sample_id: int | None) -> int:
+def _rename_into_place(ds: SampleFolders, folder: Path, sample_id: int | None) -> int:
     if sample_id is None:
         return _rename_to_free_id(ds, folder)
     target = ds.path / "samples" / sample_name(sample_id)
     # Check and replace under the id's lock: a done sample is never replaced,
     # a failed record is (by a done sample or a newer failure).
-    with _id_lock(ds, sample_id):
+    with id_lock(ds, sample_id):
         refuse_done(ds, sample_id)
         if target.is_dir():
             trash = ds.path / "staging" / f"{uuid.uuid4().hex}.replaced"
@@ -156,7 +168,7 @@ def _rename_into_place(ds: Dataset, folder: Path, sample_id: int | None) -> int:
     return sample_id
 
 
-def _rename_to_free_id(ds: Dataset, folder: Path) -> int:
+def _rename_to_free_id(ds: SampleFolders, folder: Path) -> int:
     """Rename into the next free id; only ever into an empty slot, so no lock."""
     candidate = max(ds.sample_ids(None), default=-1) + 1
     while True:

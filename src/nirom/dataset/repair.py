@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import zarr
 
 from nirom.dataset.layout import read_array, sample_name
-from nirom.dataset.publish import _id_lock
+from nirom.dataset.publish import id_lock
 from nirom.errors import DatasetError
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def mark_damaged(ds: Dataset, sample_id: int, reason: str) -> None:
         mu = {}
     target = ds.path / "samples" / sample_name(sample_id)
     trash = ds.path / "staging" / f"{uuid.uuid4().hex}.damaged"
-    with _id_lock(ds, sample_id):
+    with id_lock(ds, sample_id):
         if target.is_dir():
             target.rename(trash)
     shutil.rmtree(trash, ignore_errors=True)

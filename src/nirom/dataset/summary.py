@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nirom.dataset.layout import disk_size, time_statistics
 from nirom.errors import SampleMissingError
 
-if TYPE_CHECKING:
-    from nirom.dataset.store import Dataset
 
-
-def dataset_summary(ds: Dataset) -> dict[str, Any]:
-    """Parameters, fields, counts, failures, mesh, quadrature, operators, solve times, size."""
+def dataset_summary(ds: Any) -> dict[str, Any]:
+    """Parameters, fields, counts, failures, mesh, quadrature, operators, solve times, size
+    of the open dataset ``ds`` (a :class:`~nirom.dataset.store.Dataset`, not imported: its
+    ``summary`` calls this)."""
     metas = {}
     for i in ds._all_ids():
         with contextlib.suppress(SampleMissingError):  # being replaced right now

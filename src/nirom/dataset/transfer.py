@@ -167,37 +167,28 @@ def fields_from_data(
         source = point_data if spec.location == "point" else cell_data
         if spec.name not in source:
             raise FieldError(f"{path}: {spec.location} field {spec.name!r} is missing")
-        arr = np.asarray(source[spec.name], dtype=float)
-        if spec.times is not None:
-            if arr.ndim < 2 or arr.shape[0] != len(spec.times):
-                raise FieldError(
-                    f"{path}: field {spec.name!r} has {arr.shape[0] if arr.ndim else 0} time "
-                    f"steps, the first file's has {len(spec.times)}"
-                )
-            arr = arr.reshape(arr.shape[0], arr.shape[1], -1)
-            if arr.shape[2] != spec.components:
-                raise FieldError(
-                    f"{path}: field {spec.name!r} has {arr.shape[2]} components, "
-                    f"the first file's has {spec.components}"
-                )
-            n_bad = int(np.count_nonzero(~np.isfinite(arr)))
-            if n_bad:
-                raise FieldError(
-                    f"{path}: field {spec.name!r} has {n_bad} NaN or infinite value(s)"
-                )
-            out[spec.name] = arr[..., 0] if spec.components == 1 else arr
-            continue
-        arr = arr.reshape(arr.shape[0], -1)
-        if arr.shape[1] != spec.components:
-            raise FieldError(
-                f"{path}: field {spec.name!r} has {arr.shape[1]} components, "
-                f"the first file's has {spec.components}"
-            )
-        n_bad = int(np.count_nonzero(~np.isfinite(arr)))
-        if n_bad:
-            raise FieldError(f"{path}: field {spec.name!r} has {n_bad} NaN or infinite value(s)")
-        out[spec.name] = arr[:, 0] if spec.components == 1 else arr
+        out[spec.name] = _checked_values(path, spec, np.asarray(source[spec.name], dtype=float))
     return out
+
+
+def _checked_values(path: Path, spec: FieldSpec, arr: np.ndarray) -> np.ndarray:
+    """``arr`` as (n,) or (n, components), or with a leading time axis for a series,
+    checked against ``spec``'s steps and components and for finite values."""
+    if spec.times is not None and (arr.ndim < 2 or arr.shape[0] != len(spec.times)):
+        raise FieldError(
+            f"{path}: field {spec.name!r} has {arr.shape[0] if arr.ndim else 0} time "
+            f"steps, the first file's has {len(spec.times)}"
+        )
+    arr = arr.reshape(*arr.shape[: 1 if spec.times is None else 2], -1)
+    if arr.shape[-1] != spec.components:
+        raise FieldError(
+            f"{path}: field {spec.name!r} has {arr.shape[-1]} components, "
+            f"the first file's has {spec.components}"
+        )
+    n_bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if n_bad:
+        raise FieldError(f"{path}: field {spec.name!r} has {n_bad} NaN or infinite value(s)")
+    return arr[..., 0] if spec.components == 1 else arr
 
 
 def import_folder(

@@ -88,13 +88,13 @@ def evaluate(
     match = match_dataset(model, dataset)
     x = dataset.parameter_sets(ids) if dataset.space.field_inputs else dataset.parameters(ids)
     x = match.inputs(x, field_input_names(model))
-    if model.provides_std:
-        mean, std = model.predict(x, return_std=True)
-    else:
-        mean, std = model.predict(x), None
+    caps = model.capabilities
+    out = model.predict(x, return_std=caps.std, return_bound=caps.bound)
+    mean = out[0] if caps.std or caps.bound else out
+    std = out[1] if caps.std else None
+    bounds = {k: b["l2"] for k, b in out[-1].items()} if caps.bound else None
     mean = match.to_target(mean, model.fields_)
     std = None if std is None else match.to_target(std, model.fields_)
-    bounds = model.error_bound(x)
     use_mesh = norm == "auto" and dataset.mesh is not None
     mass = dataset.mesh.mass_matrix() if use_mesh else None
     out_fields = {}
@@ -164,11 +164,12 @@ def check_matches(model: Surrogate, dataset: Dataset) -> None:
             f"({', '.join(theirs)}), the model's ({', '.join(ours)}) (another problem?)"
         )
     missing = [name for name in dataset.fields if name not in model.fields_]
-    if not model.predicts_all_fields:  # it predicts the fields it names; those must be there
+    caps = model.capabilities
+    if not caps.all_fields:  # it predicts the fields it names; those must be there
         missing = [
             name
             for name in model.fields_
-            if name not in dataset.fields and name not in model.diagnostics
+            if name not in dataset.fields and name not in caps.diagnostics
         ]
         if missing:
             raise MetricError(
@@ -232,8 +233,8 @@ def _field_metrics(
     if std is not None:
         out["coverage"] = coverage(ref, pred, std, level=level)
         out["interval_width"] = interval_width(std, level=level)
-    pod = model.reduced_basis(name)
-    if pod is not None:
+    if model.capabilities.coordinates:
+        pod = model.reduced_basis(name)
         # The reduction lives on the model's mesh: references go there, projections come back.
         on_model = match.to_model({name: ref}, {name: spec})[name].reshape(n, -1)
         out["n_modes"] = int(pod.n_modes_)
@@ -246,8 +247,9 @@ def _field_metrics(
             else:
                 floor = relative_l2(projected[keep], ref[keep], mass=mass, time_series=series)
             out["projection_floor"] = summarize(floor)
-        r2 = r2_per_mode(pod.transform(on_model), model.predict_coordinates(name, x))
-        out["r2_per_mode"] = [None if not np.isfinite(v) else float(v) for v in r2]
+        if n >= 2:  # R2 needs a spread of test samples
+            r2 = r2_per_mode(pod.transform(on_model), model.predict_coordinates(name, x))
+            out["r2_per_mode"] = [None if not np.isfinite(v) else float(v) for v in r2]
     return out
 
 

@@ -29,25 +29,27 @@ import numpy as np
 from nirom.hyperreduction.ecm import compress, greedy_cubature, integrand_basis
 from nirom.hyperreduction.model import FIELDS, DualBasis, ReducedModel, _von_mises
 from nirom.hyperreduction.newton import run
-from nirom.hyperreduction.offline import _mandel, _nodal, _rows, assemble
+from nirom.hyperreduction.offline import assemble, dual_rows, nodal_modes
 from nirom.mechanics.loads import LoadHistory
 from nirom.mechanics.output import NodalProjection, voigt_stress
 from nirom.mechanics.solver import QuasiStaticSolver
 from nirom.mechanics.strain import StrainOperator
-from nirom.reduction.algorithms import svd
+from nirom.mechanics.tensors import mandel_stress
+from nirom.reduction.numerics import energy_rank, extend_basis, project_out, svd
 from nirom.solvers.mechanics_case import MechanicsCase
 
 
 def _extend(modes: np.ndarray, rows: np.ndarray, rtol: float) -> np.ndarray:
-    """Orthonormal rows spanning ``modes`` (orthonormal rows) and the POD of ``rows``'s
-    residual off their span (discarded energy ``rtol**2`` of ``rows``'s)."""
-    residual = rows - (rows @ modes.T) @ modes
-    _, s, vt = svd(residual)
-    total = float(np.sum(rows**2))
-    tail = np.concatenate([np.cumsum((s**2)[::-1])[::-1], [0.0]])
-    k = int(np.argmax(tail <= rtol**2 * total))
-    q, _ = np.linalg.qr(np.vstack([modes, vt[:k]]).T)
-    return q.T
+    """``modes`` (orthonormal rows) followed by the POD modes of ``rows``'s residual off
+    their span, orthonormalized against them; the residual modes left out hold at most
+    ``rtol**2`` of the energy of ``rows`` (none are added when the residual holds less)."""
+    residual, _ = project_out(modes.T, rows.T)
+    _, s, vt = svd(residual.T)
+    residual_energy = float(s @ s)
+    fraction = rtol**2 * float(np.sum(rows**2)) / max(residual_energy, np.finfo(float).tiny)
+    k = energy_rank(s, fraction, minimum=0)  # fraction of the residual's own energy
+    extended, _ = extend_basis(modes.T, None, vt[:k])
+    return extended.T
 
 
 def enrich(
@@ -75,12 +77,12 @@ def enrich(
     sigma = voigt_stress(stress, space.dim)
     c = model.sigma.components
     sigma_modes = _extend(
-        model.sigma.modes, _rows(sigma.reshape(len(sigma), -1), dual_tolerance), dual_tolerance
+        model.sigma.modes, dual_rows(sigma.reshape(len(sigma), -1), dual_tolerance), dual_tolerance
     )
-    p_modes = _extend(model.p.modes, _rows(p, dual_tolerance), dual_tolerance)
+    p_modes = _extend(model.p.modes, dual_rows(p, dual_tolerance), dual_tolerance)
     E = (strain.matrix() @ basis).reshape(space.n_qp, strain.n_active, -1)
     active = list(strain.components)
-    span = _mandel(sigma_modes.reshape(len(sigma_modes), -1, c), space.dim)[..., active]
+    span = mandel_stress(sigma_modes.reshape(len(sigma_modes), -1, c), space.dim)[..., active]
     blocks = [
         np.einsum("jla,lak->ljk", span, E, optimize=True).reshape(space.n_qp, -1),
         np.einsum("tla,lak->ltk", stress[..., active], E, optimize=True).reshape(space.n_qp, -1),
@@ -91,8 +93,8 @@ def enrich(
     )
     projection = NodalProjection(space)
     duals = (
-        DualBasis(sigma_modes, _nodal(projection, sigma_modes, c), c),
-        DualBasis(p_modes, _nodal(projection, p_modes, 1), 1),
+        DualBasis(sigma_modes, nodal_modes(projection, sigma_modes, c), c),
+        DualBasis(p_modes, nodal_modes(projection, p_modes, 1), 1),
     )
     enriched = assemble(case, basis, cubature, duals, model.loading)
     enriched.info = {**model.info, "enrichments": model.info.get("enrichments", 0) + 1}

@@ -33,7 +33,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from nirom.errors import FieldError, ParameterError
-from nirom.reduction.algorithms import svd
+from nirom.reduction.numerics import energy_rank, project_out, svd
 
 
 @dataclass
@@ -62,28 +62,20 @@ def _left_factor(A: np.ndarray, rtol: float) -> np.ndarray:
     """``U S`` (n, r) of the truncated SVD of ``A`` (n, c) at relative energy ``rtol**2``."""
     if A.shape[1] >= A.shape[0] or rtol < 1e-7:
         u, s, _ = svd(A)
-        k = _rank(s, rtol)
+        k = energy_rank(s, rtol**2)
         return u[:, :k] * s[:k]
     # Fewer columns than points: the eigenvectors of the small Gram matrix (energies
     # are accurate to about eps of the total, enough for rtol >= 1e-7).
     eigenvalues, V = sla.eigh(A.T @ A)
     eigenvalues, V = np.maximum(eigenvalues[::-1], 0.0), V[:, ::-1]
-    k = _rank(np.sqrt(eigenvalues), rtol)
+    k = energy_rank(np.sqrt(eigenvalues), rtol**2)
     return A @ V[:, :k]
 
 
 def truncate_factor(factor: np.ndarray, rtol: float) -> np.ndarray:
     """A :func:`compress` factor ``U S`` (columns by decreasing singular value) truncated
     at a looser ``rtol``: its leading columns."""
-    return factor[:, : _rank(np.linalg.norm(factor, axis=0), rtol)]
-
-
-def _rank(s: np.ndarray, rtol: float) -> int:
-    total = float(s @ s)
-    if total == 0.0:
-        return 0
-    tail = np.concatenate([np.cumsum((s**2)[::-1])[::-1], [0.0]])  # tail[k] = sum_{i>=k} s_i^2
-    return int(np.argmax(tail <= rtol**2 * total))
+    return factor[:, : energy_rank(np.linalg.norm(factor, axis=0), rtol**2)]
 
 
 def integrand_basis(factors: Sequence[np.ndarray], weights: np.ndarray, rtol: float) -> np.ndarray:
@@ -120,7 +112,7 @@ def integrand_svd(
 def truncated_basis(u: np.ndarray, s: np.ndarray, weights: np.ndarray, rtol: float) -> np.ndarray:
     """``G`` (m, n) from :func:`integrand_svd`: the modes whose discarded squared singular
     values are at most ``rtol**2`` of the total, divided by ``sqrt(w)``."""
-    k = max(_rank(s, rtol), 1)
+    k = energy_rank(s, rtol**2)
     return (u[:, :k] / np.sqrt(weights)[:, None]).T
 
 
@@ -215,16 +207,13 @@ class _GrowingQR:
 
     def append(self, g: np.ndarray, b: np.ndarray) -> bool:
         """Add column ``g`` (Gram-Schmidt, twice); False if it lies in the span already."""
-        s, Q = self.s, self.Q[:, : self.s]
-        h = Q.T @ g
-        v = g - Q @ h
-        h2 = Q.T @ v
-        v -= Q @ h2
+        s = self.s
+        v, h = project_out(self.Q[:, :s], g)
         rho = float(np.linalg.norm(v))
         if not rho > 1e-12 * float(np.linalg.norm(g)):
             return False
         self.Q[:, s] = v / rho
-        self.R[:s, s], self.R[s, s] = h + h2, rho
+        self.R[:s, s], self.R[s, s] = h, rho
         self.c[s] = self.Q[:, s] @ b
         self.s += 1
         return True

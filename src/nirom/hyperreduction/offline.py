@@ -46,9 +46,10 @@ from nirom.mechanics.assembly import Assembler
 from nirom.mechanics.loads import assemble_loads
 from nirom.mechanics.output import NodalProjection, voigt_stress
 from nirom.mechanics.strain import StrainOperator
-from nirom.mechanics.tensors import voigt_to_mandel
-from nirom.reduction.algorithms import pod_snapshots, svd
+from nirom.mechanics.tensors import mandel_stress
+from nirom.reduction.algorithms import pod_snapshots
 from nirom.reduction.inner_product import check_product
+from nirom.reduction.numerics import compress_rows, energy_rank, svd
 from nirom.solvers.base import resolve_solver
 from nirom.solvers.mechanics_case import MechanicsCase
 
@@ -120,8 +121,8 @@ def build(
     sigma_modes = _modes([b["sigma"] for b in blocks], dual_tolerance)
     p_modes = _modes([b["p"] for b in blocks], dual_tolerance)
     duals = (
-        DualBasis(sigma_modes, _nodal(projection, sigma_modes, c_sigma), c_sigma),
-        DualBasis(p_modes, _nodal(projection, p_modes, 1), 1),
+        DualBasis(sigma_modes, nodal_modes(projection, sigma_modes, c_sigma), c_sigma),
+        DualBasis(p_modes, nodal_modes(projection, p_modes, 1), 1),
     )
     factors = [b["factor"] for b in blocks]
     sizing = None
@@ -360,7 +361,7 @@ def sample_block(
         sigma = voigt_stress(stress, space.dim)
     else:
         sigma, p = stored["sigma_qp"], stored["p_qp"]
-        stress = _mandel(sigma, space.dim)
+        stress = mandel_stress(sigma, space.dim)
     active = stress[..., list(strain.components)]  # (n_t, n_qp, k_active)
     k_active = strain.n_active
     E = (strain.matrix() @ basis).reshape(space.n_qp, k_active, -1)
@@ -368,8 +369,8 @@ def sample_block(
     weights = space.quadrature_weights()
     out: dict[str, Any] = {
         "factor": compress(integrand, weights, rtol),
-        "sigma": _rows(sigma.reshape(len(sigma), -1), dual_tolerance),
-        "p": _rows(p, dual_tolerance),
+        "sigma": dual_rows(sigma.reshape(len(sigma), -1), dual_tolerance),
+        "p": dual_rows(p, dual_tolerance),
         "p_peak": float(np.max(p)) if p.size else 0.0,
     }
     if keep_check:
@@ -377,39 +378,22 @@ def sample_block(
     return out
 
 
-def _mandel(sigma: np.ndarray, dim: int) -> np.ndarray:
-    """Mandel stresses (..., 6) from the dataset's Voigt components (..., 4 or 6)."""
-    full = np.zeros((*sigma.shape[:-1], 6))
-    full[..., [0, 1, 2, 5] if dim == 2 else list(range(6))] = sigma
-    return voigt_to_mandel(full)
-
-
-def _rows(X: np.ndarray, rtol: float) -> np.ndarray:
-    """``S V^T`` of the truncated SVD of snapshot rows X (n, d): (r, d)."""
-    _, s, vt = svd(np.asarray(X, dtype=float))
-    r = _energy_rank(s, rtol)
-    return s[:r, None] * vt[:r]
-
-
-def _energy_rank(s: np.ndarray, rtol: float) -> int:
-    total = float(s @ s)
-    if total == 0.0:
-        return 0
-    tail = np.concatenate([np.cumsum((s**2)[::-1])[::-1], [0.0]])
-    return int(np.argmax(tail <= (rtol / 10) ** 2 * total))
+def dual_rows(X: np.ndarray, dual_tolerance: float) -> np.ndarray:
+    """One sample's dual snapshot rows ``X`` (n_times, d) compressed (r, d) by
+    :func:`~nirom.reduction.numerics.compress_rows` at a tenth of the dual tolerance
+    (discarded energy ``(dual_tolerance / 10)**2``), so that this compression adds
+    little to the truncation of the stacked samples' rows at ``dual_tolerance``
+    (:func:`_modes`)."""
+    return compress_rows(X, (dual_tolerance / 10) ** 2)
 
 
 def _modes(rows: list[np.ndarray], rtol: float) -> np.ndarray:
     """POD modes (k, d) of the stacked compressed rows, discarded energy ``rtol**2``."""
-    stacked = np.vstack([r for r in rows if r.size])
-    _, s, vt = svd(stacked)
-    total = float(s @ s)
-    tail = np.concatenate([np.cumsum((s**2)[::-1])[::-1], [0.0]])
-    k = max(int(np.argmax(tail <= rtol**2 * total)), 1)
-    return vt[:k]
+    _, s, vt = svd(np.vstack([r for r in rows if r.size]))
+    return vt[: energy_rank(s, rtol**2)]
 
 
-def _nodal(projection: NodalProjection, modes: np.ndarray, components: int) -> np.ndarray:
+def nodal_modes(projection: NodalProjection, modes: np.ndarray, components: int) -> np.ndarray:
     """Nodal L2 projections of quadrature-point modes (k, n_qp * c): (k, n_nodes * c)."""
     k = modes.shape[0]
     values = modes.reshape(k, -1, components).transpose(1, 0, 2).reshape(-1, k * components)

@@ -34,6 +34,10 @@ PLANE_STRAIN_COMPONENTS: tuple[int, int, int] = (0, 1, 5)
 #: Voigt order of the physical components returned by :func:`mandel_to_voigt`.
 VOIGT_NAMES: tuple[str, ...] = ("xx", "yy", "zz", "yz", "xz", "xy")
 
+#: Mandel indices of the stress components a solve reports, per dimension: in plane
+#: strain (2) the 23 and 13 components are zero and left out, sigma_33 is kept.
+STRESS_COMPONENTS: dict[int, tuple[int, ...]] = {2: (0, 1, 2, 5), 3: (0, 1, 2, 3, 4, 5)}
+
 _ONE = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.0])
 _ONE.setflags(write=False)
 _DEV = np.eye(6) - np.outer(_ONE, _ONE) / 3.0
@@ -99,6 +103,15 @@ def voigt_to_mandel(v: np.ndarray, engineering_shear: bool = False) -> np.ndarra
     out = np.array(v, dtype=float, copy=True)
     out[..., 3:] *= scale
     return out
+
+
+def mandel_stress(sigma: np.ndarray, dim: int) -> np.ndarray:
+    """Mandel stresses (..., 6) from the physical Voigt components a ``dim``-D solve
+    reports (..., 4 in plane strain: xx, yy, zz, xy; ..., 6 in 3D): the components left
+    out (:data:`STRESS_COMPONENTS`) are zero."""
+    full = np.zeros((*np.shape(sigma)[:-1], 6))
+    full[..., list(STRESS_COMPONENTS[dim])] = sigma
+    return voigt_to_mandel(full)
 
 
 def mandel_to_matrix(t: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from nirom.report.terminal import ProgressDisplay, progress_bar
+from nirom.progress import ProgressDisplay, progress_bar
 
 SCHEDULERS = ("cosine", "step", "onecycle", "none")
 # The FNO reference code halves the learning rate every 100 epochs.

@@ -19,6 +19,7 @@ from pathlib import Path
 import meshio
 
 from nirom.errors import MeshError
+from nirom.readers import pvd
 from nirom.readers.formats import unreadable
 
 
@@ -44,15 +45,7 @@ def read_mesh(path: str | Path) -> meshio.Mesh:
 
         return vtk_xml.read(path)
     if suffix == ".pvd" or (suffix in (".xdmf", ".xmf") and _xdmf_series(path)):
-        from nirom.readers.series import read_steps
-
-        steps = read_steps(path)
-        if len(steps) != 1:
-            raise MeshError(
-                f"{path}: a time series of {len(steps)} steps; read it with "
-                "nirom.dataset.transfer.read_series, or give one step's file"
-            )
-        return steps[0].mesh
+        return _one_step(path)
     try:
         return read_with_meshio(path)
     except MeshError:
@@ -61,6 +54,28 @@ def read_mesh(path: str | Path) -> meshio.Mesh:
         from nirom.readers import xdmf
 
         return xdmf.read_grid(path)  # several grids: dolfinx's mesh + tags, for one
+
+
+def _one_step(path: Path) -> meshio.Mesh:
+    """The mesh of the one step of a ``.pvd`` collection or XDMF time series."""
+    from nirom.readers import xdmf
+
+    if path.suffix.lower() == ".pvd":
+        files = [file for _, file in pvd.collection(path)]
+        _check_one_step(path, len(files))
+        return read_mesh(files[0])
+    series = xdmf.read_series(path)
+    _check_one_step(path, len(series))
+    return series[0][1]
+
+
+def _check_one_step(path: Path, n_steps: int) -> None:
+    """MeshError unless the series ``path`` has one step."""
+    if n_steps != 1:
+        raise MeshError(
+            f"{path}: a time series of {n_steps} steps; read it with "
+            "nirom.dataset.transfer.read_series, or give one step's file"
+        )
 
 
 def _xdmf_series(path: Path) -> bool:

@@ -22,14 +22,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree import ElementTree
 
 import meshio
 import numpy as np
 
 from nirom.errors import MeshError
-from nirom.readers import xdmf
-from nirom.readers.formats import unreadable
+from nirom.readers import pvd, xdmf
 from nirom.readers.mesh_file import read_mesh
 
 PATTERN_CHARS = "*?"
@@ -80,25 +78,7 @@ def read_steps(source: str | os.PathLike[str], times: Sequence[float] | None = N
 
 def _pvd(path: Path) -> list[Step]:
     """Each ``DataSet`` of part 0 of a ParaView collection, by increasing time."""
-    try:
-        root = ElementTree.parse(path).getroot()
-        entries = [
-            (float(d.attrib["timestep"]), path.parent / d.attrib["file"])
-            for d in root.iter("DataSet")
-            if d.attrib.get("part", "0") == "0"
-        ]
-    except FileNotFoundError:
-        raise MeshError(f"{path}: file not found") from None
-    except (ElementTree.ParseError, KeyError, ValueError) as exc:
-        raise unreadable(path, f"not a ParaView collection: {exc}") from None
-    entries.sort(key=lambda e: e[0])
-    times = [t for t, _ in entries]
-    if not entries or len(set(times)) != len(times):
-        raise unreadable(path, "a collection needs steps with distinct times")
-    for _, file in entries:
-        if not file.is_file():
-            raise MeshError(f"{path}: its step file {file.name} is not found in {file.parent}")
-    return [Step(t, file, read_mesh(file)) for t, file in entries]
+    return [Step(t, file, read_mesh(file)) for t, file in pvd.collection(path)]
 
 
 def _numbered(pattern: Path, times: Sequence[float] | None) -> list[Step]:

@@ -1,8 +1,9 @@
 """Reduced bases orthonormal in an inner product ``X`` (sparse SPD, on the unknowns).
 
-Gram-Schmidt with one reorthogonalization pass ("twice is enough"), so the
-basis stays orthonormal to machine precision as it grows one greedy snapshot
-at a time.
+The basis grows by :func:`~nirom.reduction.numerics.extend_basis` (Gram-Schmidt
+with one reorthogonalization pass, "twice is enough"), so it stays orthonormal
+to machine precision as it grows one greedy snapshot at a time; the POD of
+snapshots is truncated by :func:`~nirom.reduction.numerics.energy_rank`.
 """
 
 from __future__ import annotations
@@ -10,33 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-#: A new vector whose X-norm after projection falls below this fraction of its
-#: own norm is numerically in the span already and is not added.
-DEPENDENCE_TOLERANCE = 1e-10
-
-
-def extend_basis(
-    basis: np.ndarray, product: sp.spmatrix, vectors: np.ndarray
-) -> tuple[np.ndarray, int]:
-    """``basis`` (N, r) X-orthonormal, extended by ``vectors`` (k, N); returns (basis, added).
-
-    Vectors already (numerically) in the span are skipped.
-    """
-    added = 0
-    for v in np.atleast_2d(vectors):
-        v = np.asarray(v, dtype=float).copy()
-        norm0 = np.sqrt(max(v @ (product @ v), 0.0))
-        if norm0 == 0.0:
-            continue
-        for _ in range(2):
-            if basis.shape[1]:
-                v -= basis @ (basis.T @ (product @ v))
-        norm = np.sqrt(max(v @ (product @ v), 0.0))
-        if norm <= DEPENDENCE_TOLERANCE * norm0:
-            continue
-        basis = np.column_stack([basis, v / norm])
-        added += 1
-    return basis, added
+from nirom.reduction.numerics import energy_rank, extend_basis
 
 
 def pod_basis(
@@ -67,8 +42,7 @@ def pod_basis(
     values, vectors = np.clip(values[order], 0.0, None), vectors[:, order]
     if n_modes is None:
         tol = 1e-10 if discarded_energy is None else discarded_energy
-        tail = np.cumsum(values[::-1])[::-1] / max(values.sum(), np.finfo(float).tiny)
-        n_modes = int(np.count_nonzero(tail > tol)) or 1
+        n_modes = energy_rank(np.sqrt(values), tol)
     if n_modes >= len(nonzero):
         basis, _ = extend_basis(np.empty((s.shape[1], 0)), product, nonzero)
         return basis, np.sqrt(values)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from nirom.dataset import Dataset
+from nirom.distributed import check_workers
 from nirom.errors import DatasetError
 from nirom.reduced_basis.model import ReducedBasisModel
 from nirom.reduced_basis.problem import empty_model, rb_field, snapshot_values
@@ -63,6 +64,7 @@ def weak_greedy(
     seed: int = 0,
     solver_options: Mapping[str, Any] | None = None,
     workers: int = 0,
+    scheduler: str | None = None,
 ) -> GreedyResult:
     """Train a reduced basis of up to ``max_basis`` functions by the weak greedy.
 
@@ -80,7 +82,11 @@ def weak_greedy(
     workers : int
         0: solve in this process; more: on a local Dask cluster of that many
         workers (one solve at a time: the greedy is sequential).
+    scheduler : str, optional
+        Address of a running Dask scheduler to solve on instead (``tcp://HOST:PORT``;
+        its workers must see ``out``); checked, like ``workers``, before any work.
     """
+    check_workers(workers, scheduler)  # one line before any solve or dataset
     solver = resolve_solver(solver, solver_options)
     name = rb_field(solver.fields, f"solver {solver.name!r}").name
     space = solver.space
@@ -99,7 +105,7 @@ def weak_greedy(
         result.resumed += 1
     result.converged = added == 0 and model.n_basis > 0
     candidates = space.sample(n_candidates, design="random", seed=seed)
-    with _Runner(solver, ds, workers) as run:
+    with _Runner(solver, ds, workers, scheduler) as run:
         while model.n_basis < max_basis and len(candidates) and not result.converged:
             if model.n_basis == 0 and not ds.sample_ids(None):
                 pick = space.from_unit(np.full((1, space.dim), 0.5))[0]
@@ -142,17 +148,20 @@ def _worst(
 
 
 class _Runner:
-    """Runs one high-fidelity sample into the dataset: here, or on a Dask cluster kept open."""
+    """Runs one high-fidelity sample into the dataset: here, or on a Dask cluster kept open
+    (a local one of ``workers`` processes, or the one at ``scheduler``)."""
 
-    def __init__(self, solver: Solver, ds: Dataset, workers: int) -> None:
-        self.solver, self.ds, self.workers = solver, ds, workers
+    def __init__(
+        self, solver: Solver, ds: Dataset, workers: int, scheduler: str | None = None
+    ) -> None:
+        self.solver, self.ds, self.workers, self.scheduler = solver, ds, workers, scheduler
         self._client: Any = None
 
     def __enter__(self) -> _Runner:
-        if self.workers > 0:
+        if self.workers > 0 or self.scheduler is not None:
             from nirom.distributed import dask_client
 
-            self._context = dask_client(self.workers, None)
+            self._context = dask_client(self.workers, self.scheduler)
             self._client = self._context.__enter__()
         return self
 
@@ -162,7 +171,7 @@ class _Runner:
 
     def __call__(self, sample_id: int, mu: dict[str, Any]) -> None:
         from nirom.distributed import worker_failures
-        from nirom.generation import _task, run_sample
+        from nirom.generation import run_sample, solve_on_worker
 
         if self._client is None:
             run_sample(self.solver, self.ds, sample_id, mu)
@@ -173,7 +182,9 @@ class _Runner:
             f"the greedy's samples so far stay in {self.ds.path}: run the command again to go on"
         )
         with worker_failures(f"greedy solve {sample_id}", again):
-            self._client.submit(_task, recipe, path, sample_id, mu, None, pure=False).result()
+            self._client.submit(
+                solve_on_worker, recipe, path, sample_id, mu, None, pure=False
+            ).result()
 
 
 def _open_or_create(

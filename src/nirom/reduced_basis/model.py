@@ -41,9 +41,9 @@ import scipy.sparse.linalg as spla
 
 from nirom.dataset.operators import unknowns_to_nodes
 from nirom.errors import ModelError
-from nirom.reduced_basis.basis import extend_basis
 from nirom.reduced_basis.coercivity import min_theta
 from nirom.reduced_basis.residual import RieszResidual, dual_norms, leading_block
+from nirom.reduction.numerics import extend_basis
 from nirom.saving import Saveable, saveable
 from nirom.solvers.operators import AffineDecomposition, coefficient_values
 

@@ -16,6 +16,9 @@ snapshots, eigendecomposition of ``Xc M Xc^T`` (blockwise by Dask for a Dask
 largest (see :func:`gram_rtol`). The incremental method is in
 :mod:`nirom.reduction.incremental`. A diagonal ``M`` is applied by scaling the
 columns by ``sqrt(diag(M))``; a general one needs the method of snapshots.
+The numerics shared with the reduced bases and the hyper-reduction (the
+truncation rule, the SVD, re-orthonormalization) are in
+:mod:`nirom.reduction.numerics`.
 """
 
 from __future__ import annotations
@@ -31,13 +34,13 @@ from sklearn.utils.extmath import randomized_svd
 
 from nirom.errors import FieldError
 from nirom.reduction.inner_product import NO_PRODUCT, InnerProduct
+from nirom.reduction.numerics import energy_rank, orthonormalize, svd
 from nirom.reduction.streaming import is_dask, row_batches, slab_matmul
 
 #: Singular values below this fraction of the largest are numerically zero (SVD methods).
 SVD_RTOL = 1e-12
 
 _EPS = float(np.finfo(np.float64).eps)
-_ORTH_TOL = 1e-12  # largest tolerated |Phi M Phi^T - I| before re-orthonormalising
 
 
 @dataclass
@@ -63,12 +66,13 @@ def truncation_rank(
     n_modes: int | None = None,
     discarded_energy: float | None = None,
 ) -> int:
-    """Number of modes to keep from the singular values ``s`` (descending).
+    """Number of modes a POD keeps from the singular values ``s`` (descending).
 
     The numerical rank (``s > rtol * s[0]``), capped by ``n_modes`` and by the
-    fewest modes whose squared singular values reach ``1 - discarded_energy``
-    of ``total``. Warns when ``n_modes`` exceeds the rank, or when the computed
-    values cannot reach the energy target.
+    fewest modes whose discarded energy is at most ``discarded_energy`` of
+    ``total`` (:func:`~nirom.reduction.numerics.energy_rank`, with 10 eps of
+    slack for the round-off in ``total``). Warns when ``n_modes`` exceeds the
+    rank, or when the computed values cannot reach the energy target.
     """
     rank = int(np.count_nonzero(s > rtol * s[0])) if s.size and s[0] > 0 else 0
     if rank == 0:
@@ -83,22 +87,22 @@ def truncation_rank(
             )
         k = min(k, int(n_modes))
     if discarded_energy is not None:
-        k = min(k, _energy_count(s, total, discarded_energy, warn=n_modes is None))
+        if n_modes is None:
+            _warn_if_short(s, total, discarded_energy)
+        k = min(k, energy_rank(s, float(discarded_energy) + 10 * _EPS, total=total))
     return k
 
 
-def _energy_count(s: np.ndarray, total: float, discarded: float, warn: bool) -> int:
-    captured = np.cumsum(s**2) / total
-    target = 1.0 - float(discarded) - 10 * _EPS
-    count = int(np.searchsorted(captured, target, side="left")) + 1
-    if count > s.size and warn:
+def _warn_if_short(s: np.ndarray, total: float, discarded: float) -> None:
+    """Warn when all the computed values ``s`` leave more than ``discarded`` of ``total`` out."""
+    captured = float(np.sum(s**2)) / total
+    if captured < 1.0 - float(discarded) - 10 * _EPS:
         warnings.warn(
             f"discarded_energy={discarded}: the {s.size} modes computed capture "
-            f"{captured[-1]:.10g} of the energy, short of {1 - discarded:.10g}; "
+            f"{captured:.10g} of the energy, short of {1 - discarded:.10g}; "
             "give n_modes, or a larger batch_size to the incremental method",
             stacklevel=5,
         )
-    return min(count, s.size)
 
 
 # -- exact and randomized SVD ----------------------------------------------------------------
@@ -216,34 +220,3 @@ def gram_dask(X: Any, product: InnerProduct, center: bool, batch_size: int) -> t
 def gram_rtol(n_samples: int) -> float:
     """Relative singular-value floor of the method of snapshots (eigenvalues of C ~ eps ||C||)."""
     return max(10.0, math.sqrt(n_samples)) * math.sqrt(_EPS)
-
-
-# -- shared numerics ---------------------------------------------------------------------------
-def fix_signs(modes: np.ndarray) -> np.ndarray:
-    """Flip rows so that each one's entry of largest magnitude is positive (deterministic)."""
-    if modes.size == 0:
-        return modes
-    rows = np.arange(modes.shape[0])
-    signs = np.sign(modes[rows, np.argmax(np.abs(modes), axis=1)])
-    return modes * np.where(signs == 0, 1.0, signs)[:, None]
-
-
-def svd(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Thin SVD of a scratch matrix (``gesdd``, or the slower, surer ``gesvd`` if it fails)."""
-    options = {"full_matrices": False, "check_finite": False}
-    try:
-        return sla.svd(A, lapack_driver="gesdd", **options)
-    except np.linalg.LinAlgError:
-        return sla.svd(A, lapack_driver="gesvd", **options)
-
-
-def orthonormalize(modes: np.ndarray, product: InnerProduct = NO_PRODUCT) -> np.ndarray:
-    """Re-orthonormalise rows in the M inner product (Cholesky QR, at most twice)."""
-    for _ in range(2 if len(modes) else 0):
-        gram = modes @ product.apply(modes).T
-        gram = (gram + gram.T) / 2
-        if np.abs(gram - np.eye(len(gram))).max() <= _ORTH_TOL:
-            break
-        chol = sla.cholesky(gram, lower=True)
-        modes = sla.solve_triangular(chol, modes, lower=True)
-    return modes

@@ -20,14 +20,9 @@ import numpy as np
 import scipy.linalg as sla
 
 from nirom.errors import FieldError
-from nirom.reduction.algorithms import (
-    SVD_RTOL,
-    PODResult,
-    orthonormalize,
-    svd,
-    truncation_rank,
-)
+from nirom.reduction.algorithms import SVD_RTOL, PODResult, truncation_rank
 from nirom.reduction.inner_product import NO_PRODUCT, InnerProduct
+from nirom.reduction.numerics import orthonormalize, svd
 from nirom.reduction.streaming import row_batches, slab_matmul
 
 #: Extra modes the incremental basis keeps beyond ``n_modes``.

@@ -40,15 +40,10 @@ from sklearn.utils.validation import check_is_fitted
 from nirom.checks import Anything, Boolean, Constraint, Integer, OneOf, Real
 from nirom.errors import FieldError, HyperparameterError, ModelError
 from nirom.estimator import Estimator
-from nirom.reduction.algorithms import (
-    PODResult,
-    fix_signs,
-    pod_exact,
-    pod_randomized,
-    pod_snapshots,
-)
+from nirom.reduction.algorithms import PODResult, pod_exact, pod_randomized, pod_snapshots
 from nirom.reduction.incremental import pod_incremental
 from nirom.reduction.inner_product import InnerProduct, check_product
+from nirom.reduction.numerics import fix_signs
 from nirom.reduction.streaming import is_dask, row_batches
 from nirom.saving import Saveable, saveable
 
@@ -68,6 +63,14 @@ ENERGY_FRACTION = Real(
     none=True,
     phrase="a number in (0, 1) (the discarded energy fraction)",
 )
+
+#: The rules of the truncation (``n_modes``, or ``discarded_energy`` and its alias
+#: ``energy``), shared with PODSurrogate.
+TRUNCATION: dict[str, Constraint] = {
+    "n_modes": Integer(least=1, none=True),
+    "discarded_energy": ENERGY_FRACTION,
+    "energy": ENERGY_FRACTION,
+}
 
 
 @saveable("reduction", "pod")
@@ -138,9 +141,7 @@ class POD(Estimator, TransformerMixin, Saveable):
     """
 
     _constraints: ClassVar[dict[str, Constraint]] = {
-        "n_modes": Integer(least=1, none=True),
-        "discarded_energy": ENERGY_FRACTION,
-        "energy": ENERGY_FRACTION,
+        **TRUNCATION,
         "method": OneOf(choices=METHODS),
         "center": Boolean(),
         "product": Anything(none=True, saved=False),

@@ -95,7 +95,9 @@ class Regressor(RegressorMixin, Estimator, Saveable):
             raise ParameterError(
                 f"{type(self).__name__} gives no uncertainty; use GPRegressor for error bars"
             )
-        check_is_fitted(self, self._fitted)
+        fitted = (self._fitted,) if isinstance(self._fitted, str) else self._fitted
+        if not all(name and name in self.__dict__ for name in fitted):  # sklearn's is slow
+            check_is_fitted(self, self._fitted)
         X = check_inputs(X, self.n_features_in_, type(self).__name__)
         mean, std = self._predict(X, return_std)
         if self.y_ndim_ == 1:

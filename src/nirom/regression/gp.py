@@ -40,6 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from nirom.checks import Boolean, Constraint, Integer, Real
 from nirom.errors import ModelError
+from nirom.progress import progress_bar
 from nirom.regression.base import Regressor
 from nirom.regression.validation import (  # noqa: F401 (check_inputs: its former home)
     check_inputs,
@@ -48,7 +49,6 @@ from nirom.regression.validation import (  # noqa: F401 (check_inputs: its forme
     check_targets,
     standardise,
 )
-from nirom.report.terminal import progress_bar
 from nirom.saving import saveable
 
 LENGTH_SCALE_BOUNDS = (1e-3, 1e3)

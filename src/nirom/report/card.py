@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from nirom.apps.results import jsonable
+from nirom.estimator import jsonable
 from nirom.surrogates import Surrogate
 
 FIT_RECORD = "fit.json"
@@ -53,16 +53,15 @@ def model_card(model: Surrogate, path: str | os.PathLike[str] | None = None) -> 
     card: dict[str, Any] = {
         "kind": model.kind,
         "class": type(model).__name__,
-        "error_bars": bool(model.provides_std),
+        "error_bars": model.capabilities.std,
         "parameters": model.space_.to_dict()["parameters"],
         "fields": [spec.to_dict() for spec in model.fields_.values()],
         "mesh": None
         if mesh is None
         else {"n_points": mesh.n_points, "n_cells": mesh.n_cells, "cells": mesh.cell_counts()},
     }
-    if hasattr(model, "get_params"):
-        card["hyperparameters"] = jsonable(model.get_params())
-    if hasattr(model, "training_ids_"):
+    card["hyperparameters"] = jsonable(model.get_params(), finite=True)
+    if model.training_ids_ is not None:
         card["training_samples"] = len(model.training_ids_)
     card.update(model.card_details())
     if path is not None:

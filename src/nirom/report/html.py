@@ -136,7 +136,7 @@ def _pct(value: float | None) -> str | None:
 
 # -- sections -------------------------------------------------------------------------------------
 def _header(model: Surrogate, test: Dataset, card: Mapping[str, Any]) -> str:
-    from nirom import __version__
+    from nirom._version import __version__
 
     when = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     where = card.get("path", "(not saved)")
@@ -189,9 +189,9 @@ def _training(
 
 
 def _design_plot(train: Dataset, test: Dataset, path: Path) -> Path:
-    from nirom.report.plots import _pyplot
+    from nirom.plotting import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     space = train.space
     a, b = space.to_unit(train.parameters()), space.to_unit(test.parameters())
     fig, ax = plt.subplots(figsize=(4.2, 4))
@@ -423,7 +423,7 @@ def _provenance(model: Surrogate, train: Dataset, found: Sequence[Mapping[str, A
     optimize --verify`` (from the optimize results shown) and which were
     added by something the dataset does not record.
     """
-    fitted_ids = getattr(model, "training_ids_", None)
+    fitted_ids = model.training_ids_
     done = train.sample_ids("done")
     verified = _verified_samples(found, train)
     if fitted_ids is None:

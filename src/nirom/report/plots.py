@@ -16,26 +16,7 @@ import numpy as np
 
 from nirom.evaluation.metrics import relative_l2
 from nirom.mesh import Mesh
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _triangulation(mesh: Mesh) -> Any:
-    import matplotlib.tri as mtri
-
-    cell_type, conn = mesh.cells[0]
-    if cell_type == "quad":  # split each quad into two triangles for plotting
-        conn = np.vstack([conn[:, [0, 1, 2]], conn[:, [0, 2, 3]]])
-    elif cell_type != "triangle" or mesh.dim != 2:
-        raise ValueError("field plots need a 2-D triangle or quad mesh")
-    return mtri.Triangulation(mesh.points[:, 0], mesh.points[:, 1], conn)
+from nirom.plotting import pyplot, triangulation
 
 
 def plot_field_comparison(
@@ -51,7 +32,7 @@ def plot_field_comparison(
     """Reference, prediction, absolute error (and std) of one scalar point field, as PNG."""
     fig = field_comparison_figure(mesh, reference, prediction, std, title, field, unit)
     fig.savefig(path, dpi=110)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return Path(path)
 
 
@@ -68,8 +49,8 @@ def field_comparison_figure(
     colour scale, |error| and the predicted std another (from 0), so the error bars can
     be judged against the error by eye; axes in the mesh's coordinates, colour bars
     labelled with the field and its unit."""
-    plt = _pyplot()
-    tri = _triangulation(mesh)
+    plt = pyplot()
+    tri = triangulation(mesh)
     error = np.abs(prediction - reference)
     panels = [("reference", reference, "inferno"), ("prediction", prediction, "inferno")]
     panels.append(("|error|", error, "viridis"))
@@ -102,7 +83,7 @@ def plot_singular_values(singular_values: dict[str, np.ndarray], path: str | Pat
     Values that are zero to rounding (below 1e-15 s_1) are left out (they have no
     place on a log axis); the x-axis always shows at least modes 1 to 2.
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.6))
     n_max = 2
     for label, s in singular_values.items():
@@ -143,7 +124,7 @@ def error_vs_modes(
 
 def plot_error_vs_modes(curves: dict[str, tuple[np.ndarray, ...]], path: str | Path) -> Path:
     """Test error (solid) and projection floor (dashed) against the modes kept."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for label, (ks, surrogate, floor) in curves.items():
         line = ax.semilogy(ks, surrogate, marker=".", label=f"{label}")[0]
@@ -167,5 +148,5 @@ def _save_curves(fig: Any, ax: Any, path: str | Path, xlabel: str, ylabel: str, 
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return Path(path)

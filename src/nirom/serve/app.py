@@ -8,7 +8,10 @@ Endpoints::
                      "fields": [NAME, ...],          optional, default all
                      "nodes": [i, ...],              optional: these entities only
                      "quantities": [TEXT, ...],      optional: scalar quantities
-                     "std": false}                   standard deviations too
+                     "std": false,                   standard deviations too
+                     CONTEXT: VALUE}                 what the model's kind declares:
+                                                     "mesh" (mmgp: {"points", "cells"}),
+                                                     "history" and "times" (hrom)
 
 The answer of ``/predict`` is ``{"fields": {name: values}}`` (``"std"`` beside
 it on request; ``"quantities"`` and ``"quantities_std"`` when asked), with a
@@ -21,12 +24,11 @@ quantity, 413 for a body over ``max_body_bytes``, a batch over
 (estimated before predicting: :meth:`Predictor.response_bytes`). An
 unexpected failure is a 500 with its reason; the server goes on.
 
-Requests of one parameter set that arrive together are predicted together
-in one model call (dynamic batching, answered on the event loop, which is
-fastest for millisecond predictions); batches up to ``inline_batch`` sets
-are answered on the loop too, larger ones in the thread pool, so a big batch
-does not hold up the others. BLAS runs on one
-thread in the server process (see :mod:`nirom.threads`).
+Every prediction runs off the event loop, in a thread, so ``/health`` answers in
+milliseconds while a slow model (an hrom simulating a load history) works.
+Requests of one parameter set without context that arrive together are predicted
+together in one model call (dynamic batching: one batch computes at a time while the
+next gathers). BLAS runs on one thread in the server process (see :mod:`nirom.threads`).
 """
 
 from __future__ import annotations
@@ -46,10 +48,10 @@ from nirom.apps.quantities import QuantityError, parse_quantities
 from nirom.errors import NiromError
 from nirom.report.card import model_card
 from nirom.surrogates import Surrogate
+from nirom.surrogates.base import Prepared
 
 MAX_BODY_BYTES = 1_000_000
 MAX_BATCH = 1000
-INLINE_BATCH = 16
 MAX_RESPONSE_BYTES = 64_000_000
 JSON_BYTES_PER_NUMBER = 20  # orjson: ~19-21 bytes a float64 with its comma (measured)
 _KEYS = {"parameters", "fields", "nodes", "quantities", "std"}
@@ -86,9 +88,10 @@ class Predictor:
         """The request checked for shape (not yet the parameter values); raise RequestError."""
         if not isinstance(body, dict):
             raise RequestError(422, "the body must be a JSON object with 'parameters'")
-        unknown = sorted(set(body) - _KEYS)
+        known = _KEYS | set(self.model.capabilities.context)
+        unknown = sorted(set(body) - known)
         if unknown:
-            raise RequestError(422, f"unknown key(s) {unknown}; known: {sorted(_KEYS)}")
+            raise RequestError(422, f"unknown key(s) {unknown}; known: {sorted(known)}")
         params = body.get("parameters")
         if isinstance(params, list):
             if not params:
@@ -168,8 +171,9 @@ class Predictor:
         names, quantities, want_std = self._plan(body)
         params = body["parameters"]
         single = isinstance(params, dict)
+        context = self.context(body)
         try:
-            result = self.model.predict(params, return_std=want_std)
+            result = self.model.predict(params, return_std=want_std, **context)
         except NiromError as exc:
             raise RequestError(422, str(exc)) from None
         mean, std = result if want_std else (result, None)
@@ -178,6 +182,16 @@ class Predictor:
             mean = {k: v[None] for k, v in mean.items()}
             std = None if std is None else {k: v[None] for k, v in std.items()}
         return self._answer(body, names, quantities, mean, std, single)
+
+    def context(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The request's context entries (those the model declares) as ``predict`` takes
+        them: a mesh from ``{"points": [[x, y], ...], "cells": [[TYPE, [[i, ...], ...]],
+        ...]}``, output times as an array, a load history as its JSON form."""
+        out = {}
+        for name in self.model.capabilities.context:
+            if body.get(name) is not None:
+                out[name] = _context_value(name, body[name])
+        return out
 
     def predict_many(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any] | RequestError]:
         """Answers to several checked single-set requests with one model call.
@@ -188,28 +202,34 @@ class Predictor:
         their row.
         """
         out: list[dict[str, Any] | RequestError] = [RequestError(500, "not answered")] * len(bodies)
-        plans, mus, rows = [], [], []
+        plans, prepared, rows = [], [], []
         for i, body in enumerate(bodies):
             try:
-                plans.append(self._plan(body))
-                mus.append(self.model.space_.validate(body["parameters"]))
+                plan = self._plan(body)
+                prepared.append(self.model.prepare(body["parameters"]))  # as predict checks
+                plans.append(plan)
                 rows.append(i)
             except RequestError as exc:
                 out[i] = exc
             except NiromError as exc:
                 out[i] = RequestError(422, str(exc))
-        if not rows:
-            return out
         want_std = any(plan[2] for plan in plans)
-        space = self.model.space_
-        batch = mus if space.field_inputs else space.as_array(mus)
-        result = self.model.predict(batch, return_std=want_std)
-        mean, std = result if want_std else (result, None)
-        self._learn_sizes(mean, False)
-        for k, (i, (names, quantities, with_std)) in enumerate(zip(rows, plans, strict=True)):
-            row_mean = {n: v[k : k + 1] for n, v in mean.items()}
-            row_std = {n: v[k : k + 1] for n, v in std.items()} if with_std else None
-            out[i] = self._answer(bodies[i], names, quantities, row_mean, row_std, True)
+        # One model call per grid of field inputs (a neural operator takes any resolution).
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for k, batch in enumerate(prepared):
+            groups.setdefault(tuple(v.shape for v in batch.inputs.values()), []).append(k)
+        for ks in groups.values():
+            batch = Prepared.concat([prepared[k] for k in ks])
+            result = self.model.predict_prepared(batch, return_std=want_std)
+            mean, std = result if want_std else (result, None)
+            self._learn_sizes(mean, False)
+            for j, k in enumerate(ks):
+                names, quantities, with_std = plans[k]
+                row_mean = {n: v[j : j + 1] for n, v in mean.items()}
+                row_std = {n: v[j : j + 1] for n, v in std.items()} if with_std else None
+                out[rows[k]] = self._answer(
+                    bodies[rows[k]], names, quantities, row_mean, row_std, True
+                )
         return out
 
     def _answer(
@@ -287,7 +307,8 @@ class _Batcher:
     def __init__(self, predictor: Predictor, max_size: int = 64) -> None:
         self.predictor, self.max_size = predictor, max_size
         self.pending: list[tuple[dict[str, Any], Any]] = []
-        self.scheduled = False
+        self.running = False
+        self.task: Any = None
 
     async def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         import asyncio
@@ -295,34 +316,66 @@ class _Batcher:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self.pending.append((body, future))
-        if not self.scheduled:
-            self.scheduled = True
-            loop.call_soon(self._flush)
+        if not self.running:
+            self.running = True
+            self.task = loop.create_task(self._drain())  # held: the loop keeps weak refs
         return await future
 
-    def _flush(self) -> None:
-        import asyncio
+    async def _drain(self) -> None:
+        """Batches off the event loop, one at a time, until none is waiting."""
+        from starlette.concurrency import run_in_threadpool
 
-        items, self.pending = self.pending[: self.max_size], self.pending[self.max_size :]
-        self.scheduled = bool(self.pending)
-        if self.pending:
-            asyncio.get_running_loop().call_soon(self._flush)
         try:
-            answers = self.predictor.predict_many([body for body, _ in items])
-        except Exception:  # answer one by one, so a failure stays with its request
-            answers = []
-            for body, _ in items:
+            while self.pending:
+                items = self.pending[: self.max_size]
+                self.pending = self.pending[self.max_size :]
+                answers = await run_in_threadpool(self._answer, [body for body, _ in items])
+                for (_, future), answer in zip(items, answers, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(answer, BaseException):
+                        future.set_exception(answer)
+                    else:
+                        future.set_result(answer)
+        finally:
+            self.running = False
+
+    def _answer(self, bodies: list[dict[str, Any]]) -> list[Any]:
+        """Answers to ``bodies`` in one model call; one by one if that fails, so that a
+        failure stays with its request."""
+        try:
+            return self.predictor.predict_many(bodies)
+        except Exception:
+            answers: list[Any] = []
+            for body in bodies:
                 try:
                     answers.append(self.predictor.predict(body))
                 except Exception as exc:
                     answers.append(exc)
-        for (_, future), answer in zip(items, answers, strict=True):
-            if future.done():
-                continue
-            if isinstance(answer, BaseException):
-                future.set_exception(answer)
-            else:
-                future.set_result(answer)
+            return answers
+
+
+def _context_value(name: str, value: Any) -> Any:
+    """A request's context entry as ``predict`` takes it (RequestError 422 if malformed)."""
+    if name == "times":
+        try:
+            return np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise RequestError(422, "'times' must be a list of numbers (s)") from None
+    if name != "mesh":
+        return value
+    from nirom.mesh import Mesh
+
+    try:
+        cells = [(str(kind), np.asarray(conn, dtype=np.int64)) for kind, conn in value["cells"]]
+        return Mesh(np.asarray(value["points"], dtype=float), cells)
+    except NiromError as exc:
+        raise RequestError(422, f"'mesh': {exc}") from None
+    except (KeyError, TypeError, ValueError):
+        raise RequestError(
+            422,
+            '\'mesh\' must be {"points": [[x, y], ...], "cells": [[TYPE, [[i, j, k], ...]], ...]}',
+        ) from None
 
 
 def _field_sizes(model: Surrogate) -> tuple[dict[str, int], set[str]]:
@@ -366,7 +419,6 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     max_batch: int = MAX_BATCH,
     max_response_bytes: int = MAX_RESPONSE_BYTES,
-    inline_batch: int = INLINE_BATCH,
     batching: bool = True,
 ) -> Any:
     """The FastAPI application serving ``model`` (a Surrogate or a model directory).
@@ -409,10 +461,9 @@ def create_app(
     async def predict(request: Request) -> Response:
         try:
             body = predictor.check(await _read_json(request, max_body_bytes))
-            if batching and isinstance(body["parameters"], dict):
+            alone = bool(set(body) & set(model.capabilities.context))  # its own context
+            if batching and isinstance(body["parameters"], dict) and not alone:
                 return respond(await batcher.submit(body))
-            if predictor.n_sets(body) <= inline_batch:
-                return respond(predictor.predict(body))
             return respond(await run_in_threadpool(predictor.predict, body))
         except RequestError as exc:
             return respond({"detail": exc.detail}, exc.status)
@@ -441,7 +492,7 @@ async def _read_json(request: Any, max_bytes: int) -> Any:
 
 
 def _version() -> str:
-    from nirom import __version__
+    from nirom._version import __version__
 
     return __version__
 

@@ -2,7 +2,8 @@
 
 Built-in solvers register under a name (``make_solver("thermal-block")``);
 ``CommandSolver`` ("command") runs any external program from a templated
-input folder.
+input folder and ``CaseSolver`` ("mechanics") a mechanics case file
+(:mod:`nirom.cases`, the case as data, which the solvers build on).
 """
 
 from nirom.solvers.base import (
@@ -16,6 +17,7 @@ from nirom.solvers.base import (
     solver_names,
 )
 from nirom.solvers.burgers import Burgers
+from nirom.solvers.case import CaseSolver, load_case
 from nirom.solvers.command import CommandSolver
 from nirom.solvers.darcy import Darcy
 from nirom.solvers.elasticity import Elasticity
@@ -27,6 +29,7 @@ from nirom.solvers.thick_cylinder import ThickCylinder
 
 __all__ = [
     "Burgers",
+    "CaseSolver",
     "CommandSolver",
     "Darcy",
     "Elasticity",
@@ -38,6 +41,7 @@ __all__ = [
     "ThermalBlock",
     "ThickCylinder",
     "check_finite",
+    "load_case",
     "make_solver",
     "recorded_solver",
     "register",

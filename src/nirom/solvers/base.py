@@ -115,6 +115,12 @@ class Solver(ABC):
         (the energy product at a reference parameter), if the solver knows one."""
         return None
 
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> Solver:
+        """The solver a TOML file describes (the kinds :func:`resolve_solver` reads
+        from a file override this)."""
+        raise SolverError(f"{path}: solver {cls.name!r} is not described by a TOML file")
+
     def recipe(self) -> dict[str, Any]:
         """JSON-compatible ``{"name", "options"}`` that :func:`make_solver` rebuilds."""
         try:
@@ -136,7 +142,7 @@ def check_finite(solver_name: str, fields: Mapping[str, np.ndarray]) -> dict[str
     return dict(fields)
 
 
-_REGISTRY: dict[str, Callable[..., Solver]] = {}
+_REGISTRY: dict[str, type[Solver]] = {}
 
 
 def register(name: str) -> Callable[[type[Solver]], type[Solver]]:
@@ -184,14 +190,12 @@ def _toml_solver(path: str) -> Solver:
         raise SolverError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise SolverError(f"{path}: not valid TOML ({exc})") from None
+    # found by their registered names (importing nirom.solvers registers them), since
+    # both build on this module: nirom.solvers.case and nirom.solvers.command
     if "law" in keys and "command" not in keys:
-        from nirom.cases.case import CaseSolver  # it builds on this module
-
-        return CaseSolver.from_toml(path)
+        return _REGISTRY["mechanics"].from_toml(path)
     if "command" in keys:
-        from nirom.solvers.command import CommandSolver  # it builds on this module
-
-        return CommandSolver(path)
+        return _REGISTRY["command"].from_toml(path)
     raise SolverError(
         f"{path}: neither a mechanics case ([law], [mesh], [[loads]]) nor an external "
         "program (command = ...)"

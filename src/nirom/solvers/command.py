@@ -78,7 +78,6 @@ import shutil
 import signal
 import subprocess
 import time
-import tomllib
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -90,6 +89,7 @@ import numpy as np
 from nirom.dataset.operators import LinearSystem
 from nirom.dataset.schema import FieldSpec
 from nirom.dataset.transfer import field_specs_from_data, fields_from_data, read_output
+from nirom.documents import read_document
 from nirom.errors import NiromError
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
@@ -173,6 +173,11 @@ class CommandSolver(Solver):
         self._system: tuple[str, LinearSystem] | None = None
         self.run_info: dict[str, Any] = {}
         self._reference: tuple[Mesh, list[FieldSpec]] | None = None
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> CommandSolver:
+        """The program that the TOML file ``path`` describes (see the module doc)."""
+        return cls(path)
 
     # -- mesh and fields, from the reference file or a probe run -------------------
     def _describe(self) -> tuple[Mesh, list[FieldSpec]]:
@@ -352,12 +357,13 @@ def _times(cfg: Mapping[str, Any], output: str, where: str) -> list[float] | Non
 
 def _reported_time(path: Path) -> float:
     """Seconds the program reports in JSON file ``path``: a number, or under "solve_time_s"."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SolverError(f"{path}: the program did not write its solve time") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SolverError(f"{path}: not a JSON file ({exc})") from None
+    data = read_document(
+        path,
+        SolverError,
+        toml=False,
+        missing="the program did not write its solve time",
+        unreadable="not a JSON file",
+    )
     value = data.get(SOLVE_TIME_KEY) if isinstance(data, dict) else data
     if (
         isinstance(value, bool)
@@ -398,12 +404,13 @@ def _render(template: Path, work: Path, mu: Mapping[str, Any]) -> None:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SolverError(f"{path}: solver config not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SolverError(f"{path}: not a readable TOML file ({exc})") from None
+    return read_document(
+        path,
+        SolverError,
+        toml=True,
+        missing="solver config not found",
+        unreadable="not a readable TOML file",
+    )
 
 
 def _require(cfg: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:

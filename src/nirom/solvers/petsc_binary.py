@@ -55,12 +55,7 @@ def _header(head: bytes) -> tuple[str | None, np.dtype]:
 def read_petsc_matrix(path: str | Path) -> sp.csr_matrix:
     """The first matrix of a PETSc binary file, as CSR float64."""
     path = Path(path)
-    data = _bytes(path)
-    kind, index = _header(data[:8])
-    if kind != "Mat":
-        raise SolverError(
-            f"{path}: not a PETSc binary matrix (found {kind or 'no PETSc class id'})"
-        )
+    data, index = _read(path, "Mat", "matrix")
     head = _ints(path, data, 0, 4, index)
     rows, cols, nz = (int(v) for v in head[1:])
     if rows < 0 or cols < 0:
@@ -84,23 +79,25 @@ def read_petsc_matrix(path: str | Path) -> sp.csr_matrix:
 def read_petsc_vector(path: str | Path) -> np.ndarray:
     """The first vector of a PETSc binary file, as float64."""
     path = Path(path)
-    data = _bytes(path)
-    kind, index = _header(data[:8])
-    if kind != "Vec":
-        raise SolverError(
-            f"{path}: not a PETSc binary vector (found {kind or 'no PETSc class id'})"
-        )
+    data, index = _read(path, "Vec", "vector")
     n = int(_ints(path, data, 0, 2, index)[1])
     if n < 0:
         raise SolverError(f"{path}: PETSc vector of length {n}")
     return _scalars(path, data, 2 * index.itemsize, n)
 
 
-def _bytes(path: Path) -> bytes:
+def _read(path: Path, kind: str, what: str) -> tuple[bytes, np.dtype]:
+    """The bytes of ``path`` and its PetscInt type, refusing a file not of ``kind``."""
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except FileNotFoundError:
         raise SolverError(f"{path}: not written by the program") from None
+    found, index = _header(data[:8])
+    if found != kind:
+        raise SolverError(
+            f"{path}: not a PETSc binary {what} (found {found or 'no PETSc class id'})"
+        )
+    return data, index
 
 
 def _ints(path: Path, data: bytes, start: int, count: int, dtype: np.dtype) -> np.ndarray:

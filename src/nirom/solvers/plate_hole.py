@@ -53,10 +53,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from nirom.cases.case import CaseSolver, sampled_parameters
 from nirom.cases.description import CaseDescription, LoadSpec
 from nirom.checks import check_integer, check_number
 from nirom.solvers.base import register
+from nirom.solvers.case import CaseSolver, sampled_parameters
 
 _TABLE = {
     "load": (110.0, 80.0, 140.0, "MPa", False),

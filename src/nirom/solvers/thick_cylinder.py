@@ -36,11 +36,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from nirom.cases.case import CaseSolver, sampled_parameters
 from nirom.cases.description import CaseDescription, LoadSpec
 from nirom.checks import check_integer, check_number
 from nirom.errors import ParameterError
 from nirom.solvers.base import register
+from nirom.solvers.case import CaseSolver, sampled_parameters
 
 _TABLE = {
     "pressure": (120.0, 50.0, 140.0, "MPa", False),

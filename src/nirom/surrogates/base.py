@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import os
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -34,11 +36,83 @@ from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
 from nirom.saving import Saveable, registry
 from nirom.surrogates.format import FORMAT_NAME, FORMAT_VERSION, read_model, write_model
+from nirom.surrogates.input_scale import UnitMap
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Fields", "Inputs", "ModelError", "Surrogate"]
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "Capabilities",
+    "Fields",
+    "Inputs",
+    "ModelError",
+    "Prepared",
+    "Surrogate",
+]
 
 Fields = dict[str, np.ndarray]
 Inputs = Mapping[str, Any] | Sequence[Mapping[str, Any]] | np.ndarray
+#: Error bounds of a certified prediction: field name -> {bound name: values (n,)}.
+Bounds = dict[str, dict[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a model of a kind can do: read by the CLI, the service, the report and
+    evaluation, which never ask for a kind by name.
+
+    std : ``predict(..., return_std=True)`` gives predictive standard deviations.
+    bound : ``predict(..., return_bound=True)`` gives certified error bounds.
+    context : keyword arguments ``predict`` takes beyond the parameters (``mesh``;
+        ``history`` and ``times``), checked by the base.
+    needs : the context entries a prediction cannot do without (``mesh`` for mmgp).
+    fit_context : keyword arguments ``fit`` takes beyond the dataset and ids (``case``).
+    all_fields : it predicts every field of the dataset it was fitted on (``rb``
+        predicts the one it reduces; evaluation skips the others).
+    diagnostics : outputs that are no dataset's fields (``hrom``'s ``indicator``).
+    coordinates : it is built on a POD per field: ``reduced_basis(name)`` and
+        ``predict_coordinates(name, mu)`` (projection floor, R2 per mode).
+    time_series : its fields are time series (a load history's output times).
+    """
+
+    std: bool = False
+    bound: bool = False
+    context: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    fit_context: tuple[str, ...] = ()
+    all_fields: bool = True
+    diagnostics: tuple[str, ...] = ()
+    coordinates: bool = False
+    time_series: bool = False
+
+
+@dataclass
+class Prepared:
+    """Parameter sets checked and converted once (:meth:`Surrogate.prepare`).
+
+    ``x`` (n, dim): physical scalar parameters, columns in ``space.scalar_names``
+    order; ``u`` (n, dim): the coordinates the model regresses on (the unit cube on
+    its scales), computed on first use; ``inputs``: field inputs ``{name: (n, *shape)}``;
+    ``single``: one mapping was given (``predict`` then drops the batch axis).
+    """
+
+    x: np.ndarray
+    inputs: Fields
+    single: bool
+    to_unit: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @cached_property
+    def u(self) -> np.ndarray:
+        return self.to_unit(self.x)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Prepared]) -> Prepared:
+        """One batch of several prepared requests (their rows in order; a batch)."""
+        inputs = {k: np.concatenate([p.inputs[k] for p in parts]) for k in parts[0].inputs}
+        x = np.concatenate([p.x for p in parts])
+        return cls(x, inputs, False, parts[0].to_unit)
 
 
 class Surrogate(Estimator, Saveable):
@@ -48,17 +122,11 @@ class Surrogate(Estimator, Saveable):
     :mod:`nirom.saving`); that sets ``kind``, the name saved models carry.
     """
 
-    #: Whether the model predicts every field of the dataset it was fitted on; ``rb``
-    #: predicts only the field it reduces, and evaluation skips the others.
-    predicts_all_fields: ClassVar[bool] = True
-    #: Outputs that are no dataset's fields (``hrom``'s error ``indicator``): evaluation
-    #: does not look for them in the test set.
-    diagnostics: ClassVar[tuple[str, ...]] = ()
-
     # fitted state every surrogate has
     space_: ParameterSpace
     fields_: dict[str, FieldSpec]
     mesh_: Mesh | None
+    training_ids_: list[int] | None  # None: a model saved before they were recorded
 
     @abstractmethod
     def fit(self, dataset: Dataset, ids: list[int] | None = None) -> Surrogate:
@@ -94,75 +162,165 @@ class Surrogate(Estimator, Saveable):
 
     @abstractmethod
     def _predict_batch(
-        self, u: np.ndarray, inputs: Fields, return_std: bool
-    ) -> tuple[Fields, Fields | None]:
-        """Fields (n, *shape) for unit-cube scalars ``u`` (n, dim) and field inputs (n, *shape)."""
+        self, batch: Prepared, return_std: bool, return_bound: bool, **context: Any
+    ) -> tuple[Fields, Fields | None, Bounds | None]:
+        """Fields (n, *shape) for the prepared parameter sets ``batch``, with the standard
+        deviations and the error bounds when asked (None otherwise); ``context`` holds
+        only what :attr:`capabilities` declares."""
 
-    def reduced_basis(self, name: str) -> Any:
-        """The reduction (a fitted :class:`~nirom.reduction.POD`) of field ``name``'s
-        snapshots, for models built on one; None otherwise.
-
-        A model that returns one also implements ``predict_coordinates(name, mu)``
-        (the predicted reduced coordinates, shape (n, n_modes)), so evaluation
-        reports the projection floor and R2 per mode for it.
-        """
-        return None
-
-    def error_bound(self, mu: Inputs) -> dict[str, np.ndarray] | None:
-        """Guaranteed upper bounds (n,) of each field's L2-norm error for a batch ``mu``,
-        for certified models (``rb``); None for the others."""
-        return None
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this model can do (see :class:`Capabilities`); a kind overrides it."""
+        return Capabilities()
 
     @property
     def provides_std(self) -> bool:
-        """Whether ``predict(..., return_std=True)`` gives error bars."""
-        return False
+        """Whether ``predict(..., return_std=True)`` gives error bars (``capabilities.std``)."""
+        return self.capabilities.std
+
+    def reduced_basis(self, name: str) -> Any:
+        """The reduction (a fitted :class:`~nirom.reduction.POD`) of field ``name``'s
+        snapshots, for models whose ``capabilities.coordinates`` is True."""
+        raise ModelError(f"a {self.label} model is not built on a POD of its fields")
+
+    def predict_coordinates(self, name: str, mu: Inputs) -> np.ndarray:
+        """The predicted reduced coordinates (n, n_modes) of field ``name`` (models whose
+        ``capabilities.coordinates`` is True)."""
+        raise ModelError(f"a {self.label} model is not built on a POD of its fields")
 
     def card_details(self) -> dict[str, Any]:
         """What the model card shows beyond the common entries (JSON-compatible); fitted."""
         return {}
 
     # -- prediction ------------------------------------------------------------------
-    def predict(self, mu: Inputs, return_std: bool = False) -> Fields | tuple[Fields, Fields]:
+    def predict(
+        self, mu: Inputs, return_std: bool = False, *, return_bound: bool = False, **context: Any
+    ) -> Fields | tuple[Any, ...]:
         """Predicted fields for one parameter set (mapping) or many (list or array (n, dim)).
 
         Returns a dict field name -> array, of shape ``field_shape`` for a
-        mapping and ``(n, *field_shape)`` for a batch; with ``return_std``,
-        a pair (mean, standard deviation) of such dicts.
+        mapping and ``(n, *field_shape)`` for a batch; with ``return_std`` and
+        ``return_bound``, a tuple (mean, std, bounds) of those asked, in that order:
+        std a dict like the mean, bounds ``{field: {bound name: (n,)}}``.
+        ``context``: what the kind declares in ``capabilities.context`` (``mesh=`` for
+        mmgp, ``history=`` and ``times=`` for hrom).
         """
         self._check_fitted()
-        if return_std and not self.provides_std:
-            raise ModelError(f"a {self.label} model has no error bars (return_std=True)")
-        single = isinstance(mu, Mapping)
-        u, inputs = self._batch(mu)
-        mean, std = self._predict_batch(u, inputs, return_std)
-        if single:
+        self._check_request(return_std, return_bound, context)
+        return self.predict_prepared(self.prepare(mu), return_std, return_bound, **context)
+
+    def predict_prepared(
+        self,
+        batch: Prepared,
+        return_std: bool = False,
+        return_bound: bool = False,
+        **context: Any,
+    ) -> Fields | tuple[Any, ...]:
+        """:meth:`predict` on parameter sets already :meth:`prepare` d (the request
+        checked by the caller with :meth:`check_request`)."""
+        mean, std, bound = self._predict_batch(batch, return_std, return_bound, **context)
+        if batch.single:
             mean = {k: v[0] for k, v in mean.items()}
             std = None if std is None else {k: v[0] for k, v in std.items()}
-        return (mean, std) if return_std else mean
+            bound = (
+                None
+                if bound is None
+                else {k: {b: v[0] for b, v in d.items()} for k, d in bound.items()}
+            )
+        out = (mean, *((std,) if return_std else ()), *((bound,) if return_bound else ()))
+        return out if len(out) > 1 else mean
 
-    def _batch(self, mu: Inputs) -> tuple[np.ndarray, Fields]:
-        """Validated unit-cube scalars (n, dim) and stacked field inputs {name: (n, *shape)}."""
+    def check_request(
+        self, return_std: bool = False, return_bound: bool = False, **context: Any
+    ) -> None:
+        """A one-line :class:`ModelError` if this model cannot answer such a request (error
+        bars or bounds it has not, context it does not take or lacks)."""
+        self._check_fitted()
+        self._check_request(return_std, return_bound, context)
+
+    def _check_request(
+        self, return_std: bool, return_bound: bool, context: Mapping[str, Any]
+    ) -> None:
+        caps = self.capabilities
+        if return_std and not caps.std:
+            raise ModelError(f"a {self.label} model has no error bars (return_std=True)")
+        if return_bound and not caps.bound:
+            raise ModelError(f"a {self.label} model has no error bounds (return_bound=True)")
+        unknown = sorted(k for k, v in context.items() if k not in caps.context)
+        if unknown:
+            takes = ", ".join(f"{k}=" for k in caps.context) or "the parameters only"
+            raise ModelError(
+                f"a {self.label} model takes no {', '.join(f'{k}=' for k in unknown)} "
+                f"(it takes {takes})"
+            )
+        for name in caps.needs:
+            if context.get(name) is None:
+                raise ModelError(
+                    f"a {self.label} model predicts on a given {name}: pass {name}= "
+                    f"(nirom predict MODEL --{name} FILE)"
+                )
+
+    def prepare(self, mu: Inputs) -> Prepared:
+        """Parameter sets checked and converted once: one mapping, a list of mappings or,
+        for spaces of scalars only, an array (n, dim); a one-line :class:`ParameterError`
+        naming the offending parameter otherwise. Field inputs may come at any grid the
+        model accepts."""
         space = self.space_
         if isinstance(mu, Mapping):
-            mus = [mu]
+            x = self._fast_scalars(mu)
+            if x is not None:
+                return Prepared(x, {}, True, self._unit)
+            mus, single = [mu], True
         elif isinstance(mu, Sequence) and mu and all(isinstance(m, Mapping) for m in mu):
-            mus = list(mu)
+            mus, single = list(mu), False
         elif space.field_inputs:
             names = [p.name for p in space.field_inputs]
             raise ParameterError(
                 f"this model takes field input(s) {names}: pass a mapping or a list of mappings"
             )
         else:
-            return self._unit(space.validate_array(mu)), {}
+            return Prepared(space.validate_array(mu), {}, False, self._unit)
         checked = [self._validate(m) for m in mus]
         inputs = {p.name: _stack(p.name, [m[p.name] for m in checked]) for p in space.field_inputs}
-        return self._unit(space.as_array(checked)), inputs
+        return Prepared(space.as_array(checked), inputs, single, self._unit)
+
+    def _fast_scalars(self, mu: Mapping[str, Any]) -> np.ndarray | None:
+        """``mu`` as a row (1, dim) when it is exactly the scalar parameters, as plain
+        numbers within bounds (the common case, in microseconds); None otherwise (the full
+        check then names what is wrong)."""
+        space = self.space_
+        fast = self.__dict__.get("_fast")
+        if fast is None or fast[0] is not space:  # built once per fitted space
+            names = tuple(space.scalar_names)
+            bounds = tuple((p.low, p.high) for p in space.scalars)
+            fast = (space, names, frozenset(names), bounds)
+            self.__dict__["_fast"] = fast
+        _, names, name_set, bounds = fast
+        if space.field_inputs or len(mu) != len(names) or mu.keys() != name_set:
+            return None
+        values = [mu[n] for n in names]
+        for v, (low, high) in zip(values, bounds, strict=True):
+            # plain numbers within bounds (NaN fails the comparison); bool is no number here
+            if not ((type(v) is float or type(v) is int) and low <= v <= high):
+                return None
+        return np.array([values], dtype=float)
 
     def _unit(self, x: np.ndarray) -> np.ndarray:
-        """Physical scalar parameters (n, dim) on the unit cube the model regresses on: the
-        declared scales (log for log-uniform) unless a model chose others."""
-        return self.space_.to_unit(x)
+        """Checked physical scalar parameters (n, dim) on the unit cube the model regresses
+        on: the declared scales (log for log-uniform) unless a model chose others
+        (:meth:`_scales`)."""
+        scales = self._scales()
+        key = (self.space_, tuple(scales.items()))
+        cached = self.__dict__.get("_unit_map")
+        if cached is None or cached[0][0] is not key[0] or cached[0][1] != key[1]:
+            cached = (key, UnitMap.of(self.space_, scales))
+            self.__dict__["_unit_map"] = cached
+        return cached[1](x)
+
+    def _scales(self) -> Mapping[str, str]:
+        """Parameter name -> "linear" or "log" where the model regresses on another scale
+        than the declared one (none by default)."""
+        return {}
 
     def _validate(self, mu: Mapping[str, Any]) -> dict[str, Any]:
         """One parameter set checked against the space (models free of the grid relax it)."""
@@ -189,7 +347,13 @@ class Surrogate(Estimator, Saveable):
             "space": self.space_.to_dict(),
             "fields": [f.to_dict() for f in self.fields_.values()],
             "mesh_cell_types": None if self.mesh_ is None else [t for t, _ in self.mesh_.cells],
-            "state": jsonable(self._state_json()),
+            "state": {
+                **jsonable(self._state_json()),
+                "params": self.params_to_json(),
+                "training_ids": None
+                if self.training_ids_ is None
+                else [int(i) for i in self.training_ids_],
+            },
         }
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -217,6 +381,9 @@ class Surrogate(Estimator, Saveable):
             raise ModelError(f"is a {kind!r} model, not a {cls.kind or cls.__name__} one")
         try:
             model = known[kind]._from_state(state["state"], arrays)
+            model.check_params()  # a model edited by hand is refused like a bad option
+            ids = state["state"].get("training_ids")  # absent from pod and fno saved before
+            model.training_ids_ = None if ids is None else [int(i) for i in ids]
             model.space_ = ParameterSpace.from_dict(state["space"])
             model.fields_ = {d["name"]: FieldSpec.from_dict(d) for d in state["fields"]}
             types = state["mesh_cell_types"]

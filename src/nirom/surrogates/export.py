@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +15,7 @@ from nirom.mesh import Mesh, read
 from nirom.surrogates.base import Surrogate
 
 if TYPE_CHECKING:
-    from nirom.evaluation.alignment import MeshMatch
+    from nirom.mesh_matching import MeshMatch
 
 
 def write_prediction(
@@ -57,7 +56,7 @@ def write_prediction(
 
 def takes_mesh(model: Surrogate) -> bool:
     """Whether ``model`` predicts on any given mesh (``predict(mu, mesh=...)``: mmgp)."""
-    return "mesh" in inspect.signature(model.predict).parameters
+    return "mesh" in model.capabilities.needs
 
 
 def read_geometry(model: Surrogate, path: str | os.PathLike[str]) -> Mesh:
@@ -78,7 +77,7 @@ def match_geometry(model: Surrogate, mesh: Mesh, what: str = "--mesh") -> MeshMa
     points and cells in any order (predictions then go to ``mesh``'s order with
     ``MeshMatch.to_target(..., batch=False)``); another mesh raises a one-line
     :class:`~nirom.errors.MeshError` naming both meshes' sizes."""
-    from nirom.evaluation.alignment import match_meshes
+    from nirom.mesh_matching import match_meshes
 
     if model.mesh_ is None:
         raise ModelError(f"a {model.kind} model has no mesh to predict on another mesh's points")

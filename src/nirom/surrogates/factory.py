@@ -9,6 +9,8 @@ data is read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from nirom.errors import ModelError
@@ -20,26 +22,45 @@ from nirom.surrogates.neural import DeepONetSurrogate, FNOSurrogate  # noqa: F40
 from nirom.surrogates.pod import PODSurrogate  # noqa: F401 (registers)
 from nirom.surrogates.reduced_basis import RBSurrogate  # noqa: F401 (registers)
 
-MODELS: dict[str, str] = {
-    "pod-gp": "POD + Gaussian process (error bars)",
-    "pod-rbf": "POD + radial basis functions",
-    "pod-mlp": "POD + neural network (PCA-NN on field inputs)",
-    "fno": "Fourier neural operator (grids, any resolution)",
-    "deeponet": "deep operator network (grids)",
-    "rb": "certified reduced basis (datasets with operators; error bounds)",
-    "mmgp": "mesh-morphing GP (a mesh per sample; error bars)",
-    "hrom": "hyper-reduced model of a mechanics dataset (POD + ECM + reduced Newton)",
-}
-#: model name -> (surrogate kind, hyperparameters the name fixes)
-RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
-    "pod-gp": ("pod", {"regressor": "gp"}),
-    "pod-rbf": ("pod", {"regressor": "rbf"}),
-    "pod-mlp": ("pod", {"regressor": "mlp"}),
-    "fno": ("fno", {}),
-    "deeponet": ("deeponet", {}),
-    "rb": ("rb", {}),
-    "mmgp": ("mmgp", {}),
-    "hrom": ("hrom", {}),
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model name as users ask for it: its surrogate kind (the registry name), the
+    hyperparameters the name fixes and one line saying what it is. What data it needs
+    the kind says itself (:meth:`Surrogate.check_data`), what it can do its
+    :attr:`~nirom.surrogates.base.Surrogate.capabilities`."""
+
+    name: str
+    kind: str
+    fixed: Mapping[str, Any]
+    summary: str
+
+    def cls(self) -> type[Surrogate]:
+        return saved_class("surrogate", self.kind)
+
+
+#: model name -> its spec, in the order ``--help`` lists them
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("pod-gp", "pod", {"regressor": "gp"}, "POD + Gaussian process (error bars)"),
+        ModelSpec("pod-rbf", "pod", {"regressor": "rbf"}, "POD + radial basis functions"),
+        ModelSpec(
+            "pod-mlp", "pod", {"regressor": "mlp"}, "POD + neural network (PCA-NN on field inputs)"
+        ),
+        ModelSpec("fno", "fno", {}, "Fourier neural operator (grids, any resolution)"),
+        ModelSpec("deeponet", "deeponet", {}, "deep operator network (grids)"),
+        ModelSpec(
+            "rb", "rb", {}, "certified reduced basis (datasets with operators; error bounds)"
+        ),
+        ModelSpec("mmgp", "mmgp", {}, "mesh-morphing GP (a mesh per sample; error bars)"),
+        ModelSpec(
+            "hrom",
+            "hrom",
+            {},
+            "hyper-reduced model of a mechanics dataset (POD + ECM + reduced Newton)",
+        ),
+    )
 }
 
 
@@ -52,8 +73,8 @@ def make_surrogate(name: str, **params: Any) -> Surrogate:
     """
     if name not in MODELS:
         raise ModelError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    kind, fixed = RECIPES[name]
-    cls = saved_class("surrogate", kind)
+    spec = MODELS[name]
+    cls, fixed = spec.cls(), spec.fixed
     known = [k for k in hyperparameters(cls) if k not in fixed]
     unknown = sorted(set(params) - set(known))
     if unknown:
@@ -68,3 +89,13 @@ def make_surrogate(name: str, **params: Any) -> Surrogate:
 def hyperparameters(cls: type[Surrogate]) -> list[str]:
     """Names of the keyword hyperparameters of a surrogate class (its ``get_params`` keys)."""
     return cls._get_param_names()
+
+
+def names_taking(*params: str) -> list[str]:
+    """The model names whose kind has every hyperparameter ``params`` (and does not fix
+    one), for messages and for options that apply to some kinds only."""
+    return [
+        spec.name
+        for spec in MODELS.values()
+        if all(p in hyperparameters(spec.cls()) and p not in spec.fixed for p in params)
+    ]

@@ -79,7 +79,7 @@ def read_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, 
 
 
 def _version() -> str:
-    from nirom import __version__
+    from nirom._version import __version__
 
     return __version__
 

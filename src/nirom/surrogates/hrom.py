@@ -14,6 +14,7 @@ points (:mod:`nirom.hyperreduction.indicator`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from nirom.checks import AnyOf, Constraint, Integer, OneOf, Real
 from nirom.dataset import Dataset, FieldSpec
 from nirom.errors import ModelError
+from nirom.hyperreduction import kernels as reduced_kernels
 from nirom.hyperreduction.model import FIELDS, ReducedModel
 from nirom.hyperreduction.offline import build
 from nirom.hyperreduction.snapshots import (
@@ -29,12 +31,26 @@ from nirom.hyperreduction.snapshots import (
     mechanics_case,
     snapshot_layout,
 )
-from nirom.mechanics.laws import compiled
 from nirom.saving import saveable
 from nirom.solvers.base import Solver
-from nirom.surrogates.base import Fields, Inputs, Surrogate
+from nirom.surrogates.base import Bounds, Capabilities, Fields, Prepared, Surrogate
 
 _TOLERANCE = Real(low=0, high=1, closed="neither")
+
+
+@dataclass(frozen=True)
+class _Address(Constraint):
+    """A Dask scheduler's address, ``tcp://`` or ``tls://`` (whether one listens there is
+    checked when the fit connects, :func:`nirom.distributed.check_workers`)."""
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str) and value.startswith(("tcp://", "tls://"))
+
+    def words(self) -> str:
+        return "a Dask scheduler address tcp://HOST:PORT"
+
+
+_ADDRESS = _Address(none=True, saved=False)
 
 
 @saveable("surrogate", "hrom")
@@ -67,12 +83,14 @@ class HROMSurrogate(Surrogate):
         Inner product of the displacement POD.
     workers : int
         Dask worker processes of the offline stage (0: in this process).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://HOST:PORT``) the offline stage runs
+        on instead; its workers must see the dataset. Not saved with the model (where the
+        fit ran says nothing about the model), so a loaded model has None.
     """
 
     #: The dataset's fields it rebuilds (those of nirom.mechanics.output; quadrature fields
     #: only for a dataset in the case's node order); evaluation lists the others.
-    predicts_all_fields: ClassVar[bool] = False
-    diagnostics: ClassVar[tuple[str, ...]] = ("indicator",)
 
     _constraints: ClassVar[dict[str, Constraint]] = {
         "tolerance": AnyOf(rules=(_TOLERANCE, OneOf(choices=("auto",)))),
@@ -81,6 +99,7 @@ class HROMSurrogate(Surrogate):
         "dual_tolerance": _TOLERANCE,
         "product": OneOf(choices=("l2", "euclidean")),
         "workers": Integer(least=0),
+        "scheduler": _ADDRESS,
     }
 
     def __init__(
@@ -92,6 +111,7 @@ class HROMSurrogate(Surrogate):
         dual_tolerance: float = 1e-4,
         product: str = "l2",
         workers: int = 0,
+        scheduler: str | None = None,
     ) -> None:
         self._store_hyperparameters(locals())
 
@@ -110,7 +130,7 @@ class HROMSurrogate(Surrogate):
         ids = self.check_data(dataset, ids)
         case = mechanics_case(dataset, case)
         self.layout_ = snapshot_layout(dataset, case)
-        self.kernels_ = compiled.warm_up()  # compiled once per machine, then loaded from disk
+        self.kernels_ = reduced_kernels.warm_up()  # compiled once per machine, then cached
         self.model_ = build(
             dataset,
             case,
@@ -121,6 +141,7 @@ class HROMSurrogate(Surrogate):
             dual_tolerance=self.dual_tolerance,
             product=self.product,
             workers=self.workers,
+            scheduler=self.scheduler,
         )
         self.space_ = dataset.space
         self.case_ = case.recipe()
@@ -143,32 +164,27 @@ class HROMSurrogate(Surrogate):
         return 1, ""
 
     # -- prediction ----------------------------------------------------------------------
-    def predict(
-        self,
-        mu: Inputs,
-        return_std: bool = False,
-        *,
-        history: Mapping[str, Any] | Any = None,
-        times: Any = None,
-    ) -> Fields | tuple[Fields, Fields]:
-        """Fields (see the module docstring) for parameter sets ``mu``; ``history`` (a
-        LoadHistory or its JSON form) and ``times`` (s) replace the training loading."""
-        if history is None and times is None:
-            return super().predict(mu, return_std)
-        self._check_fitted()
-        if return_std:
-            raise ModelError("a hrom model has no error bars (return_std=True)")
-        u, _ = self._batch(mu)
-        out = self._simulate(u, history=history, times=times)
-        return {k: v[0] for k, v in out.items()} if isinstance(mu, Mapping) else out
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            context=("history", "times"),
+            fit_context=("case",),
+            all_fields=False,
+            diagnostics=("indicator",),
+            time_series=True,
+        )
 
     def _predict_batch(
-        self, u: np.ndarray, inputs: Fields, return_std: bool
-    ) -> tuple[Fields, Fields | None]:
-        return self._simulate(u), None
+        self, batch: Prepared, return_std: bool, return_bound: bool, **context: Any
+    ) -> tuple[Fields, Fields | None, Bounds | None]:
+        """The reduced solve of each parameter set (physical values, never through the unit
+        cube); ``history`` (a LoadHistory or its JSON form) and ``times`` (s) in ``context``
+        replace the training loading."""
+        online = {k: v for k, v in context.items() if v is not None}
+        return self._simulate(batch.x, **online), None, None
 
-    def _simulate(self, u: np.ndarray, **online: Any) -> Fields:
-        """The reduced solve of each unit-cube parameter row of ``u``, fields stacked (in
+    def _simulate(self, x: np.ndarray, **online: Any) -> Fields:
+        """The reduced solve of each physical parameter row of ``x``, fields stacked (in
         the dataset's node order and components)."""
         names = self.space_.scalar_names
         wanted = [k for k in self.fields_ if k in FIELDS]
@@ -176,7 +192,7 @@ class HROMSurrogate(Surrogate):
             self._to_dataset(
                 self.model_.simulate(dict(zip(names, row, strict=True)), fields=wanted, **online)
             )
-            for row in self.space_.from_unit(u)
+            for row in x
         ]
         return {k: np.stack([r[k] for r in runs]) for k in runs[0]}
 
@@ -200,8 +216,6 @@ class HROMSurrogate(Surrogate):
     # -- persistence -----------------------------------------------------------------------
     def _state_json(self) -> dict[str, Any]:
         return {
-            "hyperparameters": self.params_to_json(),
-            "training_ids": [int(i) for i in self.training_ids_],
             "model": self.model_.to_json(),
             "case": self.case_,
             "layout": self.layout_.to_json(),
@@ -214,10 +228,10 @@ class HROMSurrogate(Surrogate):
 
     @classmethod
     def _from_state(cls, state: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> HROMSurrogate:
-        model = cls(**state["hyperparameters"])
+        # "hyperparameters": the key of models saved before the base wrote "params"
+        model = cls(**cls.params_from_json(state.get("params", state.get("hyperparameters"))))
         inner = {k[len("hrom/") :]: v for k, v in arrays.items() if k.startswith("hrom/")}
         model.model_ = ReducedModel.from_saved(state["model"], inner)
-        model.training_ids_ = [int(i) for i in state["training_ids"]]
         model.case_ = state.get("case")  # saved since case files (None before)
         dim = model.model_.dim
         layout = state.get("layout") or {"components": dim, "dim": dim, "reordered": False}

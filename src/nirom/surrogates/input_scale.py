@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.interpolate import RBFInterpolator
@@ -91,15 +92,36 @@ def to_unit(space: ParameterSpace, x: np.ndarray, scales: Mapping[str, str]) -> 
 
     A parameter ``scales`` does not name keeps its declared scale.
     """
-    x = space.validate_array(x)
-    if space.dim == 0:
-        return np.empty((len(x), 0))
-    return np.column_stack(
-        [
-            unit_on_scale(p, x[:, j], scales.get(p.name, declared_scale(p)))
-            for j, p in enumerate(space.scalars)
+    return UnitMap.of(space, scales)(space.validate_array(x))
+
+
+@dataclass(frozen=True)
+class UnitMap:
+    """Physical values (n, dim), already checked, to the unit cube on given scales in one
+    vectorised step (a prediction's path: microseconds, where a loop over the parameters
+    costs tens). Each column: ``(f(x) - f(low)) / (f(high) - f(low))``, ``f`` the
+    logarithm on a log scale, the identity on a linear one (:func:`unit_on_scale`)."""
+
+    log: np.ndarray  # (dim,) bool: the columns on a log scale
+    low: np.ndarray  # (dim,) f(low)
+    span: np.ndarray  # (dim,) f(high) - f(low)
+
+    @classmethod
+    def of(cls, space: ParameterSpace, scales: Mapping[str, str]) -> UnitMap:
+        """The map of ``space``'s scalars on ``scales`` (the declared scale where unnamed)."""
+        log = [scales.get(p.name, declared_scale(p)) == "log" for p in space.scalars]
+        ends = [
+            (math.log(p.low), math.log(p.high)) if on_log else (p.low, p.high)
+            for p, on_log in zip(space.scalars, log, strict=True)
         ]
-    )
+        low = np.array([a for a, _ in ends], dtype=float)
+        high = np.array([b for _, b in ends], dtype=float)
+        return cls(np.array(log, dtype=bool), low, high - low)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        u = np.array(x, dtype=float)  # a copy: the caller's values stay
+        np.log(u, out=u, where=self.log)
+        return (u - self.low) / self.span
 
 
 def choice_rows(n: int, seed: int = 0) -> np.ndarray:

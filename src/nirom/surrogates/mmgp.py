@@ -46,7 +46,7 @@ import numpy as np
 
 from nirom.checks import Anything, Constraint, Integer, OneOf, Real
 from nirom.dataset import Dataset
-from nirom.errors import DatasetError, ModelError
+from nirom.errors import DatasetError
 from nirom.geometry.floater import SHAPES
 from nirom.geometry.transfer import CommonMesh, Transfer
 from nirom.mesh import Mesh
@@ -54,7 +54,7 @@ from nirom.parameters import ParameterSpace
 from nirom.reduction import POD
 from nirom.regression.gp import GPRegressor
 from nirom.saving import arrays_of, arrays_under, saveable
-from nirom.surrogates.base import Fields, Inputs, Surrogate
+from nirom.surrogates.base import Bounds, Capabilities, Fields, Prepared, Surrogate
 
 MORPHINGS = ("floater", "elasticity")
 
@@ -118,8 +118,8 @@ class MMGPSurrogate(Surrogate):
         self._store_hyperparameters(locals())
 
     @property
-    def provides_std(self) -> bool:
-        return True
+    def capabilities(self) -> Capabilities:
+        return Capabilities(std=True, context=("mesh",), needs=("mesh",))
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, dataset: Dataset, ids: list[int] | None = None) -> MMGPSurrogate:
@@ -139,7 +139,7 @@ class MMGPSurrogate(Surrogate):
         self.geometry_pod_ = POD(n_modes=n_geo).fit(geometry)
         g = self.geometry_pod_.transform(geometry)
         self.input_low_, self.input_high_ = g.min(axis=0), g.max(axis=0)
-        u = self.space_.to_unit(dataset.parameters(ids))
+        u = self._unit(dataset.parameters(ids))
         x = np.hstack([self._scale(g), u])
         self.pods_: dict[str, POD] = {}
         self.regressors_: dict[str, GPRegressor] = {}
@@ -216,36 +216,17 @@ class MMGPSurrogate(Surrogate):
         return [n for n, s in self.fields_.items() if s.location == "global"]
 
     # -- prediction ------------------------------------------------------------------------
-    def predict(
-        self, mu: Inputs, return_std: bool = False, *, mesh: Mesh | None = None
-    ) -> Fields | tuple[Fields, Fields]:
-        """Fields on ``mesh``'s nodes (and scalar outputs) for one parameter set or a batch.
-
-        ``mu`` holds the scalar parameters; ``mesh`` is the geometry (the same
-        for every set of a batch). Shapes as :meth:`Surrogate.predict`, with
-        ``mesh.n_points`` nodes.
-        """
-        self._check_fitted()
-        if mesh is None:
-            raise ModelError(
-                "an mmgp model predicts on a given mesh: pass mesh= (nirom predict MODEL "
-                "--mesh FILE)"
-            )
-        single = isinstance(mu, Mapping)
-        u, _ = self._batch(mu)
-        transfer = self._transfer(mesh)
+    def _predict_batch(
+        self, batch: Prepared, return_std: bool, return_bound: bool, **context: Any
+    ) -> tuple[Fields, Fields | None, Bounds | None]:
+        """Fields on the nodes of ``context["mesh"]`` (the geometry, the same for every
+        set of the batch; ``predict(mu, mesh=MESH)``), and scalar outputs."""
+        u = batch.u
+        transfer = self._transfer(context["mesh"])
         g = self.geometry_pod_.transform(transfer.geometry()[None])
         x = np.hstack([np.repeat(self._scale(g), len(u), axis=0), u])
         mean, std = self._predict_common(x, transfer, return_std)
-        if single:
-            mean = {k: v[0] for k, v in mean.items()}
-            std = None if std is None else {k: v[0] for k, v in std.items()}
-        return (mean, std) if return_std else mean
-
-    def _predict_batch(
-        self, u: np.ndarray, inputs: Fields, return_std: bool
-    ) -> tuple[Fields, Fields | None]:
-        raise ModelError("an mmgp model predicts on a given mesh: pass mesh=")
+        return mean, std, None
 
     def _predict_common(
         self, x: np.ndarray, transfer: Transfer, return_std: bool
@@ -297,8 +278,6 @@ class MMGPSurrogate(Surrogate):
     # -- persistence -----------------------------------------------------------------------
     def _state_json(self) -> dict[str, Any]:
         return {
-            "params": self.params_to_json(),
-            "training_ids": self.training_ids_,
             "geometry_pod": self.geometry_pod_.to_json(),
             "fields": {
                 name: {
@@ -333,8 +312,6 @@ class MMGPSurrogate(Surrogate):
     @classmethod
     def _from_state(cls, state: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> MMGPSurrogate:
         model = cls(**cls.params_from_json(state["params"]))
-        model.check_params()
-        model.training_ids_ = list(state["training_ids"])
         model.fit_seconds_ = float(state["fit_seconds"])
         model.common_ = CommonMesh(
             np.asarray(arrays["common/morphed"], dtype=float),

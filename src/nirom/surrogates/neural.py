@@ -18,13 +18,14 @@ import numpy as np
 
 from nirom.checks import AnyOf, Boolean, Constraint, Integer, Widths
 from nirom.dataset import Dataset
-from nirom.errors import ParameterError
+from nirom.errors import DatasetError, ParameterError
 from nirom.parameters import FieldInput, ParameterSpace
 from nirom.saving import saveable
 from nirom.surrogates.base import Fields
 from nirom.surrogates.operator import (
     NeuralOperatorSurrogate,
     _torch,
+    grid_shape,
     split_channels,
     unit_coordinates,
 )
@@ -86,6 +87,23 @@ class FNOSurrogate(NeuralOperatorSurrogate):
     ) -> None:
         super().__init__(**training)
         self._store_hyperparameters(locals())
+
+    def _check_kind_of_data(self, dataset: Dataset) -> None:
+        """A grid (as every neural operator) fine enough for the kept Fourier modes."""
+        grid = grid_shape(dataset)
+        modes = self._modes_per_axis(len(grid))
+        if len(modes) != len(grid):
+            raise DatasetError(
+                f"{dataset.path}: fno modes {self.modes} name {len(modes)} axes, the grid "
+                f"{grid} has {len(grid)}"
+            )
+        for axis, (n, m) in enumerate(zip(grid, modes, strict=True)):
+            if n + self.padding < 2 * m:
+                raise DatasetError(
+                    f"{dataset.path}: fno keeps {m} Fourier modes per axis, which needs "
+                    f"{2 * m} grid points or more (padding included); axis {axis} has "
+                    f"{n + self.padding}: set -O modes={max(1, (n + self.padding) // 2)}"
+                )
 
     def _modes_per_axis(self, n_dim: int) -> tuple[int, ...]:
         return (self.modes,) * n_dim if isinstance(self.modes, int) else tuple(self.modes)

@@ -37,7 +37,7 @@ from nirom.checks import AnyOf, Boolean, Constraint, Integer, OneOf, Real
 from nirom.dataset import Dataset, FieldSpec
 from nirom.errors import DatasetError, HyperparameterError, ParameterError, TorchMissingError
 from nirom.regression.mlp import train_validation_split
-from nirom.surrogates.base import Fields, ModelError, Surrogate
+from nirom.surrogates.base import Bounds, Fields, ModelError, Prepared, Surrogate
 
 TORCH_HINT = "neural operators need PyTorch: pip install torch==2.13.0"
 _PREDICT_BATCH = 32  # samples per forward pass at prediction (bounds memory on big grids)
@@ -183,7 +183,7 @@ class NeuralOperatorSurrogate(Surrogate):
         self.space_, self.fields_, self.mesh_ = dataset.space, dict(dataset.fields), dataset.mesh
         self.grid_shape_ = grid_shape(dataset)
         self.training_ids_ = ids
-        u = self.space_.to_unit(dataset.parameters(ids))
+        u = self._unit(dataset.parameters(ids))
         inputs = {p.name: dataset.field_input(p.name, ids) for p in self.space_.field_inputs}
         self.x_stats_ = np.stack([value_stats(inputs[p.name]) for p in self.space_.field_inputs], 1)
         x = self._input_array(u, inputs)
@@ -241,9 +241,10 @@ class NeuralOperatorSurrogate(Surrogate):
 
     # -- prediction ------------------------------------------------------------------------
     def _predict_batch(
-        self, u: np.ndarray, inputs: Fields, return_std: bool
-    ) -> tuple[Fields, Fields | None]:
+        self, batch: Prepared, return_std: bool, return_bound: bool, **context: Any
+    ) -> tuple[Fields, Fields | None, Bounds | None]:
         torch = _torch()
+        u, inputs = batch.u, batch.inputs
         grid = next(iter(inputs.values())).shape[1:]
         forward = self._forward_fn(tuple(grid))
         outputs = []
@@ -251,15 +252,14 @@ class NeuralOperatorSurrogate(Surrogate):
             for start in range(0, len(u), _PREDICT_BATCH):
                 rows = slice(start, start + _PREDICT_BATCH)
                 x = self._input_array(u[rows], {k: v[rows] for k, v in inputs.items()})
-                batch = torch.as_tensor(x, dtype=torch.float32)
-                outputs.append(forward(self.network_, batch).numpy())
+                rows_in = torch.as_tensor(x, dtype=torch.float32)
+                outputs.append(forward(self.network_, rows_in).numpy())
         y = np.concatenate(outputs).astype(float)
-        return self._fields_from_output(y, tuple(grid)), None
+        return self._fields_from_output(y, tuple(grid)), None, None
 
     # -- persistence ---------------------------------------------------------------------------
     def _state_json(self) -> dict[str, Any]:
         return {
-            "params": self.params_to_json(),
             "grid_shape": list(self.grid_shape_),
             "x_stats": self.x_stats_.tolist(),
             "y_stats": self.y_stats_.tolist(),

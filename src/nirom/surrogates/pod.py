@@ -40,11 +40,11 @@ from nirom.checks import Boolean, Constraint, Integer, OneOf, Options
 from nirom.dataset import Dataset, FieldSpec
 from nirom.errors import DatasetError, HyperparameterError
 from nirom.reduction import POD
-from nirom.reduction.pod import ENERGY_FRACTION, METHODS
+from nirom.reduction.pod import METHODS, TRUNCATION
 from nirom.regression import GPRegressor, MLPRegressor, RBFRegressor  # noqa: F401 (registers)
 from nirom.saving import arrays_of, arrays_under, registry, saveable
 from nirom.surrogates import input_scale
-from nirom.surrogates.base import Fields, Inputs, Surrogate
+from nirom.surrogates.base import Bounds, Capabilities, Fields, Inputs, Prepared, Surrogate
 
 #: name -> regressor class: the live registry family "regressor" (gp, rbf, mlp)
 REGRESSORS: dict[str, type] = registry("regressor")
@@ -86,9 +86,7 @@ class PODSurrogate(Surrogate):
     """
 
     _constraints: ClassVar[dict[str, Constraint]] = {
-        "n_modes": Integer(least=1, none=True),
-        "discarded_energy": ENERGY_FRACTION,
-        "energy": ENERGY_FRACTION,
+        **TRUNCATION,
         "pod_method": OneOf(choices=METHODS),
         "weighted": Boolean(),
         "regressor_params": Options(none=True),
@@ -203,9 +201,8 @@ class PODSurrogate(Surrogate):
             )
         return self._features(self._unit(x), inputs)
 
-    def _unit(self, x: np.ndarray) -> np.ndarray:
-        """Physical scalar parameters (n, dim) on the unit cube, on ``input_scales_``."""
-        return input_scale.to_unit(self.space_, x, self.input_scales_)
+    def _scales(self) -> Mapping[str, str]:
+        return self.input_scales_
 
     def _check_kind_of_data(self, dataset: Dataset) -> None:
         if dataset.per_sample_mesh:
@@ -257,16 +254,16 @@ class PODSurrogate(Surrogate):
 
     # -- prediction ------------------------------------------------------------------------
     @property
-    def provides_std(self) -> bool:
-        return bool(REGRESSORS[self.regressor].provides_std)
+    def capabilities(self) -> Capabilities:
+        return Capabilities(std=bool(REGRESSORS[self.regressor].provides_std), coordinates=True)
 
     def _predict_batch(
-        self, u: np.ndarray, inputs: Fields, return_std: bool
-    ) -> tuple[Fields, Fields | None]:
+        self, batch: Prepared, return_std: bool, return_bound: bool, **context: Any
+    ) -> tuple[Fields, Fields | None, Bounds | None]:
         mean: Fields = {}
         std: Fields | None = {} if return_std else None
-        n = u.shape[0]
-        u = self._features(u, inputs)
+        n = len(batch)
+        u = self._features(batch.u, batch.inputs)
         for name, pod in self.pods_.items():
             shape = (n, *self._field_shape(name))
             if return_std:
@@ -276,7 +273,7 @@ class PODSurrogate(Surrogate):
             else:
                 z = self.regressors_[name].predict(u)
             mean[name] = (z @ pod.modes_ + pod.mean_).reshape(shape)
-        return mean, std
+        return mean, std, None
 
     def _field_shape(self, name: str) -> tuple[int, ...]:
         mesh = self.mesh_
@@ -299,7 +296,8 @@ class PODSurrogate(Surrogate):
 
     def predict_coordinates(self, name: str, mu: Inputs) -> np.ndarray:
         """Predicted POD coefficients (n, n_modes) of field ``name`` for a batch, as ``predict``."""
-        return self.regressors_[name].predict(self._features(*self._batch(mu)))
+        batch = self.prepare(mu)
+        return self.regressors_[name].predict(self._features(batch.u, batch.inputs))
 
     # -- persistence ---------------------------------------------------------------------------
     def _state_json(self) -> dict[str, Any]:
@@ -309,7 +307,6 @@ class PODSurrogate(Surrogate):
         }
         inputs = {name: pod.to_json() for name, pod in self.input_pods_.items()}
         return {
-            "params": self.params_to_json(),
             "fields": fields,
             "inputs": inputs,
             "input_scales": dict(self.input_scales_),
@@ -332,7 +329,6 @@ class PODSurrogate(Surrogate):
         # Saved before input_scale existed: fitted on the declared scales.
         params.setdefault("input_scale", "declared")
         model = cls(**params)
-        model.check_params()
         model.input_scales_ = _saved_scales(state.get("input_scales", {}))
         model.pods_, model.regressors_, model.truncation_var_ = {}, {}, {}
         regressor_cls = REGRESSORS[model.regressor]

@@ -38,7 +38,7 @@ from nirom.reduced_basis.pod_galerkin import pod_galerkin
 from nirom.reduced_basis.problem import rb_field
 from nirom.reduction.pod import ENERGY_FRACTION
 from nirom.saving import arrays_under, saveable
-from nirom.surrogates.base import Fields, Inputs, Surrogate
+from nirom.surrogates.base import Bounds, Capabilities, Fields, Inputs, Prepared, Surrogate
 
 
 @saveable("surrogate", "rb")
@@ -65,7 +65,6 @@ class RBSurrogate(Surrogate):
     """
 
     #: Predicts the reduced field only (evaluation skips the dataset's other fields).
-    predicts_all_fields: ClassVar[bool] = False
 
     _constraints: ClassVar[dict[str, Constraint]] = {
         "n_modes": Integer(least=1, none=True),
@@ -136,42 +135,33 @@ class RBSurrogate(Surrogate):
         return values if components == 1 else values.reshape(len(values), -1, components)
 
     # -- prediction --------------------------------------------------------------------
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(bound=True, all_fields=False)
+
     def _predict_batch(
-        self, u: np.ndarray, inputs: Fields, return_std: bool
-    ) -> tuple[Fields, Fields | None]:
-        c = self.model_.solve(self.space_.from_unit(u))
-        return {self.field_: self._field(c)}, None
+        self, batch: Prepared, return_std: bool, return_bound: bool, **context: Any
+    ) -> tuple[Fields, Fields | None, Bounds | None]:
+        """The reduced solve at the physical parameters (never through the unit cube) and,
+        when asked, its bounds: ``l2`` (of ``||u - u_N||_L2``), ``energy`` (of
+        ``||u - u_N||_X``, X the energy product at the centre of the space), ``relative``
+        (of ``||u - u_N||_X / ||u||_X``), with ``residual`` and ``alpha`` they come from."""
+        c = self.model_.solve(batch.x)
+        bounds = {self.field_: self.model_.bound(batch.x, c)} if return_bound else None
+        return {self.field_: self._field(c)}, None, bounds
 
     def predict_with_bound(self, mu: Inputs) -> tuple[Fields, dict[str, np.ndarray]]:
-        """Fields as :meth:`predict`, and the error bounds, each (n,) (scalars for a mapping).
-
-        Bounds: ``l2`` (of ``||u - u_N||_L2``), ``energy`` (of ``||u - u_N||_X``, X
-        the energy product at the centre of the space), ``relative`` (of
-        ``||u - u_N||_X / ||u||_X``), with ``residual`` and ``alpha`` they come from.
-        """
-        self._check_fitted()
-        single = isinstance(mu, Mapping)
-        u, _ = self._batch(mu)
-        x = self.space_.from_unit(u)
-        c = self.model_.solve(x)
-        fields = {self.field_: self._field(c)}
-        bounds = self.model_.bound(x, c)
-        if single:
-            return {k: v[0] for k, v in fields.items()}, {k: v[0] for k, v in bounds.items()}
-        return fields, bounds
-
-    def error_bound(self, mu: Inputs) -> dict[str, np.ndarray]:
-        """Upper bound (n,) of each field's L2-norm error for a batch (evaluation's hook)."""
-        return {self.field_: self.predict_with_bound(mu)[1]["l2"]}
+        """``predict(mu, return_bound=True)`` with the bounds of the one field it reduces
+        (``{"l2": ..., "energy": ..., ...}``, each (n,), scalars for a mapping)."""
+        fields, bounds = self.predict(mu, return_bound=True)
+        return fields, bounds[self.field_]
 
     # -- persistence -----------------------------------------------------------------------
     def _state_json(self) -> dict[str, Any]:
         return {
-            "params": self.params_to_json(),
             "field": self.field_,
             "not_predicted": list(self.not_predicted_),
             "model": self.model_.to_json(),
-            "training_ids": list(self.training_ids_),
         }
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
@@ -183,7 +173,6 @@ class RBSurrogate(Surrogate):
         model.model_ = ReducedBasisModel.from_saved(state["model"], arrays_under(arrays, "rb/"))
         model.field_ = state["field"]
         model.not_predicted_ = list(state.get("not_predicted", []))
-        model.training_ids_ = list(state["training_ids"])
         return model
 
     def summary(self) -> str:

@@ -6,6 +6,9 @@ dataset of its displacement series (imported from another code or generated).
 The built-in cases (``plate-hole``, ``thick-cylinder``) are such cases: their options
 build a description (:meth:`CaseSolver.description`), written as the case files
 ``nirom/cases/builtin/*.toml`` the package ships; a case file gives the same samples.
+
+The solver builds on the case as data (:mod:`nirom.cases`, which imports no solver), so
+importing :mod:`nirom.solvers` registers it (``mechanics``) with the built-in cases.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from nirom.cases.description import CaseDescription, SampledParameter
+from nirom.cases.description import BUILTIN, CaseDescription, SampledParameter
 from nirom.cases.meshes import case_mesh, file_digest
 from nirom.mechanics.laws import MaterialLaw, make_law
 from nirom.mechanics.loads import LoadHistory
@@ -23,9 +26,6 @@ from nirom.mechanics.space import DisplacementSpace
 from nirom.parameters import LogUniform, ParameterSpace, Uniform
 from nirom.solvers.base import register
 from nirom.solvers.mechanics_case import MechanicsCase, parameter_space
-
-#: Where the built-in case files live.
-BUILTIN = Path(__file__).parent / "builtin"
 
 
 @register("mechanics")
