@@ -95,6 +95,16 @@ def main() -> None:
     own_fresh = median_us(lambda: rbf._predict_batch(next(it), False, False), args.repeats)
     row("  (fresh)", public, own_fresh)
     print(f"prepare(dict) alone: {median_us(lambda: rbf.prepare(mu), args.repeats):.1f} us")
+    x = prepared.x
+    print(f"unit-cube map alone: {median_us(lambda: rbf._unit(x), args.repeats):.1f} us")
+    for label, eager in (("map before the call", True), ("map inside the call", False)):
+        batches = [rbf.prepare(mu) for _ in range(args.repeats + 200)]
+        if eager:
+            for batch in batches:
+                _ = batch.u
+        it = iter(batches)
+        took = median_us(lambda it=it: rbf.predict_prepared(next(it)), args.repeats)
+        print(f"predict_prepared on new batches, {label}: {took:.1f} us")
 
 
 if __name__ == "__main__":
