@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import threading
 import time
 
@@ -33,7 +32,7 @@ def _request(port: int, method: str, path: str, body: dict | None = None) -> int
 
 
 @pytest.mark.parametrize("batching", [True, False])
-def test_health_answers_while_slow_predictions_run(small_block, batching: bool) -> None:
+def test_health_answers_while_slow_predictions_run(small_block, served, batching: bool) -> None:
     model = Surrogate.load(small_block.gp_path)
     compute = model._predict_batch
 
@@ -42,19 +41,7 @@ def test_health_answers_while_slow_predictions_run(small_block, batching: bool) 
         return compute(*args, **kwargs)
 
     model._predict_batch = slow  # the instance's own: the class is untouched
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(model, batching=batching), port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
+    with served(create_app(model, batching=batching)) as port:
         statuses: list[int] = []
         clients = [
             threading.Thread(
@@ -74,6 +61,3 @@ def test_health_answers_while_slow_predictions_run(small_block, batching: bool) 
             client.join()
         assert statuses == [200] * 4
         assert waited < SLOW_S / 3, f"/health waited {waited:.2f} s behind the predictions"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import orjson
@@ -22,23 +19,10 @@ LIMIT = 50_000  # bytes: 7 sets of the 169-node field with std (~6.8 kB a set), 
 
 
 @pytest.fixture(scope="module")
-def limited(small_block) -> Iterator[int]:
+def limited(small_block, served) -> Iterator[int]:
     """A server of the small block's pod-gp with a 50 kB response limit, in a thread."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(small_block.gp_path, max_response_bytes=LIMIT)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield port
-    server.should_exit = True
-    thread.join(timeout=30)
+    with served(create_app(small_block.gp_path, max_response_bytes=LIMIT)) as port:
+        yield port
 
 
 def _post(port: int, payload: dict) -> tuple[int, bytes]:

@@ -222,10 +222,9 @@ class DeepONetSurrogate(NeuralOperatorSurrogate):
         super().__init__(**training)
         self._store_hyperparameters(locals())
 
-    def fit(self, dataset: Dataset, ids: list[int] | None = None) -> DeepONetSurrogate:
-        ids = self.check_data(dataset, ids)  # a grid's mesh gives the query points
-        self.query_points_ = unit_coordinates(dataset.mesh.points)
-        return super().fit(dataset, ids)
+    def _fit(self, dataset: Dataset, ids: list[int]) -> None:
+        self.query_points_ = unit_coordinates(dataset.mesh.points)  # checked: a grid's mesh
+        super()._fit(dataset, ids)
 
     def _build_network(self, in_channels: int, out_channels: int, probe: bool = False) -> Any:
         from nirom.neural import DeepONet
