@@ -303,7 +303,9 @@ def write_plots(models: dict[str, Surrogate], data: Dataset, out: Path) -> list[
             for label, m in models.items()
         }
         paths.append(plot_error_vs_modes(curves, out / f"{name}_error_vs_modes.png"))
-        label, model = next(((k, m) for k, m in models.items() if m.provides_std), (None, first))
+        label, model = next(
+            ((k, m) for k, m in models.items() if m.capabilities.std), (None, first)
+        )
         worst = int(np.argmax(np.linalg.norm(model.predict(x)[name] - reference, axis=1)))
         mean, std = (
             model.predict(x[worst : worst + 1], return_std=True)

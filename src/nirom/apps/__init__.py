@@ -1,7 +1,7 @@
 """Uses of surrogates: uncertainty propagation, sensitivity, optimization, calibration.
 
 Each works on any fitted :class:`~nirom.surrogates.Surrogate` through its public
-interface only (``predict``, ``predict(return_std=True)``, ``provides_std``,
+interface only (``predict``, ``predict(return_std=True)``, ``capabilities.std``,
 ``space_``, ``fields_``, ``mesh_``), and each is a Python function, a CLI verb
 and a study section. Scalar quantities of interest are written as text
 (:mod:`nirom.apps.quantities`), input distributions too

@@ -356,8 +356,8 @@ def calibrate(
         quantities = parse_quantities(observations.quantities, model.fields_, model.mesh_)
     except QuantityError as exc:
         raise ObservationError(f"observations: {exc}") from None
-    with_std = model.provides_std if surrogate_error is None else bool(surrogate_error)
-    if with_std and not model.provides_std:
+    with_std = model.capabilities.std if surrogate_error is None else bool(surrogate_error)
+    if with_std and not model.capabilities.std:
         raise ParameterError(f"a {model.label} model has no error bars (surrogate_error)")
     dim = len(dists)
     n_walkers = n_walkers or max(64, 8 * dim)

@@ -5,7 +5,7 @@
 surrogate in batches, and returns per field the mean, standard deviation and
 quantile fields, and per quantity of interest its samples and statistics.
 
-With error bars (``model.provides_std``), the surrogate's own predictive
+With error bars (``model.capabilities.std``), the surrogate's own predictive
 distribution is sampled too: each input gets ``n_draws`` fields
 ``mean + xi * std`` with one standard normal ``xi`` per draw, shared by all
 values (errors taken as perfectly correlated over the field, which keeps
@@ -247,8 +247,8 @@ def _distributions(model: Surrogate, distributions: Mapping[str, Any] | None) ->
 
 def _with_error(model: Surrogate, surrogate_error: bool | None) -> bool:
     if surrogate_error is None:
-        return model.provides_std
-    if surrogate_error and not model.provides_std:
+        return model.capabilities.std
+    if surrogate_error and not model.capabilities.std:
         raise ModelError(f"a {model.label} model has no error bars to sample (surrogate_error)")
     return bool(surrogate_error)
 

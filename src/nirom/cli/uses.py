@@ -76,7 +76,7 @@ def uq(
         seed=seed,
         quantities=quantity,
         quantiles=quantile or (0.05, 0.5, 0.95),
-        surrogate_error=surrogate.provides_std and surrogate_error,
+        surrogate_error=surrogate.capabilities.std and surrogate_error,
     )
     paths = result.save(_results_dir(out, model, "uq"), surrogate.mesh_)
     _show(result.summary(), print_uq, as_json, jsonable, paths)
@@ -246,7 +246,7 @@ def calibrate(
         n_walkers=walkers,
         n_steps=steps,
         n_burn=burn,
-        surrogate_error=surrogate.provides_std and surrogate_error,
+        surrogate_error=surrogate.capabilities.std and surrogate_error,
         seed=seed,
     )
     paths = result.save(_results_dir(out, model, "calibrate"))

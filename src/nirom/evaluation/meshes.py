@@ -46,7 +46,7 @@ def evaluate_per_sample_mesh(
     for i in ids:
         sample = dataset.sample(i)
         mu = {name: sample.mu[name] for name in names}
-        if model.provides_std:
+        if model.capabilities.std:
             mean, std = model.predict(mu, return_std=True, mesh=sample.mesh)
         else:
             mean, std = model.predict(mu, mesh=sample.mesh), None

@@ -273,7 +273,7 @@ def _metrics(report: Mapping[str, Any]) -> str:
 
 
 def _calibration(model: Surrogate, test: Dataset, plots: Path, match: MeshMatch) -> str:
-    if not model.provides_std:
+    if not model.capabilities.std:
         return "<h2>Error bars</h2><p class='note'>this model gives no error bars</p>"
     from nirom.apps.plots import plot_calibration_curve
 
@@ -344,7 +344,7 @@ def _worst(model: Surrogate, test: Dataset, plots: Path, n_worst: int, match: Me
         and test.mesh is not None
     ):
         std = None
-        if model.provides_std:
+        if model.capabilities.std:
             std = match.to_target(
                 model.predict(x[worst : worst + 1], return_std=True)[1], model.fields_
             )[name][0]

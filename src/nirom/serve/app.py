@@ -116,7 +116,7 @@ class Predictor:
         """Fields and quantities a checked request asks for, and whether with std."""
         model = self.model
         want_std = body.get("std", False)
-        if want_std and not model.provides_std:
+        if want_std and not model.capabilities.std:
             raise RequestError(422, f"'std': a {model.label} model has no error bars")
         names = body.get("fields")
         quantities = self._parse_quantities(body.get("quantities"))

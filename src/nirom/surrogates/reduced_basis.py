@@ -17,7 +17,7 @@ The bound and ``return_std``: the bound is a guaranteed upper bound of the
 norm of the whole field's error (energy norm, and the finite-element L2 norm
 ``||u - u_N||_L2``), not a per-value standard deviation: a norm bound does not
 bound values point by point, and it is not a probability statement. So the
-model has no ``return_std`` (``provides_std`` is False); evaluation reports
+model has no ``return_std`` (``capabilities.std`` is False); evaluation reports
 the bound's effectivity (bound over the true L2 error, >= 1) instead of
 coverage.
 """
