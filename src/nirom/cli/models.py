@@ -218,7 +218,8 @@ def train_rb(
     case: Annotated[
         str,
         typer.Argument(
-            help="Solver with an affine operator (thermal-block; elasticity -s parameters=lame)."
+            help="Solver with an affine operator (thermal-block; elasticity -s parameters=lame; "
+            "heat-transient: POD-greedy)."
         ),
     ],
     dataset: Annotated[Path, typer.Option("--dataset", "-d", help="Dataset the solves go to.")],
@@ -241,19 +242,25 @@ def train_rb(
         typer.Option("--solver-option", "-s", help="NAME=VALUE solver option (repeatable)."),
     ] = None,
 ) -> None:
-    """Train a certified reduced basis by the weak greedy; rerun to resume."""
+    """Train a certified reduced basis by the (POD-)greedy; rerun to resume."""
     from nirom.reduced_basis import weak_greedy
+    from nirom.solvers import resolve_solver
     from nirom.surrogates.reduced_basis import RBSurrogate
 
     start = time.perf_counter()
+    solver = resolve_solver(case, parse_pairs(solver_option, "solver option"))
+    if getattr(solver, "transient_decomposition", None) is not None:
+        _train_transient(
+            solver, dataset, out, basis, tolerance, candidates, seed, workers, scheduler
+        )
+        return
     result = weak_greedy(
-        case,
+        solver,
         dataset,
         max_basis=basis,
         tolerance=tolerance,
         n_candidates=candidates,
         seed=seed,
-        solver_options=parse_pairs(solver_option, "solver option"),
         workers=workers,
         scheduler=scheduler,
     )
@@ -264,6 +271,40 @@ def train_rb(
         last += " (converged: the last solve added nothing to the basis)"
     console.print(
         f"Greedy: {result.solved} solves ({result.resumed} resumed), {model.summary()}{last}, "
+        f"{time.perf_counter() - start:.1f} s; saved to [bold]{escape(str(out))}[/]"
+    )
+
+
+def _train_transient(
+    solver: Any,
+    dataset: Path,
+    out: Path,
+    basis: int,
+    tolerance: float | None,
+    candidates: int,
+    seed: int,
+    workers: int,
+    scheduler: str | None,
+) -> None:
+    """``train-rb`` for a time-dependent solver: the POD-greedy, solved in this process."""
+    from nirom.reduced_basis.pod_greedy import train_transient
+    from nirom.surrogates.reduced_basis import RBSurrogate
+
+    if workers or scheduler is not None:
+        raise ParameterError(
+            f"--workers/--scheduler: the POD-greedy of {solver.name} solves in this process"
+        )
+    start = time.perf_counter()
+    result, ds, name, resumed = train_transient(
+        solver, dataset, max_basis=basis, tolerance=tolerance, n_candidates=candidates, seed=seed
+    )
+    model = RBSurrogate.from_pod_greedy(result.model, ds, name)
+    model.save(out)
+    last = f"; largest relative L2 bound {result.max_bounds[-1]:.3g}" if result.max_bounds else ""
+    if result.converged:
+        last += " (converged: the last trajectory added nothing to the basis)"
+    console.print(
+        f"POD-greedy: {result.solved} solves ({resumed} resumed), {model.summary()}{last}, "
         f"{time.perf_counter() - start:.1f} s; saved to [bold]{escape(str(out))}[/]"
     )
 

@@ -30,11 +30,19 @@ matrix as a Crank-Nicolson step, so each solve factorizes one matrix,
 ``M + dt/2 k K``, and reuses it for every step. Mass ``M``, stiffness ``K``
 (for ``k = 1``), source and flux load vectors are affine in the parameters
 and assembled once.
+
+For reduced bases: :meth:`HeatTransient.transient_decomposition` gives the
+operator ``k K`` as an affine decomposition, the mass matrix, the source and
+flux load vectors with their time functions, the initial state and the
+scheme's substeps (:class:`TransientDecomposition`); :meth:`HeatTransient.trajectory`
+the unknowns after every substep; :meth:`HeatTransient.product_matrix` the
+energy product ``K`` (``k = 1``, the centre of the range).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,11 +56,14 @@ from nirom.mesh import Mesh
 from nirom.parameters import LogUniform, ParameterSpace, Uniform
 from nirom.solvers.base import Solver, SolverError, check_finite, register
 from nirom.solvers.forms import laplace, mass
+from nirom.solvers.operators import AffineDecomposition
 
 # Backward-Euler half-step pairs replacing the first Crank-Nicolson steps.
 _STARTUP_STEPS = 2
 # Width parameter of the Gaussian source: exp(-r**2 / _SOURCE_WIDTH).
 _SOURCE_WIDTH = 0.02
+# Conductivity of the energy product: the centre (geometric mean) of [0.1, 10].
+_K_REFERENCE = 1.0
 
 TimeFunction = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
 
@@ -80,6 +91,36 @@ def _quadrature_load(basis: skfem.AbstractBasis) -> tuple[sp.csr_matrix, np.ndar
         (values.ravel(), (dofs.ravel(), columns.ravel())), shape=(basis.N, n_elements * n_quad)
     )
     return q, np.asarray(basis.global_coordinates()).reshape(2, -1)
+
+
+@dataclass
+class TransientDecomposition:
+    """A linear parabolic problem ``M du/dt + A(mu) u = f(mu, t)`` and its time scheme.
+
+    ``affine``: ``A(mu) = sum_q theta_q(mu) A_q`` and the load terms
+    ``f(mu) = sum_p phi_p(mu) f_p`` on the unknowns (unknown-to-node map
+    ``free``, node values ``dirichlet`` elsewhere); ``mass`` (N, N): the mass
+    matrix on the unknowns; ``initial`` (N,): the mu-independent initial state.
+    The scheme: substep ``j = 1..J`` solves
+
+        (M + theta_j tau_j A) u_j = (M - (1 - theta_j) tau_j A) u_(j-1)
+                                    + tau_j sum_p phi_p(mu) w_jp f_p
+
+    with ``step_sizes`` ``tau_j``, ``step_thetas`` ``theta_j`` in [1/2, 1]
+    (1: backward Euler, 1/2: Crank-Nicolson) and ``load_weights`` ``w_jp``
+    (J, P): the time functions of the loads as the scheme samples them (all 1
+    for loads constant in time). ``output_steps``: the substep of each output
+    time ``times`` (0: the initial state).
+    """
+
+    affine: AffineDecomposition
+    mass: sp.csr_matrix
+    initial: np.ndarray
+    step_sizes: np.ndarray
+    step_thetas: np.ndarray
+    load_weights: np.ndarray
+    output_steps: np.ndarray
+    times: np.ndarray
 
 
 @register("heat-transient")
@@ -189,9 +230,79 @@ class HeatTransient(Solver):
         """P1 mass matrix M on all nodes: ``u^T M u`` is the squared L2 norm."""
         return self.mass.copy()
 
+    def product_matrix(self) -> sp.csr_matrix:
+        """The energy product on the unknowns: the stiffness at the centre ``k = 1`` of
+        the log-uniform range (``u^T X u = ||grad u||^2``), SPD thanks to the Dirichlet edge."""
+        return (_K_REFERENCE * self._k_inner).tocsr()
+
+    def transient_decomposition(self) -> TransientDecomposition | None:
+        """What a time-dependent reduced basis needs (:class:`TransientDecomposition`).
+
+        None with a verification hook (``source`` or ``flux``): their shapes
+        ``g(x, y, t)`` are not separable in space and time.
+        """
+        if self._source_fixed is None or self._flux_fixed is None:
+            return None
+        interior = self.interior
+        affine = AffineDecomposition(
+            matrices=[self._k_inner.tocsr()],
+            matrix_coefficients=["k"],
+            vectors=[self._source_fixed[interior], self._flux_fixed[interior]],
+            vector_coefficients=["s", "q"],
+            free=interior.astype(np.int64),
+            dirichlet=np.zeros(self.basis.N),
+        )
+        sizes, thetas = self.step_scheme()
+        every = self.n_steps // (self.n_outputs - 1)
+        # Substep index of each output time: the start-up adds one half-step per step.
+        outputs = np.array([_substep_of(n, every) for n in range(self.n_outputs)])
+        return TransientDecomposition(
+            affine=affine,
+            mass=self._m_inner.tocsr(),
+            initial=np.zeros(interior.size),
+            step_sizes=sizes,
+            step_thetas=thetas,
+            load_weights=np.ones((sizes.size, 2)),
+            output_steps=outputs,
+            times=self.times.copy(),
+        )
+
+    def step_scheme(self) -> tuple[np.ndarray, np.ndarray]:
+        """Substep sizes ``tau_j`` and weights ``theta_j`` (each (J,)) of the time scheme.
+
+        Substep ``j`` solves ``(M + theta tau A) u_j = (M - (1 - theta) tau A) u_(j-1)
+        + tau f``: ``2 * _STARTUP_STEPS`` backward-Euler half-steps (``theta = 1``,
+        ``tau = dt / 2``), then Crank-Nicolson steps (``theta = 1/2``, ``tau = dt``).
+        """
+        startup = min(_STARTUP_STEPS, self.n_steps)
+        n_half, n_cn = 2 * startup, self.n_steps - startup
+        sizes = np.concatenate([np.full(n_half, 0.5 * self.dt), np.full(n_cn, self.dt)])
+        thetas = np.concatenate([np.ones(n_half), np.full(n_cn, 0.5)])
+        return sizes, thetas
+
+    def trajectory(self, mu: Mapping[str, float]) -> np.ndarray:
+        """The unknowns at every substep (J + 1, n_unknowns), the initial state first.
+
+        Exactly the states :meth:`solve` passes through (half-steps included).
+        """
+        states = [np.zeros(self.interior.size)]
+        for _, u in self._march(self.space.validate(mu)):
+            states.append(u)
+        return np.array(states)
+
     def solve(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:
         """Temperature at the nodes at the output times: {"u": (n_outputs, n_points)}."""
         mu = self.space.validate(mu)
+        every = self.n_steps // (self.n_outputs - 1)
+        out = np.zeros((self.n_outputs, self.basis.N))
+        for n, u in self._march(mu):
+            if n is not None and (n + 1) % every == 0:
+                out[(n + 1) // every, self.interior] = u
+        return check_finite(self.name, {"u": out})
+
+    def _march(self, mu: Mapping[str, float]) -> Iterator[tuple[int | None, np.ndarray]]:
+        """The unknowns after every substep: ``(n, u)`` after full step ``n`` and
+        ``(None, u)`` after the first half of a start-up step (validated ``mu``)."""
         k, s, q = mu["k"], mu["s"], mu["q"]
         dt, interior = self.dt, self.interior
         if self._source_fixed is not None and self._flux_fixed is not None:
@@ -212,8 +323,6 @@ class HeatTransient(Solver):
         except RuntimeError as exc:  # singular factor
             raise SolverError(f"{self.name}: factorization failed for {mu} ({exc})") from None
         explicit = (self._m_inner - half).tocsr()
-        every = self.n_steps // (self.n_outputs - 1)
-        out = np.zeros((self.n_outputs, self.basis.N))
         u = np.zeros(interior.size)
         f_now = load(0.0)
         for n in range(self.n_steps):
@@ -221,12 +330,17 @@ class HeatTransient(Solver):
             if n < _STARTUP_STEPS:
                 # Two backward-Euler half-steps, matrix M + dt/2 k K as for Crank-Nicolson.
                 u = lu.solve(self._m_inner @ u + 0.5 * dt * load(t + 0.5 * dt))
+                yield None, u
                 f_now = load(t + dt)
                 u = lu.solve(self._m_inner @ u + 0.5 * dt * f_now)
             else:
                 f_next = load(t + dt)
                 u = lu.solve(explicit @ u + 0.5 * dt * (f_now + f_next))
                 f_now = f_next
-            if (n + 1) % every == 0:
-                out[(n + 1) // every, interior] = u
-        return check_finite(self.name, {"u": out})
+            yield n, u
+
+
+def _substep_of(output: int, every: int) -> int:
+    """Substep index (0: the initial state) of output ``output`` (step ``output * every``)."""
+    n = output * every
+    return n + min(n, _STARTUP_STEPS)

@@ -20,6 +20,17 @@ bound values point by point, and it is not a probability statement. So the
 model has no ``return_std`` (``capabilities.std`` is False); evaluation reports
 the bound's effectivity (bound over the true L2 error, >= 1) instead of
 coverage.
+
+Time-dependent problems (``heat-transient``): on a dataset whose one point
+field is a time series and whose provenance records a solver with a
+time-dependent affine decomposition, ``fit`` runs the POD-greedy over the
+dataset's parameters (:mod:`nirom.reduced_basis.pod_greedy`, the solver
+rebuilt from the provenance solving each chosen trajectory again at every
+time step) and predicts the series (n, T, n_points) as the dataset stores it;
+the bounds are those of :mod:`nirom.reduced_basis.transient` (``l2``: of the
+error's L2 norm summed over the output times, ``l2_final``, ``energy``:
+L2 in time of the energy norm). ``n_modes`` is then the largest basis size
+(default 40) and ``tolerance`` the greedy's target relative bound.
 """
 
 from __future__ import annotations
@@ -31,14 +42,19 @@ import numpy as np
 
 from nirom.checks import Constraint, Integer, OneOf, Real
 from nirom.dataset import Dataset
-from nirom.errors import DatasetError
+from nirom.errors import DatasetError, ModelError
 from nirom.reduced_basis.greedy import GreedyResult
 from nirom.reduced_basis.model import ReducedBasisModel
 from nirom.reduced_basis.pod_galerkin import pod_galerkin
+from nirom.reduced_basis.pod_greedy import fit_transient, transient_field
 from nirom.reduced_basis.problem import rb_field
+from nirom.reduced_basis.transient import TransientRBModel
 from nirom.reduction.pod import ENERGY_FRACTION
 from nirom.saving import arrays_under, saveable
 from nirom.surrogates.base import Bounds, Capabilities, Fields, Inputs, Prepared, Surrogate
+
+#: Largest basis of the POD-greedy on a time series when ``n_modes`` is not given.
+TRANSIENT_MAX_BASIS = 40
 
 
 @saveable("surrogate", "rb")
@@ -62,6 +78,10 @@ class RBSurrogate(Surrogate):
         Most interpolation terms (default: until ``eim_tolerance``).
     eim_tolerance : float
         Relative max-norm interpolation error of the sampled matrices to reach.
+    tolerance : float, optional
+        Time series only: stop the POD-greedy when the largest relative L2
+        trajectory bound over the training parameters is below it (default:
+        grow to ``n_modes``, 40 by default, or until converged).
     """
 
     #: Predicts the reduced field only (evaluation skips the dataset's other fields).
@@ -72,6 +92,7 @@ class RBSurrogate(Surrogate):
         "operator": OneOf(choices=("affine", "eim")),
         "eim_terms": Integer(least=1, none=True),
         "eim_tolerance": Real(low=0.0, high=1.0, closed="neither"),
+        "tolerance": Real(low=0.0, closed="neither", none=True),
     }
 
     def __init__(
@@ -82,13 +103,17 @@ class RBSurrogate(Surrogate):
         operator: str = "affine",
         eim_terms: int | None = None,
         eim_tolerance: float = 1e-10,
+        tolerance: float | None = None,
     ) -> None:
         self._store_hyperparameters(locals())
 
     def fit(self, dataset: Dataset, ids: list[int] | None = None) -> RBSurrogate:
-        """POD-Galerkin on the done samples ``ids`` of a dataset with operators."""
+        """POD-Galerkin on the done samples ``ids`` of a dataset with operators; POD-greedy
+        on a time-series dataset whose recorded solver is rebuilt (module docstring)."""
         self.check_params()
         ids = self.check_data(dataset, ids)
+        if transient_field(list(dataset.fields.values())) is not None:
+            return self._fit_transient(dataset, ids)
         model, name = pod_galerkin(
             dataset,
             ids,
@@ -101,6 +126,25 @@ class RBSurrogate(Surrogate):
         model.finish()
         return self._set(model, name, dataset, ids)
 
+    def _fit_transient(self, dataset: Dataset, ids: list[int]) -> RBSurrogate:
+        """POD-greedy over the samples ``ids`` of a time-series dataset."""
+        from nirom.reduced_basis.pod_galerkin import dataset_solver
+
+        if self.operator != "affine":
+            raise ModelError(
+                f"rb on the time series of {dataset.path}: operator={self.operator!r} is not "
+                "available for time-dependent problems (the affine decomposition only)"
+            )
+        model, name, self.greedy_ = fit_transient(
+            dataset,
+            ids,
+            dataset_solver(dataset),
+            max_basis=TRANSIENT_MAX_BASIS if self.n_modes is None else self.n_modes,
+            tolerance=self.tolerance,
+        )
+        model.finish()
+        return self._set(model, name, dataset, ids)
+
     @classmethod
     def from_greedy(cls, result: GreedyResult) -> RBSurrogate:
         """The surrogate of a weak-greedy run (its model, online only from now on)."""
@@ -108,7 +152,22 @@ class RBSurrogate(Surrogate):
         ds = result.dataset
         return cls()._set(result.model, result.field, ds, ds.sample_ids())
 
+    @classmethod
+    def from_pod_greedy(cls, model: TransientRBModel, dataset: Dataset, name: str) -> RBSurrogate:
+        """The surrogate of a POD-greedy run into ``dataset`` (online only from now on)."""
+        model.finish()
+        return cls()._set(model, name, dataset, dataset.sample_ids())
+
     def _check_kind_of_data(self, dataset: Dataset) -> None:
+        if transient_field(list(dataset.fields.values())) is not None:
+            record = dataset.provenance.get("generation") or dataset.provenance.get("greedy")
+            if not (record or {}).get("solver"):
+                raise DatasetError(
+                    f"{dataset.path}: records no solver; rb on a time series rebuilds it"
+                )
+            if dataset.space.field_inputs:
+                raise DatasetError(f"{dataset.path}: rb takes scalar parameters only")
+            return
         if dataset.operators is None:
             raise DatasetError(
                 f"{dataset.path}: has no operators; generate it with --operators for rb"
@@ -120,7 +179,9 @@ class RBSurrogate(Surrogate):
     def _min_samples(self, dataset: Dataset) -> tuple[int, str]:
         return 1, ""
 
-    def _set(self, model: ReducedBasisModel, name: str, ds: Dataset, ids: list[int]) -> RBSurrogate:
+    def _set(
+        self, model: ReducedBasisModel | TransientRBModel, name: str, ds: Dataset, ids: list[int]
+    ) -> RBSurrogate:
         self.model_, self.field_ = model, name
         self.space_, self.mesh_ = ds.space, ds.mesh
         self.fields_ = {name: ds.fields[name]}
@@ -148,6 +209,10 @@ class RBSurrogate(Surrogate):
         (of ``||u - u_N||_X / ||u||_X``), with ``residual`` and ``alpha`` they come from."""
         c = self.model_.solve(batch.x)
         bounds = {self.field_: self.model_.bound(batch.x, c)} if return_bound else None
+        if isinstance(self.model_, TransientRBModel):
+            if bounds is not None:  # every substep's bound is internal (l2_times: (n, T))
+                bounds[self.field_].pop("l2_steps")
+            return {self.field_: self.model_.outputs(c)}, None, bounds
         return {self.field_: self._field(c)}, None, bounds
 
     def predict_with_bound(self, mu: Inputs) -> tuple[Fields, dict[str, np.ndarray]]:
@@ -162,6 +227,7 @@ class RBSurrogate(Surrogate):
             "field": self.field_,
             "not_predicted": list(self.not_predicted_),
             "model": self.model_.to_json(),
+            "model_kind": self.model_.kind,
         }
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
@@ -170,7 +236,10 @@ class RBSurrogate(Surrogate):
     @classmethod
     def _from_state(cls, state: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> RBSurrogate:
         model = cls(**cls.params_from_json(state["params"]))
-        model.model_ = ReducedBasisModel.from_saved(state["model"], arrays_under(arrays, "rb/"))
+        kind = TransientRBModel if state.get("model_kind") == TransientRBModel.kind else None
+        model.model_ = (kind or ReducedBasisModel).from_saved(
+            state["model"], arrays_under(arrays, "rb/")
+        )
         model.field_ = state["field"]
         model.not_predicted_ = list(state.get("not_predicted", []))
         return model
