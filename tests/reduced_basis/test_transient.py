@@ -15,7 +15,7 @@ from nirom.errors import ModelError
 from nirom.reduced_basis.pod_greedy import empty_transient_model, pod_greedy
 from nirom.reduced_basis.transient import TransientRBModel
 from nirom.solvers import HeatTransient
-from nirom.solvers.heat_transient import TransientDecomposition
+from nirom.solvers.operators import TransientDecomposition
 from nirom.surrogates import Surrogate
 
 

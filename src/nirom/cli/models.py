@@ -249,7 +249,7 @@ def train_rb(
 
     start = time.perf_counter()
     solver = resolve_solver(case, parse_pairs(solver_option, "solver option"))
-    if getattr(solver, "transient_decomposition", None) is not None:
+    if solver.transient_decomposition() is not None:
         _train_transient(
             solver, dataset, out, basis, tolerance, candidates, seed, workers, scheduler
         )

@@ -34,7 +34,7 @@ from nirom.reduced_basis.basis import pod_basis
 from nirom.reduced_basis.problem import reference_coefficients, snapshot_values
 from nirom.reduced_basis.transient import TransientRBModel
 from nirom.solvers import Solver
-from nirom.solvers.heat_transient import TransientDecomposition
+from nirom.solvers.operators import TransientDecomposition
 
 #: Relative difference allowed between a stored time series and the rebuilt solver's.
 SERIES_TOLERANCE = 1e-8
@@ -71,8 +71,7 @@ def transient_field(fields: Sequence[FieldSpec]) -> FieldSpec | None:
 
 def transient_of(solver: Solver) -> TransientDecomposition:
     """The solver's time-dependent decomposition, or a ModelError saying it has none."""
-    get = getattr(solver, "transient_decomposition", None)
-    problem = get() if get is not None else None
+    problem = solver.transient_decomposition()
     if problem is None:
         raise ModelError(
             f"solver {solver.name!r} gives no time-dependent affine decomposition; "
@@ -210,7 +209,7 @@ def fit_transient(
                 f"solver's trajectory (relative difference {diff:.2e})"
             )
 
-    trajectory = getattr(solver, "trajectory")  # noqa: B009 (checked by transient_of)
+    trajectory = solver.trajectory
     result = pod_greedy(
         problem,
         trajectory,

@@ -1,6 +1,6 @@
 """The Galerkin reduced model of a linear parabolic problem, with its trajectory error bound.
 
-The high-fidelity scheme (:class:`~nirom.solvers.heat_transient.TransientDecomposition`)
+The high-fidelity scheme (:class:`~nirom.solvers.operators.TransientDecomposition`)
 takes substeps ``j = 1..J``: with ``A = A(mu)``, ``f = sum_p phi_p(mu) w_jp f_p``,
 
     M (u_j - u_(j-1)) / tau_j + A u_j^theta = f_j,
@@ -63,7 +63,7 @@ from nirom.reduced_basis.model import linear_map
 from nirom.reduced_basis.residual import RieszResidual, leading_block
 from nirom.reduction.numerics import extend_basis
 from nirom.saving import Saveable, saveable
-from nirom.solvers.heat_transient import TransientDecomposition
+from nirom.solvers.operators import TransientDecomposition
 
 
 @saveable("reduced-model", "transient-galerkin")

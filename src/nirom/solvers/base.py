@@ -27,7 +27,7 @@ from nirom.dataset.schema import FieldSpec
 from nirom.errors import NiromError
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
-from nirom.solvers.operators import AffineDecomposition, LinearSystem
+from nirom.solvers.operators import AffineDecomposition, LinearSystem, TransientDecomposition
 
 
 class SolverError(NiromError, RuntimeError):
@@ -109,6 +109,17 @@ class Solver(ABC):
         if affine is None:
             raise SolverError(f"solver {self.name!r} does not give its system matrices")
         return affine.system(self.space.validate(mu))
+
+    def transient_decomposition(self) -> TransientDecomposition | None:
+        """The affine decomposition, mass matrix, initial state and time-scheme substeps of a
+        linear time-dependent solver that knows them (:mod:`nirom.solvers.operators`), for
+        the POD-greedy; None otherwise."""
+        return None
+
+    def trajectory(self, mu: Mapping[str, Any]) -> np.ndarray:
+        """The unknowns after every substep of :meth:`transient_decomposition`'s scheme
+        (J + 1, N), initial state first; time-dependent linear solvers implement it."""
+        raise SolverError(f"solver {self.name!r} does not give its trajectory")
 
     def product_matrix(self) -> sp.spmatrix | None:
         """SPD inner-product matrix on the unknowns for reduced-basis error bounds

@@ -42,7 +42,6 @@ energy product ``K`` (``k = 1``, the centre of the range).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -56,7 +55,7 @@ from nirom.mesh import Mesh
 from nirom.parameters import LogUniform, ParameterSpace, Uniform
 from nirom.solvers.base import Solver, SolverError, check_finite, register
 from nirom.solvers.forms import laplace, mass
-from nirom.solvers.operators import AffineDecomposition
+from nirom.solvers.operators import AffineDecomposition, TransientDecomposition
 
 # Backward-Euler half-step pairs replacing the first Crank-Nicolson steps.
 _STARTUP_STEPS = 2
@@ -91,36 +90,6 @@ def _quadrature_load(basis: skfem.AbstractBasis) -> tuple[sp.csr_matrix, np.ndar
         (values.ravel(), (dofs.ravel(), columns.ravel())), shape=(basis.N, n_elements * n_quad)
     )
     return q, np.asarray(basis.global_coordinates()).reshape(2, -1)
-
-
-@dataclass
-class TransientDecomposition:
-    """A linear parabolic problem ``M du/dt + A(mu) u = f(mu, t)`` and its time scheme.
-
-    ``affine``: ``A(mu) = sum_q theta_q(mu) A_q`` and the load terms
-    ``f(mu) = sum_p phi_p(mu) f_p`` on the unknowns (unknown-to-node map
-    ``free``, node values ``dirichlet`` elsewhere); ``mass`` (N, N): the mass
-    matrix on the unknowns; ``initial`` (N,): the mu-independent initial state.
-    The scheme: substep ``j = 1..J`` solves
-
-        (M + theta_j tau_j A) u_j = (M - (1 - theta_j) tau_j A) u_(j-1)
-                                    + tau_j sum_p phi_p(mu) w_jp f_p
-
-    with ``step_sizes`` ``tau_j``, ``step_thetas`` ``theta_j`` in [1/2, 1]
-    (1: backward Euler, 1/2: Crank-Nicolson) and ``load_weights`` ``w_jp``
-    (J, P): the time functions of the loads as the scheme samples them (all 1
-    for loads constant in time). ``output_steps``: the substep of each output
-    time ``times`` (0: the initial state).
-    """
-
-    affine: AffineDecomposition
-    mass: sp.csr_matrix
-    initial: np.ndarray
-    step_sizes: np.ndarray
-    step_thetas: np.ndarray
-    load_weights: np.ndarray
-    output_steps: np.ndarray
-    times: np.ndarray
 
 
 @register("heat-transient")

@@ -7,6 +7,9 @@ the mesh nodes is then ``u = dirichlet`` with ``u[free] = x``. Two records:
 
 - :class:`~nirom.dataset.operators.LinearSystem`: ``A(mu)`` (CSR, n x n), ``f(mu)`` (n,) for one
   parameter set, what ``nirom generate --operators`` stores per sample;
+- :class:`TransientDecomposition`: a linear parabolic problem ``M du/dt + A(mu) u = f(mu, t)``
+  (an affine decomposition, the mass matrix, the initial state) and the substeps of its
+  time scheme, for time-dependent reduced bases;
 - :class:`AffineDecomposition`: the exact ``A(mu) = sum_q theta_q(mu) A_q`` and
   ``f(mu) = sum_p phi_p(mu) f_p`` of solvers that know it. A coefficient is the
   value of one scalar parameter (its name) or the constant 1 (None), which is
@@ -86,3 +89,33 @@ def coefficient_values(
         else:
             raise ParameterError(f"affine coefficient {c!r} is not a parameter of {list(names)}")
     return np.stack(columns, axis=1)
+
+
+@dataclass
+class TransientDecomposition:
+    """A linear parabolic problem ``M du/dt + A(mu) u = f(mu, t)`` and its time scheme.
+
+    ``affine``: ``A(mu) = sum_q theta_q(mu) A_q`` and the load terms
+    ``f(mu) = sum_p phi_p(mu) f_p`` on the unknowns (unknown-to-node map
+    ``free``, node values ``dirichlet`` elsewhere); ``mass`` (N, N): the mass
+    matrix on the unknowns; ``initial`` (N,): the mu-independent initial state.
+    The scheme: substep ``j = 1..J`` solves
+
+        (M + theta_j tau_j A) u_j = (M - (1 - theta_j) tau_j A) u_(j-1)
+                                    + tau_j sum_p phi_p(mu) w_jp f_p
+
+    with ``step_sizes`` ``tau_j``, ``step_thetas`` ``theta_j`` in [1/2, 1]
+    (1: backward Euler, 1/2: Crank-Nicolson) and ``load_weights`` ``w_jp``
+    (J, P): the time functions of the loads as the scheme samples them (all 1
+    for loads constant in time). ``output_steps``: the substep of each output
+    time ``times`` (0: the initial state).
+    """
+
+    affine: AffineDecomposition
+    mass: sp.csr_matrix
+    initial: np.ndarray
+    step_sizes: np.ndarray
+    step_thetas: np.ndarray
+    load_weights: np.ndarray
+    output_steps: np.ndarray
+    times: np.ndarray
