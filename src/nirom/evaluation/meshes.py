@@ -4,12 +4,16 @@ Each test sample is predicted on its own mesh (``model.predict(mu, mesh=...)``,
 the models that take one: mmgp); per field the metrics of
 ``shared/METRICS.md`` with the Euclidean norm (each sample's mesh differs):
 relative L2 error, PLAID relative RMSE (fields: per-sample node counts; scalar
-outputs: ``RRMSE_s``), max error, and for models with error bars coverage and
-width of the intervals over every value of every sample. A field whose
-reference is zero in some sample (a plastic strain in an elastic sample) has
-no relative error there: those samples are left out of its relative figures
-and counted in ``zero_reference``. Timing: one prediction on a sample's mesh,
-morphing included.
+outputs: ``RRMSE_s``, each sample's error over its own value, as PLAID's
+``compute_rRMSE_RMSE`` does), ``nrmse`` (the RMSE over every value of every
+sample divided by the largest absolute reference of the test set: defined for
+outputs near zero in some samples, a maximum plastic strain, where the
+per-sample normalisation divides by almost nothing), max error, and for
+models with error bars coverage and width of the intervals over every value of
+every sample. A field whose reference is zero in some sample (a plastic strain
+in an elastic sample) has no relative error there: those samples are left out
+of its relative figures and counted in ``zero_reference``. Timing: one
+prediction on a sample's mesh, morphing included.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ def _metrics(
         else:
             out["relative_l2"] = summarize(relative_l2(p, r))
             out["rrmse"] = rrmse_field(p, r)
+    out["nrmse"] = nrmse(ref, pred)
     if location == "global":
         out["max_error"] = summarize(np.abs(np.ravel(pred) - np.ravel(ref)))
     else:
@@ -96,6 +101,15 @@ def _metrics(
         except MetricError:
             out["coverage"] = None
     return out
+
+
+def nrmse(ref: list[np.ndarray], pred: list[np.ndarray]) -> float | None:
+    """RMSE over every value of every sample, over the largest absolute reference value
+    (None when every reference is zero); samples may have different sizes."""
+    r = np.concatenate([np.ravel(a) for a in ref])
+    p = np.concatenate([np.ravel(a) for a in pred])
+    top = float(np.max(np.abs(r))) if r.size else 0.0
+    return float(np.sqrt(np.mean((p - r) ** 2)) / top) if top > 0 else None
 
 
 def _timing(
