@@ -29,8 +29,16 @@ from nirom.surrogates import Surrogate, make_surrogate
 from nirom.surrogates.factory import MODELS, hyperparameters
 
 QUIET = Console(quiet=True)
-#: options that make any kind that has them fit in seconds (applied by name, not by kind)
-FAST = {"epochs": 3, "n_restarts": 0, "refine": 1, "geometry_modes": 2, "patience": 2}
+#: options that make any kind that has them fit in seconds (applied by name, not by kind;
+#: n_clusters: hrom-dictionary with two local models, one per training history)
+FAST = {
+    "epochs": 3,
+    "n_restarts": 0,
+    "refine": 1,
+    "geometry_modes": 2,
+    "patience": 2,
+    "n_clusters": 2,
+}
 FAST_REGRESSOR = {"mlp": {"epochs": 30, "hidden": (8,)}, "gp": {"n_restarts": 0}}
 
 

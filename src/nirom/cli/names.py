@@ -8,7 +8,17 @@ their order; ``tests/test_cli_startup.py`` checks both against the registries.
 from __future__ import annotations
 
 #: surrogate names ``nirom fit --model`` takes (the factory checks the value)
-MODELS: tuple[str, ...] = ("pod-gp", "pod-rbf", "pod-mlp", "fno", "deeponet", "rb", "mmgp", "hrom")
+MODELS: tuple[str, ...] = (
+    "pod-gp",
+    "pod-rbf",
+    "pod-mlp",
+    "fno",
+    "deeponet",
+    "rb",
+    "mmgp",
+    "hrom",
+    "hrom-dictionary",
+)
 
 #: registered solver names ``nirom generate CASE`` takes, sorted
 SOLVERS: tuple[str, ...] = (

@@ -68,7 +68,10 @@ def evaluate(
 
     Returns a JSON-compatible dict: ``fields`` (per-field metrics), ``timing``
     (seconds), ``n_samples``, ``level``, and ``not_predicted`` (the dataset's
-    fields a model that predicts some fields only, ``rb``, left out) if any.
+    fields a model that predicts some fields only, ``rb``, left out) if any, and
+    ``model_details`` when the model has an ``evaluation_details(dataset, ids)``
+    method (its own figures on these samples: hrom-dictionary's classification
+    accuracy).
     A sample whose reference field has a zero norm has no relative error: it
     is left out of that field's relative figures and counted in
     ``zero_reference``, its id listed in ``zero_reference_samples`` and its
@@ -124,12 +127,18 @@ def evaluate(
     if bounds is not None:
         for name, bound in bounds.items():
             if name in out_fields:
-                out_fields[name]["bound"] = _bound_metrics(bound, ref_of[name], mean[name], mass)
+                series = dataset.fields[name].times is not None
+                out_fields[name]["bound"] = _bound_metrics(
+                    bound, ref_of[name], mean[name], mass, series
+                )
     if time_solves > 0:
         timing = _timing_now(model, dataset, ids[:time_solves], x)
     else:
         timing = _timing(model, x, dataset.solve_times(ids), n_timing)
     report = {"n_samples": len(ids), "level": level, "fields": out_fields, "timing": timing}
+    details = getattr(model, "evaluation_details", None)
+    if callable(details):  # a kind's own figures on these samples (a classifier's accuracy)
+        report["model_details"] = details(dataset, ids)
     skipped = [name for name in dataset.fields if name not in model.fields_]
     if skipped:
         report["not_predicted"] = skipped
@@ -261,9 +270,11 @@ def zero_references(norms: np.ndarray) -> np.ndarray:
     return norms <= ZERO_RTOL * norms.max(initial=0.0)
 
 
-def _bound_metrics(bound: np.ndarray, ref: np.ndarray, pred: np.ndarray, mass: Any) -> dict:
+def _bound_metrics(
+    bound: np.ndarray, ref: np.ndarray, pred: np.ndarray, mass: Any, time_series: bool = False
+) -> dict:
     """Effectivity of an L2 error bound: bound / true L2 error (>= 1 when it is a bound)."""
-    err = l2_norms(pred - ref, mass, time_series=False)
+    err = l2_norms(pred - ref, mass, time_series=time_series)
     effectivity = bound / np.maximum(err, 1e-300)
     return {
         "norm": norm_name(mass),

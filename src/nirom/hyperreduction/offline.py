@@ -106,7 +106,7 @@ def build(
     weights = space.quadrature_weights()
     mus = [case.values(m) for m in dataset.parameter_sets(ids)]
     loading = ParametricLoading.of_case(case, mus)
-    matrix = _product_matrix(space, product)
+    matrix = product_matrix(space, product)
     rtol = STRICTEST if auto else float(ecm_tolerance)
     with _client(workers, scheduler) as client:
         clock["client"] = time.perf_counter()
@@ -203,7 +203,7 @@ def assemble(
     )
 
 
-def _product_matrix(space: Any, product: str) -> sp.csr_matrix | None:
+def product_matrix(space: Any, product: str) -> sp.csr_matrix | None:
     """The displacement POD's inner product on the case's dofs: ``kron(M, I_dim)`` for
     "l2", None (Euclidean)."""
     if product != "l2":
@@ -257,7 +257,7 @@ def _displacement_basis(
     X = layout.to_case(dataset.to_dask("u", ids))
     n_s, n_t = X.shape[:2]
     X = X.reshape(n_s * n_t, space.n_dofs)
-    liftings = np.stack([_liftings(space, case.history(mu), case.times) for mu in mus])
+    liftings = np.stack([dirichlet_liftings(space, case.history(mu), case.times) for mu in mus])
     if np.any(liftings):
         X = X - da.from_array(liftings.reshape(n_s * n_t, -1), chunks=(n_t, -1))
     result = pod_snapshots(
@@ -277,7 +277,7 @@ def _free(space: Any, case: MechanicsCase, mu: Mapping[str, float]) -> np.ndarra
     return assemble_loads(space, case.history(mu)).dirichlet.free
 
 
-def _liftings(space: Any, history: Any, times: np.ndarray) -> np.ndarray:
+def dirichlet_liftings(space: Any, history: Any, times: np.ndarray) -> np.ndarray:
     """Imposed displacements at every time as full dof vectors (n_times, n_dofs)."""
     dirichlet = assemble_loads(space, history).dirichlet
     return np.stack([dirichlet.lift(np.zeros(dirichlet.free.size), t) for t in times])

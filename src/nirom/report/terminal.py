@@ -183,6 +183,9 @@ def print_evaluation(report: dict[str, Any], label: str, console: Console) -> No
             console.print(line, highlight=False)
     if report.get("not_predicted"):
         console.print(f"Not predicted by this model: {', '.join(report['not_predicted'])}")
+    for key, value in (report.get("model_details") or {}).items():
+        shown = f"{value:.1%}" if "accuracy" in key and isinstance(value, float) else value
+        console.print(f"{key.replace('_', ' ').capitalize()}: {shown}", highlight=False)
     for name, m in report["fields"].items():
         if "bound" in m:
             b = m["bound"]

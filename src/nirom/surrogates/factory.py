@@ -17,6 +17,7 @@ from nirom.errors import ModelError
 from nirom.saving import saved_class
 from nirom.surrogates.base import Surrogate
 from nirom.surrogates.hrom import HROMSurrogate  # noqa: F401 (registers)
+from nirom.surrogates.hrom_dictionary import HROMDictionarySurrogate  # noqa: F401 (registers)
 from nirom.surrogates.mmgp import MMGPSurrogate  # noqa: F401 (registers)
 from nirom.surrogates.neural import DeepONetSurrogate, FNOSurrogate  # noqa: F401 (registers)
 from nirom.surrogates.pod import PODSurrogate  # noqa: F401 (registers)
@@ -59,6 +60,12 @@ MODELS: dict[str, ModelSpec] = {
             "hrom",
             {},
             "hyper-reduced model of a mechanics dataset (POD + ECM + reduced Newton)",
+        ),
+        ModelSpec(
+            "hrom-dictionary",
+            "hrom-dictionary",
+            {},
+            "local hyper-reduced models of clustered simulations + a classifier (ROM-net)",
         ),
     )
 }
