@@ -9,11 +9,16 @@ import pytest
 
 from nirom.apps.calibration import (
     ObservationError,
+    _Posterior,
     calibrate,
+    gaussian_log_likelihood,
+    independent_log_likelihood,
     read_observations,
     synthetic_observations,
 )
+from nirom.apps.distributions import input_distributions
 from nirom.apps.quantities import parse_quantities
+from nirom.errors import ParameterError
 
 SENSORS = [f"at(u, {x}, {y})" for x in (0.25, 0.75) for y in (0.25, 0.75)] + ["at(u, 0.5, 0.5)"]
 
@@ -101,3 +106,60 @@ def test_credible_intervals_cover_the_truth_at_their_level(small_block, capsys) 
     with capsys.disabled():
         print(f"\n90% credible intervals contain the truth in {rate:.1%} of {len(hits)} cases")
     assert 0.78 <= rate <= 0.98
+
+
+def test_correlated_likelihood_reduces_to_the_independent_one_when_diagonal() -> None:
+    rng = np.random.default_rng(0)
+    residual, var = rng.standard_normal((6, 4)), rng.uniform(0.5, 2.0, (6, 4))
+    cov = var[:, :, None] * np.eye(4)
+    np.testing.assert_allclose(
+        gaussian_log_likelihood(residual, cov), independent_log_likelihood(residual, var)
+    )
+    cov[:, 0, 1] = cov[:, 1, 0] = 0.4 * np.sqrt(var[:, 0] * var[:, 1])  # correlated: differs
+    assert not np.allclose(
+        gaussian_log_likelihood(residual, cov), independent_log_likelihood(residual, var)
+    )
+
+
+def test_one_sensor_gives_the_same_likelihood_with_or_without_correlations(small_block) -> None:
+    """One sensor's covariance is its variance: the full and the diagonal likelihoods agree;
+    without surrogate error, repeats give the product of independent normals."""
+    model = small_block.gp
+    sensors = parse_quantities(["at(u, 0.3, 0.6)"], model.fields_, model.mesh_)
+    obs = synthetic_observations(
+        small_block.solver.solve({"k_0": 0.5, "k_1": 2.0, "k_2": 1.0, "k_3": 0.3}),
+        sensors,
+        1e-3,
+        seed=1,
+    )
+    dists = input_distributions(model.space_)
+    v = np.random.default_rng(0).uniform(0.05, 0.95, (7, 4))
+    full = _Posterior(model, dists, sensors, obs, "full").log_likelihood(v)
+    diagonal = _Posterior(model, dists, sensors, obs, "diagonal").log_likelihood(v)
+    np.testing.assert_allclose(full, diagonal, rtol=1e-10)
+    obs.values = np.vstack([obs.values, obs.values + 2e-3, obs.values - 1e-3])  # 3 repeats
+    none = _Posterior(model, dists, sensors, obs, "none")
+    q, _ = none.predicted(v)
+    expected = sum(
+        independent_log_likelihood(row[None] - q, np.full_like(q, 1e-6)) for row in obs.values
+    )
+    np.testing.assert_allclose(none.log_likelihood(v), expected, rtol=1e-10)
+
+
+def test_sensors_at_one_node_count_as_fewer_observations(small_block) -> None:
+    """Two sensors reading the same node share the surrogate's error: with a noise well
+    under its std, they are worth about one observation, not two."""
+    model = small_block.gp
+    texts = ["at(u, 0.5, 0.5)", "at(u, 0.501, 0.5)", "at(u, 0.25, 0.75)"]
+    sensors = parse_quantities(texts, model.fields_, model.mesh_)
+    truth = {"k_0": 0.5, "k_1": 2.0, "k_2": 1.0, "k_3": 0.3}
+    obs = synthetic_observations(small_block.solver.solve(truth), sensors, 1e-7, seed=1)
+    full = calibrate(model, obs, n_walkers=16, n_steps=20, seed=0)
+    assert full.surrogate_covariance == "full"
+    assert full.effective_observations < 2.2, full.effective_observations
+    diagonal = calibrate(model, obs, n_walkers=16, n_steps=20, seed=0, correlated=False)
+    assert diagonal.surrogate_covariance == "diagonal"
+    assert diagonal.effective_observations == pytest.approx(3.0)
+    assert full.summary()["effective_observations"] == full.effective_observations
+    with pytest.raises(ParameterError, match="a pod-rbf model gives no predictive covariance"):
+        calibrate(small_block.rbf, obs, n_steps=10, correlated=True)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nirom.apps.distributions import input_distributions, sample_inputs
+from nirom.apps.quantities import parse_quantities
 from nirom.apps.uq import propagate
 from nirom.errors import ParameterError
 from nirom.evaluation.metrics import relative_l2
@@ -81,3 +82,22 @@ def test_models_without_error_bars_and_saved_results(small_block, tmp_path) -> N
 def test_bad_input_is_named(small_block, kwargs: dict, match: str) -> None:
     with pytest.raises((ParameterError, ValueError), match=match):
         propagate(small_block.gp, n_samples=16, **kwargs)
+
+
+def test_quantity_draws_follow_the_predictive_covariance(small_block) -> None:
+    """pod-gp's quantities are drawn from its low-rank covariance: the spread of the draws
+    of each input matches the quantity's variance, and a mean over the domain gets less
+    than the perfectly correlated bound of the per-value standard deviations."""
+    model = small_block.gp
+    texts = ["mean(u)", "at(u, 0.5, 0.5)"]
+    result = propagate(model, n_samples=4, quantities=texts, n_draws=4000, seed=3)
+    again = propagate(model, n_samples=4, quantities=texts, n_draws=4000, seed=3)
+    quantities = parse_quantities(texts, model.fields_, model.mesh_)
+    mean, std = model.predict(result.inputs, return_std=True)
+    cov = model.predict_covariance(result.inputs)
+    for q in quantities:
+        draws = result.quantities[q.text]["samples_total"]
+        np.testing.assert_array_equal(draws, again.quantities[q.text]["samples_total"])
+        np.testing.assert_allclose(draws.std(axis=1), q.std(mean, cov=cov), rtol=0.06)
+    bound = quantities[0].std(mean, std)
+    assert np.all(result.quantities["mean(u)"]["samples_total"].std(axis=1) < 0.9 * bound)

@@ -204,6 +204,7 @@ def test_clone_and_params_follow_sklearn_conventions(data_2d) -> None:
         "random_state": 7,
         "joint_scale": False,
         "warm_start": True,
+        "rescale_std": False,
     }
     gp.fit(*data_2d)
     copy = clone(gp)
@@ -295,3 +296,49 @@ def test_warm_starts_learn_inputs_the_previous_mode_ignored() -> None:
     assert np.all(warm.log_marginal_likelihood_ >= cold.log_marginal_likelihood_ - slack)
     relevant = warm.length_scales_ < 100  # inputs each mode depends on
     assert relevant.tolist() == [[True, False, False], [False, True, False], [True, False, True]]
+
+
+def known_gp_draws(nu: float, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs (n, 2) and 3 independent draws (n, 3) of a zero-mean unit-variance GP with a
+    Matern-``nu`` kernel of length scale 0.4 (noise free)."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, 2))
+    K = Matern(length_scale=0.4, nu=nu)(X) + 1e-8 * np.eye(n)
+    return X, np.linalg.cholesky(K) @ rng.standard_normal((n, 3))
+
+
+@pytest.mark.parametrize(("nu_true", "nu_fit"), [(0.5, 2.5), (2.5, 0.5)])
+def test_rescaled_std_covers_held_out_draws_of_a_known_gp(nu_true: float, nu_fit: float) -> None:
+    """A kernel rougher or smoother than the data's gives std too large or too small; the
+    leave-one-out factors bring the 95 % intervals' held-out coverage near 95 %."""
+    X, Y = known_gp_draws(nu_true, 460, seed=0)
+    train, test = slice(0, 60), slice(60, None)
+
+    def coverage(rescale: bool) -> tuple[float, np.ndarray]:
+        gp = GPRegressor(nu=nu_fit, n_restarts=1, rescale_std=rescale).fit(X[train], Y[train])
+        mean, std = gp.predict(X[test], return_std=True)
+        return float(np.mean(np.abs(Y[test] - mean) <= 1.96 * std)), gp.std_scale_
+
+    raw, ones = coverage(False)
+    rescaled, factors = coverage(True)
+    np.testing.assert_array_equal(ones, 1.0)
+    assert abs(raw - 0.95) > 0.03  # misspecified: off by more than the sampling noise
+    assert abs(rescaled - 0.95) < 0.04, (raw, rescaled, factors)
+    assert abs(rescaled - 0.95) < abs(raw - 0.95), (raw, rescaled, factors)
+    assert np.all(factors > 1) if nu_true < nu_fit else np.all(factors < 1)
+
+
+def test_std_factors_are_saved_and_old_saves_load_without_them(data_2d) -> None:
+    X, Y = data_2d
+    gp = GPRegressor(n_restarts=0, rescale_std=True).fit(X, Y)
+    assert gp.std_scale_.shape == (2,) and not np.allclose(gp.std_scale_, 1.0)
+    loaded = save_and_load(gp)
+    np.testing.assert_array_equal(loaded.std_scale_, gp.std_scale_)
+    X_test = np.random.default_rng(5).random((10, 2))
+    np.testing.assert_array_equal(loaded.predict(X_test, True)[1], gp.predict(X_test, True)[1])
+    arrays = gp.to_arrays()
+    del arrays["std_scale"]  # a model saved before the factors existed
+    old = GPRegressor.from_saved(GPRegressor(n_restarts=0).get_params(), arrays)
+    np.testing.assert_array_equal(old.std_scale_, 1.0)
+    raw = GPRegressor(n_restarts=0).fit(X, Y)
+    np.testing.assert_allclose(old.predict(X_test, True)[1], raw.predict(X_test, True)[1])

@@ -15,10 +15,22 @@ of such lists for repeated measurements; ``noise_std`` (the standard
 deviation of the measurement noise, in the field's unit) is one number or
 one per sensor. A length that does not match the sensors is a one-line error.
 
-Model: ``y = q(mu) + e``, ``e ~ N(0, noise_std^2 + s_q(mu)^2)`` independent
-per sensor and measurement, where ``s_q`` is the surrogate's predictive
-standard deviation of the quantity (zero for models without error bars), so
-the posterior does not trust the surrogate more than it deserves. Prior:
+Model: ``y_j = q(mu) + d + e_j`` for the measurements ``j = 1..R``, with the
+surrogate's error ``d ~ N(0, S(mu))`` shared by the repeats and the noise
+``e_j ~ N(0, diag(noise_std^2))`` independent, so the likelihood is::
+
+    N(mean_j y_j; q(mu), S(mu) + diag(noise_std^2) / R)
+      * prod_j exp(-(y_j - mean y)^T diag(noise_std^-2) (y_j - mean y) / 2) * const
+
+(a multivariate normal, by Cholesky). ``S`` is the surrogate's predictive
+covariance of the sensor quantities: the full one from its low-rank covariance
+when the model has one (``capabilities.covariance``; sensors at nearby points
+are correlated through the modes, so they count as less than independent
+observations: ``effective_observations`` in the summary, ``(sum l)^2 / sum l^2``
+over the eigenvalues ``l`` of the correlation matrix of ``S + noise / R`` at the
+MAP), else the diagonal of the squared standard deviations (then the likelihood
+is a product of independent normals, the same figure), else zero. So the
+posterior does not trust the surrogate more than it deserves. Prior:
 the parameter space's distributions (uniform or log-uniform on the bounds)
 or given ones. The ensemble sampler (emcee, affine-invariant stretch move)
 runs in the prior's probability coordinates ``v = F(mu)`` in the unit cube,
@@ -47,7 +59,13 @@ from nirom.apps.distributions import (
     to_physical,
     unit_samples,
 )
-from nirom.apps.quantities import Quantity, QuantityError, parse_quantities, sensor_location
+from nirom.apps.quantities import (
+    Quantity,
+    QuantityError,
+    parse_quantities,
+    quantity_covariance,
+    sensor_location,
+)
 from nirom.apps.results import result_folder, write_results
 from nirom.documents import read_document
 from nirom.errors import NiromError, ParameterError
@@ -178,6 +196,9 @@ class CalibrationResult:
     seed: int
     seconds: float
     fit_at_map: dict[str, dict[str, float]] = field(default_factory=dict)
+    # sensors' worth in independent observations at the MAP (see the module notes)
+    effective_observations: float | None = None
+    surrogate_covariance: str = "none"  # "full", "diagonal" or "none"
     # where each sensor is (node or cell centroid coordinates; None for reductions)
     locations: dict[str, list[float] | None] = field(default_factory=dict)
     mesh: Any = field(default=None, repr=False)  # the model's mesh, for the sensors' plot
@@ -209,6 +230,8 @@ class CalibrationResult:
             "observations": self.observations.to_dict(),
             "sensor_locations": self.locations,
             "fit_at_map": self.fit_at_map,
+            "surrogate_covariance": self.surrogate_covariance,
+            "effective_observations": self.effective_observations,
             "acceptance": self.acceptance,
             "n_walkers": self.chain.shape[1],
             "n_steps": self.chain.shape[0],
@@ -266,7 +289,11 @@ class CalibrationResult:
 
 
 class _Posterior:
-    """Log posterior in the prior's unit coordinates (uniform prior on the cube)."""
+    """Log posterior in the prior's unit coordinates (uniform prior on the cube).
+
+    ``error``: how the surrogate's error enters, "full" (its covariance at the sensors),
+    "diagonal" (its standard deviations, independent) or "none".
+    """
 
     def __init__(
         self,
@@ -274,22 +301,44 @@ class _Posterior:
         dists: Mapping[str, Distribution],
         quantities: Sequence[Quantity],
         obs: Observations,
-        surrogate_error: bool,
+        error: str,
     ) -> None:
         self.model, self.dists, self.quantities, self.obs = model, dists, quantities, obs
-        self.with_std = surrogate_error
+        self.error = error
+        values = obs.values
+        self.mean_obs = values.mean(axis=0)
+        repeats = len(values)
+        noise_var = obs.noise_std**2
+        self.noise_var = noise_var / repeats  # of the mean of the repeats
+        scatter = np.sum((values - self.mean_obs) ** 2 / noise_var)
+        # the repeats' scatter about their mean: independent of mu (see the module notes)
+        self.constant = -0.5 * (
+            scatter
+            + (repeats - 1) * np.sum(np.log(2 * np.pi * noise_var))
+            + len(noise_var) * np.log(repeats)
+        )
 
     def predicted(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Sensor quantities (n, m) and their surrogate standard deviations (n, m)."""
+        """Sensor quantities (n, m) and the surrogate's covariance of them (n, m, m)."""
         x = to_physical(self.dists, v)
-        if self.with_std:
+        if self.error == "full":
+            mean = self.model.predict(x)
+            rows = dict.fromkeys(q.field for q in self.quantities)
+            cov = self.model.predict_covariance(x, rows=rows)
+            q = np.column_stack([s.evaluate(mean) for s in self.quantities])
+            return q, quantity_covariance(self.quantities, mean, cov)
+        if self.error == "diagonal":
             mean, std = self.model.predict(x, return_std=True)
             q = np.column_stack([s.evaluate(mean) for s in self.quantities])
             s = np.column_stack([s.std(mean, std) for s in self.quantities])
-            return q, s
+            return q, s[:, :, None] * np.eye(len(self.quantities)) * s[:, None, :]
         pred = self.model.predict(x)
         q = np.column_stack([s.evaluate(pred) for s in self.quantities])
-        return q, np.zeros_like(q)
+        return q, np.zeros((len(q), q.shape[1], q.shape[1]))
+
+    def covariance(self, surrogate: np.ndarray) -> np.ndarray:
+        """The likelihood's covariance (n, m, m) of the mean observation."""
+        return surrogate + np.diag(self.noise_var)
 
     def log_likelihood(self, v: np.ndarray) -> np.ndarray:
         v = np.atleast_2d(v)
@@ -298,19 +347,56 @@ class _Posterior:
         if not inside.any():
             return out
         q, s = self.predicted(v[inside])
-        var = self.obs.noise_std**2 + s**2  # (n, m)
-        resid = self.obs.values[None, :, :] - q[:, None, :]  # (n, repeats, m)
-        r = len(self.obs.values)
-        out[inside] = -0.5 * (
-            np.sum(resid**2 / var[:, None, :], axis=(1, 2))
-            + r * np.sum(np.log(2 * np.pi * var), axis=1)
-        )
+        resid = self.mean_obs[None, :] - q
+        cov = self.covariance(s)
+        if self.error == "full":
+            ll = gaussian_log_likelihood(resid, cov)
+        else:
+            ll = independent_log_likelihood(resid, np.diagonal(cov, axis1=1, axis2=2))
+        out[inside] = ll + self.constant
         return out
 
     def log_prior_density(self, v: np.ndarray) -> np.ndarray:
         """log p(mu) of the physical parameters at unit coordinates ``v`` (for the MAP)."""
         x = to_physical(self.dists, np.atleast_2d(v))
         return sum(d.logpdf(x[:, j]) for j, d in enumerate(self.dists.values()))
+
+
+def gaussian_log_likelihood(residual: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """log N(residual; 0, cov) for a batch: ``residual`` (n, m), ``cov`` (n, m, m),
+    by Cholesky; a covariance that is not positive definite gives -inf."""
+    n, m = residual.shape
+    out = np.full(n, -np.inf)
+    try:
+        chol = np.linalg.cholesky(cov)
+        ok = np.ones(n, dtype=bool)
+    except np.linalg.LinAlgError:  # one bad member: factor them one by one
+        chol = np.zeros_like(cov)
+        ok = np.zeros(n, dtype=bool)
+        for i in range(n):
+            try:
+                chol[i] = np.linalg.cholesky(cov[i])
+                ok[i] = True
+            except np.linalg.LinAlgError:
+                pass
+    white = np.linalg.solve(chol[ok], residual[ok][..., None])[..., 0]
+    logdet = 2.0 * np.sum(np.log(np.diagonal(chol[ok], axis1=1, axis2=2)), axis=1)
+    out[ok] = -0.5 * (np.sum(white**2, axis=1) + logdet + m * np.log(2 * np.pi))
+    return out
+
+
+def independent_log_likelihood(residual: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """log N(residual; 0, diag(var)) for a batch: ``residual`` and ``var`` (n, m)."""
+    return -0.5 * np.sum(residual**2 / var + np.log(2 * np.pi * var), axis=1)
+
+
+def effective_observations(cov: np.ndarray) -> float:
+    """How many independent observations ``m`` correlated ones with covariance ``cov``
+    (m, m) are worth: ``(sum l)^2 / sum l^2`` over the eigenvalues of the correlation
+    matrix (``m`` when independent, 1 when perfectly correlated)."""
+    d = np.sqrt(np.diag(cov))
+    corr = cov / np.outer(d, d)
+    return float(len(d) ** 2 / np.sum(corr**2))
 
 
 def calibrate(
@@ -323,6 +409,7 @@ def calibrate(
     n_burn: int | None = None,
     thin: int = 1,
     surrogate_error: bool | None = None,
+    correlated: bool | None = None,
     seed: int = 0,
 ) -> CalibrationResult:
     """Sample the posterior of ``model``'s parameters given ``observations``.
@@ -339,6 +426,10 @@ def calibrate(
     surrogate_error : bool, optional
         Add the surrogate's predictive variance to the noise (default: when
         the model has error bars).
+    correlated : bool, optional
+        With the surrogate's error: its full covariance at the sensors (default: when
+        the model has one, ``capabilities.covariance``), else its standard deviations
+        as independent errors.
     seed : int
         Seed of the start and of the sampler's moves.
     """
@@ -372,7 +463,12 @@ def calibrate(
             "need n_steps > 1, 0 <= n_burn < n_steps and thin >= 1; "
             f"got {n_steps}, {n_burn}, {thin}"
         )
-    post = _Posterior(model, dists, quantities, observations, with_std)
+    has_cov = model.capabilities.covariance
+    if correlated and not has_cov:
+        raise ParameterError(f"a {model.label} model gives no predictive covariance (correlated)")
+    full = with_std and (has_cov if correlated is None else bool(correlated))
+    error = "full" if full else "diagonal" if with_std else "none"
+    post = _Posterior(model, dists, quantities, observations, error)
     start = _start(post, dim, n_walkers, seed)
     sampler = emcee.EnsembleSampler(n_walkers, dim, post.log_likelihood, vectorize=True)
     sampler.random_state = np.random.RandomState(seed).get_state()
@@ -404,11 +500,14 @@ def calibrate(
     }
     q, s = post.predicted(map_v[None])
     mean_obs = observations.values.mean(axis=0)
+    result.surrogate_covariance = error
+    result.effective_observations = effective_observations(post.covariance(s)[0])
+    s_std = np.sqrt(np.maximum(np.diagonal(s, axis1=1, axis2=2), 0.0))
     result.fit_at_map = {
         text: {
             "observed": float(mean_obs[i]),
             "predicted": float(q[0, i]),
-            "surrogate_std": float(s[0, i]),
+            "surrogate_std": float(s_std[0, i]),
         }
         for i, text in enumerate(observations.quantities)
     }

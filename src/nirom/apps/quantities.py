@@ -18,11 +18,19 @@ share of the domain's area or volume); of cell fields and meshless fields,
 the plain mean. Reductions of vector fields act on the magnitude (Euclidean
 norm over the components) and those of time series on all output times.
 
-Standard deviations (:meth:`Quantity.std`), from the per-value standard
-deviations a surrogate predicts: exact for one value; for ``mean``, the
-weighted mean of the standard deviations (the value for errors perfectly
-correlated over the region, an upper bound otherwise); for ``max``/``min``,
-the standard deviation at the value that attains it.
+Standard deviations (:meth:`Quantity.std`). From the predictive covariance of a
+model that has one (``capabilities.covariance``: a
+:class:`~nirom.surrogates.base.LowRankCovariance` per field, ``cov=``), through
+the quantity's linearisation at the predicted fields (:meth:`Quantity.linearisation`):
+``w^T Cov w`` with ``w`` the mean's weights (exact), the value's unit row (exact),
+or for ``max``/``min`` the unit row of the value that attains it at the predicted
+mean (an approximation: it ignores that the argmax may move); magnitudes of vector
+fields are linearised too (weights ``v / |v|``). :func:`quantity_covariance` gives
+the covariance between several quantities (sensors at nearby nodes are correlated
+through the modes). From per-value standard deviations only: exact for one value;
+for ``mean``, the weighted mean of the standard deviations (the value for errors
+perfectly correlated over the region, an upper bound otherwise); for
+``max``/``min``, the standard deviation at the value that attains it.
 """
 
 from __future__ import annotations
@@ -85,8 +93,70 @@ class Quantity:
             return values @ self.weights
         return values[:, 0]
 
-    def std(self, mean: Mapping[str, np.ndarray], std: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Standard deviation (n,) of the quantity from per-value ones (see module notes)."""
+    def linearisation(self, mean: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Flat value indices and weights such that, near the predicted fields ``mean``
+        {name: (n, *shape)}, the quantity is ``sum_j w_j * values[idx_j]`` of one sample's
+        flat field array: ``idx`` and ``w`` of shape (k,) when the same for every sample,
+        (n, k) otherwise (``max``/``min``: the value attaining it; magnitudes: ``v/|v|``)."""
+        n = np.asarray(mean[self.field]).shape[0]
+        magnitude = self.components > 1 and self.op != "value"
+        if self.op in ("max", "min"):
+            values = self._values(mean)
+            at = values.argmax(axis=1) if self.op == "max" else values.argmin(axis=1)
+            idx = (at if self.select is None else self.select[at])[:, None]
+            w = np.ones((n, 1))
+        elif self.op == "mean":
+            size = int(np.prod(self.shape[:-1] if magnitude else self.shape))
+            idx = np.arange(size) if self.select is None else self.select
+            w = self.weights
+        else:
+            idx = np.array([0]) if self.select is None else self.select[:1]
+            w = np.ones(1)
+        if not magnitude:
+            return idx, w
+        return self._magnitude_rows(mean, idx, w)
+
+    def _magnitude_rows(
+        self, mean: Mapping[str, np.ndarray], idx: np.ndarray, w: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of a reduction of magnitudes: each entity value ``f`` becomes its components
+        ``f * C + c`` weighted by ``w * v_c / |v|`` at the predicted field (n, k * C)."""
+        c = self.components
+        vectors = np.asarray(mean[self.field]).reshape(-1, int(np.prod(self.shape[:-1])), c)
+        rows = np.arange(len(vectors))[:, None] if idx.ndim == 2 else slice(None)
+        v = vectors[rows, idx] if idx.ndim == 2 else vectors[:, idx]  # (n, k, C)
+        norm = np.linalg.norm(v, axis=-1, keepdims=True)
+        unit = np.divide(v, norm, out=np.zeros_like(v), where=norm > 0)
+        weights = (np.broadcast_to(w, unit.shape[:2])[..., None] * unit).reshape(len(v), -1)
+        flat = (idx[..., None] * c + np.arange(c)).reshape(*idx.shape[:-1], -1)
+        return flat, weights
+
+    def variance(self, mean: Mapping[str, np.ndarray], cov: Mapping[str, Any]) -> np.ndarray:
+        """Predictive variance (n,) of the quantity from the low-rank covariance ``cov``
+        ({field: LowRankCovariance} of every value, as ``predict_covariance`` returns)."""
+        c = cov[self.field]
+        idx, w = self.linearisation(mean)
+        basis = c.basis[idx]  # (k, r) or (n, k, r)
+        a = w @ basis if idx.ndim == 1 else np.einsum("nk,nkr->nr", w, basis)
+        a = np.broadcast_to(a, (len(c), basis.shape[-1]))
+        low = (
+            np.sum(a**2 * c.coefficient, axis=1)
+            if c.independent
+            else (np.einsum("nr,nrs,ns->n", a, c.coefficient, a))
+        )
+        residual = np.sum(np.asarray(w) ** 2 * c.residual[idx], axis=-1)
+        return low + residual
+
+    def std(
+        self,
+        mean: Mapping[str, np.ndarray],
+        std: Mapping[str, np.ndarray] | None = None,
+        cov: Mapping[str, Any] | None = None,
+    ) -> np.ndarray:
+        """Standard deviation (n,) of the quantity: from the covariance ``cov`` when
+        given, else from the per-value ones ``std`` (see module notes)."""
+        if cov is not None:
+            return np.sqrt(np.maximum(self.variance(mean, cov), 0.0))
         m, s = self._values(mean), self._values(std)
         if self.op in ("max", "min"):
             at = m.argmax(axis=1) if self.op == "max" else m.argmin(axis=1)
@@ -94,6 +164,31 @@ class Quantity:
         if self.op == "mean":
             return s @ self.weights
         return s[:, 0]
+
+
+def quantity_covariance(
+    quantities: Sequence[Quantity], mean: Mapping[str, np.ndarray], cov: Mapping[str, Any]
+) -> np.ndarray:
+    """Predictive covariance (n, m, m) of ``m`` quantities from the low-rank covariance
+    ``cov`` of their fields (every value): quantities of one field are correlated through
+    its modes and share its residual variance where they read the same values; those of
+    different fields are independent (one regressor per field)."""
+    n = len(next(iter(cov.values())))
+    out = np.zeros((n, len(quantities), len(quantities)))
+    by_field: dict[str, list[int]] = {}
+    for j, q in enumerate(quantities):
+        by_field.setdefault(q.field, []).append(j)
+    for name, members in by_field.items():
+        c = cov[name]
+        weights = np.zeros((n, len(members), c.basis.shape[0]))
+        for i, j in enumerate(members):
+            idx, w = quantities[j].linearisation(mean)
+            if idx.ndim == 1:
+                weights[:, i, idx] = w
+            else:
+                np.put_along_axis(weights[:, i, :], idx, w, axis=1)
+        out[np.ix_(range(n), members, members)] = c.project(weights)
+    return out
 
 
 def parse_quantity(text: str, fields: Mapping[str, FieldSpec], mesh: Mesh | None) -> Quantity:

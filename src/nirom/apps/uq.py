@@ -16,7 +16,12 @@ By the law of total variance, per value::
     error share = E_inputs[std^2] / var_total
 
 and per quantity the share is the mean within-input variance of its draws
-over their total variance. Everything is seeded.
+over their total variance. A model that gives its predictive covariance
+(``capabilities.covariance``: pod-gp) has the quantities' draws taken from it
+instead, ``mean + basis (sqrt(C) xi) + sqrt(residual) eta``, correlated
+through the modes as the model predicts (a region's mean then gets the
+variance its covariance gives, not the perfectly correlated bound); the
+fields' statistics are the same either way. Everything is seeded.
 """
 
 from __future__ import annotations
@@ -210,18 +215,28 @@ def propagate(
     qs = parse_quantities(texts, model.fields_, model.mesh_)
     x = sample_inputs(dists, n_samples, method, seed)
     rng = np.random.default_rng([seed, 1])
+    rng_cov = np.random.default_rng([seed, 2])
+    low_rank = with_error and model.capabilities.covariance
     acc = _Accumulator(model, len(x), with_error)
     q_mean = {q.text: [] for q in qs}
     q_draws = {q.text: [] for q in qs}
     for start in range(0, len(x), batch_size):
         xb = x[start : start + batch_size]
-        pred = model.predict(xb, return_std=with_error)
-        mean, std = pred if with_error else (pred, None)
+        if low_rank:  # the std is the covariance's diagonal: computed once
+            mean = model.predict(xb)
+            cov = model.predict_covariance(xb)
+            std = {k: np.sqrt(c.variance()).reshape(mean[k].shape) for k, c in cov.items()}
+        else:
+            pred = model.predict(xb, return_std=with_error)
+            mean, std = pred if with_error else (pred, None)
         xi = rng.standard_normal((len(xb), n_draws)) if with_error else None
         acc.add(mean, std, xi)
+        drawn = _low_rank_draws(qs, mean, cov, n_draws, rng_cov) if low_rank else {}
         for q in qs:
             q_mean[q.text].append(q.evaluate(mean))
-            if with_error:
+            if low_rank:
+                q_draws[q.text].append(drawn[q.text])
+            elif with_error:
                 q_draws[q.text].append(_quantity_draws(q, mean, std, xi))
     result = UQResult(dists, method, seed, x, quantiles, with_error)
     result.units = {name: spec.unit for name, spec in model.fields_.items()}
@@ -275,6 +290,32 @@ def _quantity_draws(
     return np.column_stack(
         [q.evaluate({q.field: m + xi[:, d].reshape(-1, *extra) * s}) for d in range(xi.shape[1])]
     )
+
+
+def _low_rank_draws(
+    quantities: Sequence[Quantity],
+    mean: Mapping[str, np.ndarray],
+    cov: Mapping[str, Any],
+    n_draws: int,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """Each quantity on ``n_draws`` draws of its field from the low-rank predictive
+    covariance ``cov`` ({field: LowRankCovariance}): shape (b, n_draws) per quantity."""
+    out: dict[str, list[np.ndarray]] = {q.text: [] for q in quantities}
+    for _ in range(n_draws):
+        drawn = {}
+        for name in sorted({q.field for q in quantities}):
+            c, m = cov[name], mean[name]
+            white = rng.standard_normal(c.coefficient.shape[:2])
+            if c.independent:
+                xi = white * np.sqrt(c.coefficient)
+            else:
+                xi = np.einsum("nrs,ns->nr", np.linalg.cholesky(c.coefficient), white)
+            eta = rng.standard_normal((len(m), len(c.residual))) * np.sqrt(c.residual)
+            drawn[name] = m + (xi @ c.basis.T + eta).reshape(m.shape)
+        for q in quantities:
+            out[q.text].append(q.evaluate(drawn))
+    return {k: np.column_stack(v) for k, v in out.items()}
 
 
 def _quantity_statistics(

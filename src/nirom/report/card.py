@@ -1,10 +1,12 @@
 """The model card: what a saved surrogate is, in JSON a person or a program reads.
 
 Built from the public :class:`~nirom.surrogates.Surrogate` interface (kind,
-parameter space, fields, mesh, error bars, hyperparameters when the model
-has ``get_params``) and, for a saved model, its ``model.json`` stamp and the
-fit record ``fit.json`` that ``nirom fit`` and studies write beside it
-(fit time in seconds, training dataset, number of samples).
+parameter space, fields, mesh, error bars and whether the model gives its
+predictive covariance, hyperparameters when the model has ``get_params``, and
+what the kind adds: pod-gp's ``std_scale`` per mode and ``std_calibration``)
+and, for a saved model, its ``model.json`` stamp and the fit record ``fit.json``
+that ``nirom fit`` and studies write beside it (fit time in seconds, training
+dataset, number of samples).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def model_card(model: Surrogate, path: str | os.PathLike[str] | None = None) -> 
         "kind": model.kind,
         "class": type(model).__name__,
         "error_bars": model.capabilities.std,
+        "predictive_covariance": model.capabilities.covariance,
         "parameters": model.space_.to_dict()["parameters"],
         "fields": [spec.to_dict() for spec in model.fields_.values()],
         "mesh": None

@@ -5,7 +5,12 @@ a parameter set (a mapping, with arrays for field inputs) with one array per
 field, or many parameter sets (a list of mappings, or for spaces of scalars
 only an array of shape (n, dim), columns in ``space.scalar_names`` order)
 with arrays of shape (n, *field_shape); ``return_std=True`` adds the
-predictive standard deviation per value.
+predictive standard deviation per value. Models whose ``capabilities.covariance``
+is True also give the full predictive covariance, in low rank
+(:meth:`Surrogate.predict_covariance`, a :class:`LowRankCovariance` per field),
+so a caller gets the covariance between any outputs (sensors, quantities of
+interest) without forming it on the mesh; ``return_std`` stays the cheap default
+and equals the square root of its diagonal.
 
 A surrogate is an :class:`~nirom.estimator.Estimator` (hyperparameters only
 in the keyword-only constructor, declared rules, ``get_params``, ``clone``)
@@ -35,6 +40,7 @@ from nirom.estimator import Estimator, jsonable
 from nirom.mesh import Mesh
 from nirom.parameters import ParameterSpace
 from nirom.saving import Saveable, registry
+from nirom.surrogates.covariance import LowRankCovariance
 from nirom.surrogates.format import FORMAT_NAME, FORMAT_VERSION, read_model, write_model
 from nirom.surrogates.input_scale import UnitMap
 
@@ -44,6 +50,7 @@ __all__ = [
     "Capabilities",
     "Fields",
     "Inputs",
+    "LowRankCovariance",
     "ModelError",
     "Prepared",
     "Surrogate",
@@ -72,6 +79,8 @@ class Capabilities:
     coordinates : it is built on a POD per field: ``reduced_basis(name)`` and
         ``predict_coordinates(name, mu)`` (projection floor, R2 per mode).
     time_series : its fields are time series (a load history's output times).
+    covariance : :meth:`Surrogate.predict_covariance` gives the predictive covariance
+        in low rank (pod-gp); its diagonal is the square of ``return_std``'s values.
     """
 
     std: bool = False
@@ -83,6 +92,7 @@ class Capabilities:
     diagnostics: tuple[str, ...] = ()
     coordinates: bool = False
     time_series: bool = False
+    covariance: bool = False
 
 
 @dataclass
@@ -177,6 +187,39 @@ class Surrogate(Estimator, Saveable):
     def provides_std(self) -> bool:
         """Whether ``predict(..., return_std=True)`` gives error bars (``capabilities.std``)."""
         return self.capabilities.std
+
+    def predict_covariance(
+        self, mu: Inputs, rows: Mapping[str, Sequence[int] | np.ndarray | None] | None = None
+    ) -> dict[str, LowRankCovariance]:
+        """The predictive covariance of each field (or of the fields ``rows`` names, at the
+        flat value indices it gives, None: every value) of one sample's field array, for
+        the parameter sets ``mu`` (as :meth:`predict`;
+        the batch axis is kept for one mapping), for models whose
+        ``capabilities.covariance`` is True; a one-line :class:`ModelError` otherwise."""
+        self._check_fitted()
+        if not self.capabilities.covariance:
+            raise ModelError(f"a {self.label} model gives no predictive covariance")
+        batch = self.prepare(mu)
+        names = list(self.fields_) if rows is None else list(rows)
+        unknown = [n for n in names if n not in self.fields_]
+        if unknown:
+            raise ModelError(
+                f"no field {unknown[0]!r} in this {self.label} model: it has "
+                f"{', '.join(self.fields_)}"
+            )
+        covs = self._predict_covariance(batch, names)
+        if rows is None:
+            return covs
+        return {
+            n: covs[n] if rows[n] is None else covs[n].restrict(np.asarray(rows[n], dtype=int))
+            for n in names
+        }
+
+    def _predict_covariance(
+        self, batch: Prepared, names: list[str]
+    ) -> dict[str, LowRankCovariance]:
+        """The low-rank covariance of the fields ``names`` (every value) for ``batch``."""
+        raise ModelError(f"a {self.label} model gives no predictive covariance")
 
     def reduced_basis(self, name: str) -> Any:
         """The reduction (a fitted :class:`~nirom.reduction.POD`) of field ``name``'s

@@ -16,7 +16,17 @@ the modes treated as independent (one GP per mode)::
 
 where ``truncation_var`` is the mean squared residual of projecting the
 training snapshots on the kept modes, so the bars also cover the basis
-error the regressor cannot see.
+error the regressor cannot see. The full covariance is low rank,
+``Cov(mu) = modes.T diag(std_k(mu)^2) modes + diag(truncation_var)``:
+:meth:`PODSurrogate.predict_covariance` returns it as a
+:class:`~nirom.surrogates.base.LowRankCovariance` per field, so the covariance
+of sensors or quantities of interest costs ``O(rows * modes)``, never the mesh
+squared.
+
+The GP's std of each mode is calibrated by default (``rescale_std`` of the
+GP, on unless ``regressor_params={"rescale_std": False}``): multiplied by the
+root mean square of its closed-form leave-one-out standardised residuals
+(``std_scale`` in the model card; :class:`~nirom.regression.GPRegressor`).
 
 Field inputs (a coefficient map, an initial condition) are encoded the same
 way: a POD (PCA, Euclidean) of each input field keeps ``input_modes``
@@ -44,12 +54,23 @@ from nirom.reduction.pod import METHODS, TRUNCATION
 from nirom.regression import GPRegressor, MLPRegressor, RBFRegressor  # noqa: F401 (registers)
 from nirom.saving import arrays_of, arrays_under, registry, saveable
 from nirom.surrogates import input_scale
-from nirom.surrogates.base import Bounds, Capabilities, Fields, Inputs, Prepared, Surrogate
+from nirom.surrogates.base import (
+    Bounds,
+    Capabilities,
+    Fields,
+    Inputs,
+    LowRankCovariance,
+    Prepared,
+    Surrogate,
+)
 
 #: name -> regressor class: the live registry family "regressor" (gp, rbf, mlp)
 REGRESSORS: dict[str, type] = registry("regressor")
 #: Discarded energy fraction of each field's POD when neither it nor n_modes is given.
 DEFAULT_DISCARDED_ENERGY = 1e-6
+#: Whether pod-gp calibrates each mode's std by leave-one-out (GPRegressor ``rescale_std``)
+#: unless ``regressor_params`` says otherwise (benchmarks/coverage.py).
+DEFAULT_RESCALE_STD = True
 
 
 @saveable("surrogate", "pod")
@@ -128,7 +149,10 @@ class PODSurrogate(Surrogate):
         self._new_pod(product=None).check_params()
 
     def _new_regressor(self) -> Any:
-        return REGRESSORS[self.regressor](**dict(self.regressor_params or {}))
+        params = dict(self.regressor_params or {})
+        if self.regressor == "gp":
+            params.setdefault("rescale_std", DEFAULT_RESCALE_STD)
+        return REGRESSORS[self.regressor](**params)
 
     def _new_pod(self, product: Any) -> POD:
         """A POD of one field with these truncation settings and inner product ``product``."""
@@ -255,7 +279,22 @@ class PODSurrogate(Surrogate):
     # -- prediction ------------------------------------------------------------------------
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(std=bool(REGRESSORS[self.regressor].provides_std), coordinates=True)
+        std = bool(REGRESSORS[self.regressor].provides_std)
+        return Capabilities(std=std, coordinates=True, covariance=std)
+
+    def _predict_covariance(
+        self, batch: Prepared, names: list[str]
+    ) -> dict[str, LowRankCovariance]:
+        """Per field: the modes (as columns), the coefficients' variances (one GP per mode:
+        independent) and the truncation variance."""
+        u = self._features(batch.u, batch.inputs)
+        out = {}
+        for name in names:
+            _, z_std = self.regressors_[name].predict(u, return_std=True)
+            z_var = np.asarray(z_std, dtype=float).reshape(len(batch), -1) ** 2
+            basis = self.pods_[name].modes_.T
+            out[name] = LowRankCovariance(basis, z_var, self.truncation_var_[name])
+        return out
 
     def _predict_batch(
         self, batch: Prepared, return_std: bool, return_bound: bool, **context: Any
@@ -359,9 +398,23 @@ class PODSurrogate(Surrogate):
         return line
 
     def card_details(self) -> dict[str, Any]:
-        """POD modes per field and the scale each parameter is regressed on."""
+        """POD modes per field, the scale each parameter is regressed on and, for pod-gp,
+        the factor each mode's std is multiplied by (``std_scale``, 1 when off)."""
         modes = {name: int(pod.n_modes_) for name, pod in self.pods_.items()}
-        return {"modes": modes, "input_scales": self.scales()}
+        details: dict[str, Any] = {"modes": modes, "input_scales": self.scales()}
+        scales = {
+            name: [round(float(f), 4) for f in reg.std_scale_]
+            for name, reg in self.regressors_.items()
+            if hasattr(reg, "std_scale_")
+        }
+        if scales:
+            details["std_scale"] = scales
+            details["std_calibration"] = (
+                "leave-one-out"
+                if all(getattr(r, "rescale_std", False) for r in self.regressors_.values())
+                else "off"
+            )
+        return details
 
     def scales(self) -> dict[str, str]:
         """Every scalar parameter -> the scale it is regressed on ("linear" or "log")."""
