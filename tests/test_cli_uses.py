@@ -110,7 +110,13 @@ def test_calibrate_and_report(small_block, tmp_path, capsys) -> None:
         )
         == 0
     )
-    assert "Posterior" in capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
+    assert "Posterior" in out
+    assert "surrogate error in the likelihood: its covariance at the sensors" in out
+    assert "the 2 sensors are worth" in out
+    args = ["calibrate", str(small_block.gp_path), str(obs), "--steps", "40", "--walkers", "16"]
+    assert main([*args, "--independent", "-o", str(tmp_path / "ind"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["surrogate_covariance"] == "diagonal"
     page = tmp_path / "report.html"
     assert (
         main(

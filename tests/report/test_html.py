@@ -66,6 +66,7 @@ def test_the_report_is_one_self_contained_file(report: Path, small_block) -> Non
     assert len(images) >= 5
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
     assert str(small_block.train.path.resolve()) in page  # found through the fit record
+    assert "<td>std calibration (" in page  # pod-gp's factors per mode, in the card
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package 'chromium')")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from nirom.apps.quantities import parse_quantities
 from nirom.serve import Predictor, RequestError
 
 pytest.importorskip("fastapi")
@@ -109,6 +110,13 @@ def test_predictions_equal_the_model_in_process(server, small_block) -> None:
     assert set(out) == {"quantities", "quantities_std"}  # no whole field unless asked
     assert isinstance(out["quantities"]["mean(u)"], float)  # one set: a number, not a list
     assert isinstance(out["quantities_std"]["mean(u)"], float)
+    # the domain mean's std counts the correlations between values (its covariance)
+    cov = model.predict_covariance(MU, rows={"u": None})
+    q = parse_quantities(["mean(u)"], model.fields_, model.mesh_)[0]
+    mean1 = {"u": mean["u"][None]}
+    expected_std = q.std(mean1, None, cov)[0]
+    assert expected_std < 0.99 * q.std(mean1, {"u": std["u"][None]})[0]
+    np.testing.assert_allclose(out["quantities_std"]["mean(u)"], expected_std, rtol=1e-8)
 
 
 @pytest.mark.parametrize(

@@ -227,6 +227,14 @@ def calibrate(
     surrogate_error: Annotated[
         bool, typer.Option(help="Add the model's predictive variance to the noise.")
     ] = True,
+    correlated: Annotated[
+        bool | None,
+        typer.Option(
+            "--correlated/--independent",
+            help="The surrogate's error at the sensors: its covariance (default when the "
+            "model gives one) or independent variances.",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sampler.")] = 0,
     out: ResultsOut = None,
     as_json: JsonFlag = False,
@@ -247,6 +255,7 @@ def calibrate(
         n_steps=steps,
         n_burn=burn,
         surrogate_error=surrogate.capabilities.std and surrogate_error,
+        correlated=correlated,
         seed=seed,
     )
     paths = result.save(_results_dir(out, model, "calibrate"))

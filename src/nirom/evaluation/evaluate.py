@@ -69,9 +69,8 @@ def evaluate(
     Returns a JSON-compatible dict: ``fields`` (per-field metrics), ``timing``
     (seconds), ``n_samples``, ``level``, and ``not_predicted`` (the dataset's
     fields a model that predicts some fields only, ``rb``, left out) if any, and
-    ``model_details`` when the model has an ``evaluation_details(dataset, ids)``
-    method (its own figures on these samples: hrom-dictionary's classification
-    accuracy).
+    ``model_details`` when the model's ``evaluation_details(dataset, ids)`` gives any
+    (its own figures on these samples: hrom-dictionary's classification accuracy).
     A sample whose reference field has a zero norm has no relative error: it
     is left out of that field's relative figures and counted in
     ``zero_reference``, its id listed in ``zero_reference_samples`` and its
@@ -136,9 +135,9 @@ def evaluate(
     else:
         timing = _timing(model, x, dataset.solve_times(ids), n_timing)
     report = {"n_samples": len(ids), "level": level, "fields": out_fields, "timing": timing}
-    details = getattr(model, "evaluation_details", None)
-    if callable(details):  # a kind's own figures on these samples (a classifier's accuracy)
-        report["model_details"] = details(dataset, ids)
+    details = model.evaluation_details(dataset, ids)
+    if details:  # a kind's own figures on these samples (a classifier's accuracy)
+        report["model_details"] = details
     skipped = [name for name in dataset.fields if name not in model.fields_]
     if skipped:
         report["not_predicted"] = skipped

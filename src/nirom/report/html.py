@@ -227,6 +227,15 @@ def _card(card: Mapping[str, Any]) -> str:
     if "input_scales" in card:
         scales = ", ".join(f"{k}: {v}" for k, v in card["input_scales"].items())
         rows.append(["input scales", scales])
+    if "std_scale" in card:
+        ranges = ", ".join(
+            f"{k}: {min(v):.3g}-{max(v):.3g} over {len(v)} modes"
+            for k, v in card["std_scale"].items()
+            if v
+        )
+        rows.append([f"std calibration ({card.get('std_calibration', 'on')})", ranges])
+    for warning in card.get("warnings") or ():
+        rows.append(["warning", warning])
     if card.get("mesh"):
         rows.append(["mesh", f"{card['mesh']['n_points']} points, {card['mesh']['n_cells']} cells"])
     rows.append(["fields", ", ".join(f["name"] for f in card["fields"])])

@@ -135,3 +135,14 @@ def print_calibration(s: dict[str, Any], console: Console) -> None:
         "samples",
         highlight=False,
     )
+    errors = {
+        "full": "its covariance at the sensors",
+        "diagonal": "its variances, independent",
+    }.get(s.get("surrogate_covariance", "none"))
+    worth = s.get("effective_observations")
+    if errors is not None:
+        line = f"surrogate error in the likelihood: {errors}"
+        if worth is not None:
+            n = len(s.get("sensor_locations") or {})
+            line += f"; the {n} sensors are worth {worth:.1f} independent observations"
+        console.print(line, highlight=False)

@@ -251,10 +251,19 @@ class Predictor:
         if quantities:
             out["quantities"] = {q.text: _values(q.evaluate(mean), single) for q in quantities}
             if std is not None:
+                cov = self._covariance(body, quantities)
                 out["quantities_std"] = {
-                    q.text: _values(q.std(mean, std), single) for q in quantities
+                    q.text: _values(q.std(mean, std, cov), single) for q in quantities
                 }
         return out
+
+    def _covariance(self, body: Mapping[str, Any], quantities: list[Any]) -> Any:
+        """The low-rank covariance of the quantities' fields, for models that give one
+        (their quantities' std then counts the correlations between values), else None."""
+        if not self.model.capabilities.covariance:
+            return None
+        fields = {q.field: None for q in quantities}
+        return self.model.predict_covariance(body["parameters"], rows=fields)
 
     def _learn_sizes(self, mean: Mapping[str, np.ndarray], single: bool) -> None:
         """Record the values per set of the fields whose size the mesh did not give."""

@@ -231,6 +231,11 @@ class Surrogate(Estimator, Saveable):
         ``capabilities.coordinates`` is True)."""
         raise ModelError(f"a {self.label} model is not built on a POD of its fields")
 
+    def evaluation_details(self, dataset: Dataset, ids: list[int]) -> dict[str, Any]:
+        """A kind's own figures on the test samples ``ids`` of ``dataset``, reported by
+        evaluation beside the metrics (hrom-dictionary: its classification accuracy)."""
+        return {}
+
     def card_details(self) -> dict[str, Any]:
         """What the model card shows beyond the common entries (JSON-compatible); fitted."""
         return {}
