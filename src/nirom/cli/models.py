@@ -139,7 +139,7 @@ def fit(
 ) -> None:
     """Fit a surrogate on a dataset's done samples and save it."""
     from nirom.dataset import Dataset
-    from nirom.report.card import write_fit_record
+    from nirom.report.card import recorded_warnings, write_fit_record
     from nirom.surrogates import make_surrogate
     from nirom.surrogates.factory import names_taking
 
@@ -167,10 +167,11 @@ def fit(
         )
     ds = Dataset(dataset)
     start = time.perf_counter()
-    surrogate.fit(ds, **({"case": case} if case is not None else {}))
+    with recorded_warnings() as raised:
+        surrogate.fit(ds, **({"case": case} if case is not None else {}))
     seconds = time.perf_counter() - start
     surrogate.save(out)
-    write_fit_record(out, seconds, dataset, len(surrogate.training_ids_))
+    write_fit_record(out, seconds, dataset, len(surrogate.training_ids_), raised)
     console.print(
         f"Fitted {model} on {len(surrogate.training_ids_)} samples ({surrogate.summary()}) "
         f"in {seconds:.1f} s; saved to [bold]{escape(str(out))}[/]"

@@ -11,8 +11,11 @@ dataset, number of samples).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +30,39 @@ def write_fit_record(
     fit_s: float,
     dataset: str | os.PathLike[str] | None,
     n_samples: int | None = None,
+    warnings: Sequence[str] = (),
 ) -> Path:
-    """Write ``MODEL/fit.json``: fit time (s), training dataset path and sample count."""
+    """Write ``MODEL/fit.json``: fit time (s), training dataset path, sample count and the
+    warnings the fit raised (``fit_warnings``, when any)."""
     path = Path(model_dir) / FIT_RECORD
-    record = {
+    record: dict[str, Any] = {
         "fit_s": float(fit_s),
         "dataset": None if dataset is None else str(Path(dataset).resolve()),
         "training_samples": n_samples,
     }
+    if warnings:
+        record["fit_warnings"] = list(warnings)
     path.write_text(json.dumps(record, indent=1), encoding="utf-8")
     return path
+
+
+@contextlib.contextmanager
+def recorded_warnings() -> Iterator[list[str]]:
+    """Collect the user-facing warnings (``UserWarning`` and its kinds: a GP's convergence,
+    mmgp's small training set, large strains) raised inside, each once as
+    ``"Kind: first line"``, into the list it yields (filled on exit); every warning is
+    still shown as it would have been."""
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        yield messages
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        if issubclass(w.category, UserWarning):
+            line = (
+                f"{w.category.__name__}: {str(w.message).splitlines()[0] if str(w.message) else ''}"
+            )
+            if line not in messages:
+                messages.append(line)
 
 
 def read_fit_record(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
@@ -78,7 +104,7 @@ def model_card(model: Surrogate, path: str | os.PathLike[str] | None = None) -> 
             pass
         card["size_bytes"] = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
         record = read_fit_record(path)
-        card.update({k: v for k, v in record.items() if k in ("fit_s", "dataset")})
+        card.update({k: v for k, v in record.items() if k in ("fit_s", "dataset", "fit_warnings")})
         if record.get("training_samples") is not None:
             card.setdefault("training_samples", record["training_samples"])
     return card

@@ -234,7 +234,7 @@ def _card(card: Mapping[str, Any]) -> str:
             if v
         )
         rows.append([f"std calibration ({card.get('std_calibration', 'on')})", ranges])
-    for warning in card.get("warnings") or ():
+    for warning in card.get("fit_warnings") or card.get("warnings") or ():
         rows.append(["warning", warning])
     if card.get("mesh"):
         rows.append(["mesh", f"{card['mesh']['n_points']} points, {card['mesh']['n_cells']} cells"])
