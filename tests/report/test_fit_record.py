@@ -11,11 +11,10 @@ from nirom.report.card import read_fit_record, recorded_warnings, write_fit_reco
 
 
 def test_recorded_warnings_keep_user_warnings_once_and_still_show_them(tmp_path) -> None:
-    with pytest.warns(UserWarning) as shown:
-        with recorded_warnings() as raised:
-            for _ in range(2):
-                warnings.warn("too few samples for u\nsecond line", UserWarning, stacklevel=1)
-            warnings.warn("old API", DeprecationWarning, stacklevel=1)
+    with pytest.warns(UserWarning) as shown, recorded_warnings() as raised:
+        for _ in range(2):
+            warnings.warn("too few samples for u\nsecond line", UserWarning, stacklevel=1)
+        warnings.warn("old API", DeprecationWarning, stacklevel=1)
     assert raised == ["UserWarning: too few samples for u"]
     assert any("too few samples" in str(w.message) for w in shown)  # shown as before
     write_fit_record(tmp_path, 1.5, None, 3, raised)
