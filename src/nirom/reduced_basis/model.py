@@ -42,14 +42,14 @@ import scipy.sparse.linalg as spla
 from nirom.dataset.operators import unknowns_to_nodes
 from nirom.errors import ModelError
 from nirom.reduced_basis.coercivity import min_theta
+from nirom.reduced_basis.galerkin import GalerkinModel, energy_product
 from nirom.reduced_basis.residual import RieszResidual, dual_norms, leading_block
-from nirom.reduction.numerics import extend_basis
-from nirom.saving import Saveable, saveable
+from nirom.saving import saveable
 from nirom.solvers.operators import AffineDecomposition, coefficient_values
 
 
 @saveable("reduced-model", "galerkin")
-class ReducedBasisModel(Saveable):
+class ReducedBasisModel(GalerkinModel):
     """Galerkin reduced model of an affine linear system, certified by a residual bound.
 
     Build with :meth:`build`, grow with :meth:`extend`; ``solve``, ``bound``,
@@ -70,25 +70,13 @@ class ReducedBasisModel(Saveable):
         interpolated: bool = False,
         interpolation_errors: Sequence[float] = (0.0, 0.0),
     ) -> None:
-        self.names = list(names)
-        self.coefficient_map = np.asarray(coefficient_map, dtype=float)
-        self.n_matrix_terms = int(n_matrix_terms)
-        self.theta_ref = np.asarray(theta_ref, dtype=float)
-        self.free = np.asarray(free)
-        self.dirichlet = np.asarray(dirichlet, dtype=float)
+        super().__init__(names, coefficient_map, n_matrix_terms, theta_ref, free, dirichlet)
         self.lambda_min = float(lambda_min)
         self.certified = bool(certified)
         self.interpolated = bool(interpolated)
         #: ``(rho_A, rho_f)``: relative interpolation errors of the operator and the load
         #: (see the module's docstring); zero for exact decompositions.
         self.interpolation_errors = (float(interpolation_errors[0]), float(interpolation_errors[1]))
-        q = self.n_matrix_terms
-        p = self.coefficient_map.shape[1] - q
-        self.basis = np.empty((self.free.size, 0))
-        self.reduced_matrices = np.zeros((q, 0, 0))
-        self.reduced_vectors = np.zeros((p, 0))
-        self.residual_T = np.zeros((0, p))
-        self._offline: dict[str, Any] | None = None
 
     # -- offline ---------------------------------------------------------------------
     @classmethod
@@ -113,8 +101,7 @@ class ReducedBasisModel(Saveable):
         ``interpolated``: the terms come from empirical interpolation.
         """
         theta_ref = np.asarray(theta_ref, dtype=float)
-        product = sp.csr_matrix(sum(t * a for t, a in zip(theta_ref, affine.matrices, strict=True)))
-        product = sp.csr_matrix(0.5 * (product + product.T))
+        product = energy_product(affine.matrices, theta_ref)
         lambda_min = np.nan if mass is None else smallest_eigenvalue(product, mass)
         if certified is None:
             certified = coefficient_map is None
@@ -142,49 +129,12 @@ class ReducedBasisModel(Saveable):
             min_theta(theta_ref[None], theta_ref)  # the coefficients must be positive
         return model
 
-    @property
-    def product(self) -> sp.csr_matrix:
-        """The inner product X on the unknowns (offline data only)."""
-        return self._need_offline()["product"]
-
-    def extend(self, snapshots: np.ndarray) -> int:
-        """Add the unknowns of ``snapshots`` (k, N) to the basis; return how many were new."""
-        offline = self._need_offline()
-        old = self.basis.shape[1]
-        self.basis, added = extend_basis(self.basis, offline["product"], snapshots)
-        if added:
-            new = self.basis[:, old:]
-            self._project(offline["affine"])
-            offline["residual"].add_basis_vectors(new)
-            self.residual_T = offline["residual"].T
-        return added
-
-    def _project(self, affine: AffineDecomposition) -> None:
-        v = self.basis
+    def _project(self, offline: dict[str, Any]) -> None:
+        v, affine = self.basis, offline["affine"]
         self.reduced_matrices = np.stack([v.T @ (a @ v) for a in affine.matrices])
         self.reduced_vectors = np.stack([v.T @ f for f in affine.vectors])
 
-    def _need_offline(self) -> dict[str, Any]:
-        if self._offline is None:
-            raise ModelError("a loaded reduced model is online only: it cannot grow its basis")
-        return self._offline
-
-    def finish(self) -> None:
-        """Drop the offline data (representers, factorization): online only from now on."""
-        self._offline = None
-
     # -- online ----------------------------------------------------------------------
-    @property
-    def n_basis(self) -> int:
-        return int(self.basis.shape[1])
-
-    def coefficients(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """theta (n, Q) and phi (n, P) at physical parameters ``x`` (n, dim)."""
-        x = np.atleast_2d(np.asarray(x, dtype=float))
-        values = np.hstack([x, np.ones((len(x), 1))]) @ self.coefficient_map
-        q = self.n_matrix_terms
-        return values[:, :q], values[:, q:]
-
     def solve(self, x: np.ndarray, size: int | None = None) -> np.ndarray:
         """Reduced coordinates (n, r) at ``x`` (n, dim), with the first ``size`` basis vectors."""
         r = self.n_basis if size is None else int(size)
@@ -280,16 +230,7 @@ class ReducedBasisModel(Saveable):
         }
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {
-            "basis": self.basis,
-            "reduced_matrices": self.reduced_matrices,
-            "reduced_vectors": self.reduced_vectors,
-            "residual_T": self.residual_T,
-            "theta_ref": self.theta_ref,
-            "coefficient_map": self.coefficient_map,
-            "free": self.free,
-            "dirichlet": self.dirichlet,
-        }
+        return self._shared_arrays()
 
     @classmethod
     def from_saved(

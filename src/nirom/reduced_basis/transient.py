@@ -59,21 +59,23 @@ import scipy.sparse as sp
 from nirom.dataset.operators import unknowns_to_nodes
 from nirom.errors import ModelError
 from nirom.reduced_basis.coercivity import min_theta
+from nirom.reduced_basis.galerkin import GalerkinModel, energy_product
 from nirom.reduced_basis.model import linear_map
 from nirom.reduced_basis.residual import RieszResidual, leading_block
-from nirom.reduction.numerics import extend_basis
-from nirom.saving import Saveable, saveable
+from nirom.saving import saveable
 from nirom.solvers.operators import TransientDecomposition
 
 
 @saveable("reduced-model", "transient-galerkin")
-class TransientRBModel(Saveable):
+class TransientRBModel(GalerkinModel):
     """Galerkin reduced model of a linear parabolic problem, certified over the trajectory.
 
     Build with :meth:`build`, grow with :meth:`extend`; :meth:`solve`,
     :meth:`bound`, :meth:`outputs` are the online stage (parameters in
     physical units, shape (n, dim), columns ``names``).
     """
+
+    _caches = ("_blocks", "_symmetric_sizes", "_inverse_factors")
 
     def __init__(
         self,
@@ -88,28 +90,16 @@ class TransientRBModel(Saveable):
         load_weights: np.ndarray,
         output_steps: np.ndarray,
     ) -> None:
-        self.names = list(names)
-        self.coefficient_map = np.asarray(coefficient_map, dtype=float)
-        self.n_matrix_terms = int(n_matrix_terms)
-        self.theta_ref = np.asarray(theta_ref, dtype=float)
-        self.free = np.asarray(free)
-        self.dirichlet = np.asarray(dirichlet, dtype=float)
+        super().__init__(names, coefficient_map, n_matrix_terms, theta_ref, free, dirichlet)
         self.step_sizes = np.asarray(step_sizes, dtype=float)
         self.step_thetas = np.asarray(step_thetas, dtype=float)
         self.load_weights = np.asarray(load_weights, dtype=float)
         self.output_steps = np.asarray(output_steps, dtype=np.int64)
         if np.any(self.step_thetas < 0.5) or np.any(self.step_thetas > 1.0):
             raise ModelError("transient reduced basis: step weights theta must lie in [1/2, 1]")
-        q = self.n_matrix_terms
-        p = self.coefficient_map.shape[1] - q
-        self.basis = np.empty((self.free.size, 0))
         self.reduced_mass = np.zeros((0, 0))
-        self.reduced_matrices = np.zeros((q, 0, 0))
-        self.reduced_vectors = np.zeros((p, 0))
         self.initial_coefficients = np.zeros(0)
         self.initial_error = 0.0
-        self.residual_T = np.zeros((0, p))
-        self._offline: dict[str, Any] | None = None
 
     # -- offline ---------------------------------------------------------------------
     @classmethod
@@ -120,8 +110,7 @@ class TransientRBModel(Saveable):
         affine = problem.affine
         theta_ref = np.asarray(theta_ref, dtype=float)
         min_theta(theta_ref[None], theta_ref)  # the coefficients must be positive
-        product = sp.csr_matrix(sum(t * a for t, a in zip(theta_ref, affine.matrices, strict=True)))
-        product = sp.csr_matrix(0.5 * (product + product.T))
+        product = energy_product(affine.matrices, theta_ref)
         coefficient_map = linear_map(affine.matrix_coefficients + affine.vector_coefficients, names)
         model = cls(
             names,
@@ -148,24 +137,6 @@ class TransientRBModel(Saveable):
         model.initial_error = float(np.sqrt(max(initial @ (mass @ initial), 0.0)))
         return model
 
-    @property
-    def product(self) -> sp.csr_matrix:
-        """The inner product X on the unknowns (offline data only)."""
-        return self._need_offline()["product"]
-
-    def extend(self, snapshots: np.ndarray) -> int:
-        """Add the directions of ``snapshots`` (k, N) to the basis; return how many were new."""
-        offline = self._need_offline()
-        old = self.basis.shape[1]
-        self.basis, added = extend_basis(self.basis, offline["product"], snapshots)
-        if added:
-            self._project(offline)
-            offline["residual"].add_basis_vectors(self.basis[:, old:])
-            self.residual_T = offline["residual"].T
-            for cache in ("_blocks", "_symmetric_sizes", "_inverse_factors"):
-                self.__dict__.pop(cache, None)
-        return added
-
     def _project(self, offline: dict[str, Any]) -> None:
         v, affine = self.basis, offline["problem"].affine
         mass, initial = offline["mass"], offline["initial"]
@@ -176,31 +147,11 @@ class TransientRBModel(Saveable):
         e0 = initial - v @ self.initial_coefficients
         self.initial_error = float(np.sqrt(max(e0 @ (mass @ e0), 0.0)))
 
-    def _need_offline(self) -> dict[str, Any]:
-        if self._offline is None:
-            raise ModelError("a loaded reduced model is online only: it cannot grow its basis")
-        return self._offline
-
-    def finish(self) -> None:
-        """Drop the offline data (representers, matrices): online only from now on."""
-        self._offline = None
-
     # -- online ----------------------------------------------------------------------
-    @property
-    def n_basis(self) -> int:
-        return int(self.basis.shape[1])
-
     @property
     def n_steps(self) -> int:
         """Substeps J of the scheme."""
         return int(self.step_sizes.size)
-
-    def coefficients(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """theta (n, Q) and phi (n, P) at physical parameters ``x`` (n, dim)."""
-        x = np.atleast_2d(np.asarray(x, dtype=float))
-        values = np.hstack([x, np.ones((len(x), 1))]) @ self.coefficient_map
-        q = self.n_matrix_terms
-        return values[:, :q], values[:, q:]
 
     def solve(self, x: np.ndarray, size: int | None = None) -> np.ndarray:
         """Reduced coordinates at every substep (n, J + 1, r) at ``x`` (n, dim), with the
@@ -405,16 +356,9 @@ class TransientRBModel(Saveable):
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {
-            "basis": self.basis,
+            **self._shared_arrays(),
             "reduced_mass": self.reduced_mass,
-            "reduced_matrices": self.reduced_matrices,
-            "reduced_vectors": self.reduced_vectors,
             "initial_coefficients": self.initial_coefficients,
-            "residual_T": self.residual_T,
-            "theta_ref": self.theta_ref,
-            "coefficient_map": self.coefficient_map,
-            "free": self.free,
-            "dirichlet": self.dirichlet,
             "step_sizes": self.step_sizes,
             "step_thetas": self.step_thetas,
             "load_weights": self.load_weights,
