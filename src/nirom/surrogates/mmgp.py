@@ -583,32 +583,18 @@ def geometry_mode_count(asked: int, n_train: int) -> int:
     return max(1, min(asked, n_train // SAMPLES_PER_GEOMETRY_MODE, n_train - 1))
 
 
-def _inverse_diagonal(factor: np.ndarray) -> np.ndarray:
-    """Diagonal of ``K^-1`` from the lower Cholesky factor of ``K``."""
-    inverse = np.linalg.solve(factor, np.eye(len(factor)))
-    return np.einsum("ij,ij->j", inverse, inverse)
-
-
-def loo_residuals(gp: GPRegressor) -> np.ndarray:
-    """Leave-one-out residuals ``y_i - mean_{-i}(x_i)`` (n, r) of a fitted GP, in the units of
-    its outputs, hyperparameters fixed: ``alpha_i / [K^-1]_ii`` (Rasmussen & Williams, 5.12),
-    with the kernel of each output (per output or shared)."""
-    diagonals = [_inverse_diagonal(f) for f in gp.cholesky_]
-    k_inv = np.column_stack(diagonals) if len(diagonals) > 1 else diagonals[0][:, None]
-    return gp.alpha_ / k_inv * gp.y_std_
-
-
 def loo_mode_count(gp: GPRegressor, z: np.ndarray) -> int:
     """The number k of leading POD modes minimising the leave-one-out error of a field.
 
     ``z`` (n, r) are the training coefficients the shared-kernel ``gp`` was fitted to. With
     k modes, sample i's left-out error is ``sum_{j<k} R_ij^2 + sum_{j>=k} (n/(n-1) z_ij)^2``
-    (``R`` the leave-one-out residuals; a dropped mode is predicted by the others' mean,
-    0 for centred coefficients, up to the n/(n-1) the left-out sample adds); the modes being
-    orthonormal, these add up to the squared L2 error on the common mesh.
+    (``R`` the leave-one-out residuals, :meth:`GPRegressor.loo_residuals`; a dropped mode
+    is predicted by the others' mean, 0 for centred coefficients, up to the n/(n-1) the
+    left-out sample adds); the modes being orthonormal, these add up to the squared L2
+    error on the common mesh.
     """
     n = len(z)
-    loo = np.sum(loo_residuals(gp) ** 2, axis=0)
+    loo = np.sum((gp.loo_residuals()[0] * gp.y_std_) ** 2, axis=0)
     dropped = np.sum((z * n / max(n - 1, 1)) ** 2, axis=0)
     # total(k) = sum_{j<k} loo_j + sum_{j>=k} dropped_j, for k = 1..r
     total = np.cumsum(loo) + (dropped.sum() - np.cumsum(dropped))
