@@ -145,14 +145,14 @@ def test_thermal_block_rb_from_the_program_matrices_equals_rb_from_nirom(workdir
     assert np.isfinite(gp["mean"])
 
 
-def test_the_readme_section_your_own_solver_runs_as_pasted(tmp_path: Path) -> None:
-    """Every shell block of README.md's "Your own solver", in order, in one shell, from a
-    fresh folder beside the examples (as from the repository root)."""
+def test_the_guide_your_own_solver_runs_as_pasted(tmp_path: Path) -> None:
+    """Every shell block of the guide page "Your own solver" (docs/guide/own-solver.md), in
+    order, in one shell, from a fresh folder beside the examples (as from the repository
+    root)."""
     import re
 
-    readme = (EXAMPLE.parents[1] / "README.md").read_text()
-    section = readme[readme.index("## Your own solver") : readme.index("## Layout and conventions")]
-    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    page = (EXAMPLE.parents[1] / "docs" / "guide" / "own-solver.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", page, flags=re.S)
     assert len(blocks) >= 5
     (tmp_path / "examples").symlink_to(EXAMPLE.parent)
     script = "set -euo pipefail\n" + "\n".join(blocks)

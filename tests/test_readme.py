@@ -1,11 +1,15 @@
-"""Every Python block of README.md runs as written (at a test's sizes), in a fresh process.
+"""Every Python block of README.md and of the guide pages (docs/guide/) runs as written
+(at a test's sizes), in a fresh process.
+
+The tutorials (docs/tutorials/) are not run here: the documentation build executes them
+(``python -m sphinx -W docs docs/_build/html``, in CI; ``tests/test_docs.py -m slow``).
 
 The blocks run in order in one folder, each as its own script (``python block_N.py``), so
 a block that starts worker processes without ``if __name__ == "__main__":`` fails here as
 it does for a user. The only edits are the size replacements in ``SMALL``, each of which
-must occur in the README (a changed README fails loudly instead of running at full size).
+must occur in those pages (a changed page fails loudly instead of running at full size).
 Files that a block reads from a shell block before it (``tb-uses.model``,
-``plate.nirom``) are made by running those README shell lines, at small sizes too.
+``plate.nirom``) are made by running those shell lines, at small sizes too.
 """
 
 from __future__ import annotations
@@ -21,7 +25,27 @@ import pytest
 
 from nirom.cli import main
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+#: The guide pages, in the order their blocks run (a block reads what the ones before wrote).
+GUIDE = [
+    "surrogates",
+    "neural",
+    "uses",
+    "mechanics",
+    "reduced-basis",
+    "geometry",
+    "hrom",
+    "own-solver",
+]
+#: Every page whose ``python`` and ``bash`` blocks the tests run: the README, then the guide.
+PAGES = [README, *(ROOT / "docs" / "guide" / f"{name}.md" for name in GUIDE)]
+
+
+def pages_text() -> str:
+    """The README and the guide pages, one after the other, as one text."""
+    return "\n".join(page.read_text() for page in PAGES)
+
 
 # README text -> the same at a test's size.
 SMALL = {
@@ -74,18 +98,31 @@ def python_blocks(text: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
 
 
-def test_every_size_replacement_and_shell_line_is_in_the_readme() -> None:
-    text = README.read_text()
+def test_every_size_replacement_and_shell_line_is_in_the_pages() -> None:
+    text = pages_text()
     missing = [old for old in [*SMALL, *SHELL] if old not in text]
-    assert not missing, f"README no longer holds {missing}: update tests/test_readme.py"
+    assert not missing, (
+        f"README and docs/guide no longer hold {missing}: update tests/test_readme.py"
+    )
 
 
-# Every Python block of the README (generation, fits of each family, uses, the service):
-# the longest test of the default run; its limit is scaled by the load as every test's.
+def test_every_guide_page_with_code_is_run() -> None:
+    """A new page of docs/guide with a ``python`` or ``bash`` block must join GUIDE."""
+    with_code = {
+        p.stem
+        for p in (ROOT / "docs" / "guide").glob("*.md")
+        if "```python" in p.read_text() or "```bash" in p.read_text()
+    }
+    assert with_code <= set(GUIDE), f"add {sorted(with_code - set(GUIDE))} to GUIDE"
+
+
+# Every Python block of the README and the guide (generation, fits of each family, uses,
+# the service): the longest test of the default run; its limit is scaled by the load as
+# every test's.
 @pytest.mark.timeout(900)
 def test_readme_python_blocks_run_as_written(tmp_path: Path, monkeypatch, capsys) -> None:
     pytest.importorskip("torch")
-    text = README.read_text()
+    text = pages_text()
     for old, new in SMALL.items():
         text = text.replace(old, new)
     (tmp_path / "examples").symlink_to(README.parent / "examples")
@@ -108,4 +145,4 @@ def test_readme_python_blocks_run_as_written(tmp_path: Path, monkeypatch, capsys
         done = subprocess.run(
             [sys.executable, *argv], capture_output=True, text=True, env=env, check=False
         )
-        assert done.returncode == 0, f"README block(s) {argv[-1]}:\n{done.stderr[-3000:]}"
+        assert done.returncode == 0, f"README/guide block(s) {argv[-1]}:\n{done.stderr[-3000:]}"

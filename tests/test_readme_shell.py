@@ -1,4 +1,5 @@
-"""Every shell block of README.md runs as pasted, in order, in one fresh folder.
+"""Every shell block of README.md and of the guide pages (docs/guide/) runs as pasted, in
+order, in one fresh folder.
 
 A block preceded by ``<!-- not run: REASON -->`` (set-up with ``pip install``, or one that
 needs FEniCSx, covered by ``tests/test_fenicsx_examples.py``) is skipped; every other
@@ -7,7 +8,7 @@ needs FEniCSx, covered by ``tests/test_fenicsx_examples.py``) is skipped; every 
 
 The default run checks that every block parses (``bash -n``) and holds no synopsis
 (``[--opt]``, ``a|b``, ``...``, ``<NAME>``), and runs the blocks ``CHEAP`` names at a test's
-sizes (the replacements in ``SMALL``, each of which must occur in the README). ``-m slow``
+sizes (the replacements in ``SMALL``, each of which must occur in the pages). ``-m slow``
 runs every runnable block in order at those sizes (about 7 minutes on 2 loaded cores), and
 at the README's own sizes, as pasted (an hour or more on 2 cores).
 """
@@ -25,7 +26,9 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+from test_readme import PAGES, ROOT, pages_text
+
+README = ROOT / "README.md"
 SKIP_MARKER = re.compile(r"<!-- not run: ([^>]+?) -->")
 BLOCK = re.compile(r"(?:(<!-- not run: [^>]+? -->)\n)?```bash\n(.*?)```", flags=re.DOTALL)
 
@@ -83,25 +86,40 @@ CHEAP = (
 
 @dataclass(frozen=True)
 class ShellBlock:
-    """One ``bash`` block of the README: its first line's number, code, skip reason."""
+    """One ``bash`` block of a page: its first line's number, code, skip reason, page."""
 
     line: int
     code: str
     skip: str | None
+    page: str = "README.md"
+
+    @property
+    def where(self) -> str:
+        """``docs/guide/uses.md line 12``: where a reader finds the block."""
+        return f"{self.page} line {self.line}"
 
     @property
     def first_line(self) -> str:
         return self.code.splitlines()[0] if self.code else ""
 
 
-def shell_blocks(text: str) -> list[ShellBlock]:
-    """The README's ``bash`` blocks, in order, with the reason of a ``not run`` marker."""
+def shell_blocks(text: str, page: str = "README.md") -> list[ShellBlock]:
+    """A page's ``bash`` blocks, in order, with the reason of a ``not run`` marker."""
     blocks = []
     for match in BLOCK.finditer(text):
         line = text.count("\n", 0, match.start(2)) + 1
         reason = SKIP_MARKER.fullmatch(match.group(1)).group(1) if match.group(1) else None
-        blocks.append(ShellBlock(line, match.group(2), reason))
+        blocks.append(ShellBlock(line, match.group(2), reason, page))
     return blocks
+
+
+def all_shell_blocks() -> list[ShellBlock]:
+    """The ``bash`` blocks of the README and the guide pages, in the order they run."""
+    return [
+        block
+        for page in PAGES
+        for block in shell_blocks(page.read_text(), str(page.relative_to(ROOT)))
+    ]
 
 
 def synopsis_tokens(code: str) -> list[str]:
@@ -122,9 +140,9 @@ def synopsis_tokens(code: str) -> list[str]:
     ]
 
 
-def test_every_marker_precedes_a_shell_block_and_every_size_replacement_is_in_the_readme():
-    text = README.read_text()
-    blocks = shell_blocks(text)
+def test_every_marker_precedes_a_shell_block_and_every_size_replacement_is_in_the_pages():
+    text = pages_text()
+    blocks = all_shell_blocks()
     assert len(blocks) == text.count("```bash"), "a bash fence the block pattern missed"
     skipped = [b for b in blocks if b.skip]
     assert len(skipped) == len(SKIP_MARKER.findall(text)), (
@@ -133,15 +151,17 @@ def test_every_marker_precedes_a_shell_block_and_every_size_replacement_is_in_th
     assert skipped and len(skipped) < len(blocks)
     code = "".join(b.code for b in blocks if not b.skip)
     missing = [old for old in SMALL if old not in code]
-    assert not missing, f"README shell blocks no longer hold {missing}: update SMALL"
+    assert not missing, f"README/guide shell blocks no longer hold {missing}: update SMALL"
 
 
-@pytest.mark.parametrize("block", shell_blocks(README.read_text()), ids=lambda b: f"L{b.line}")
+@pytest.mark.parametrize(
+    "block", all_shell_blocks(), ids=lambda b: f"{Path(b.page).stem}-L{b.line}"
+)
 def test_shell_block_parses_and_is_no_synopsis(block: ShellBlock) -> None:
     done = subprocess.run(["bash", "-n"], input=block.code, capture_output=True, text=True)
-    assert done.returncode == 0, f"README line {block.line}: {done.stderr.strip()}"
+    assert done.returncode == 0, f"{block.where}: {done.stderr.strip()}"
     found = synopsis_tokens(block.code)
-    assert not found, f"README line {block.line} ({block.first_line}): synopsis words {found}"
+    assert not found, f"{block.where} ({block.first_line}): synopsis words {found}"
 
 
 def run_blocks(blocks: list[ShellBlock], folder: Path, timeout_s: float) -> int:
@@ -168,13 +188,12 @@ def run_blocks(blocks: list[ShellBlock], folder: Path, timeout_s: float) -> int:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             out, _ = proc.communicate()
-            pytest.fail(f"README line {block.line} ({block.first_line}): over {timeout_s} s")
+            pytest.fail(f"{block.where} ({block.first_line}): over {timeout_s} s")
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
         assert proc.returncode == 0, (
-            f"README line {block.line} ({block.first_line}) exited {proc.returncode}:\n"
-            f"{out[-3000:]}"
+            f"{block.where} ({block.first_line}) exited {proc.returncode}:\n{out[-3000:]}"
         )
         ran += 1
     return ran
@@ -185,20 +204,20 @@ def at_small_sizes(block: ShellBlock) -> ShellBlock:
     code = block.code
     for old, new in SMALL.items():
         code = code.replace(old, new)
-    return ShellBlock(block.line, code, block.skip)
+    return ShellBlock(block.line, code, block.skip, block.page)
 
 
 def test_cheap_readme_shell_blocks_run_at_small_sizes(tmp_path: Path) -> None:
-    blocks = [b for b in shell_blocks(README.read_text()) if b.first_line in CHEAP]
-    assert [b.first_line for b in blocks] == list(CHEAP), "update CHEAP: README changed"
+    blocks = [b for b in all_shell_blocks() if b.first_line in CHEAP]
+    assert [b.first_line for b in blocks] == list(CHEAP), "update CHEAP: a page changed"
     assert run_blocks([at_small_sizes(b) for b in blocks], tmp_path, timeout_s=600) == len(CHEAP)
 
 
 @pytest.mark.slow
 def test_readme_shell_blocks_run_in_order_at_small_sizes(tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    text = README.read_text()
-    blocks = [at_small_sizes(b) for b in shell_blocks(text)]
+    text = pages_text()
+    blocks = [at_small_sizes(b) for b in all_shell_blocks()]
     ran = run_blocks(blocks, tmp_path, timeout_s=1200)
     assert ran == len(blocks) - len(SKIP_MARKER.findall(text))
 
@@ -206,7 +225,7 @@ def test_readme_shell_blocks_run_in_order_at_small_sizes(tmp_path: Path) -> None
 @pytest.mark.slow
 def test_readme_shell_blocks_run_as_pasted(tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    text = README.read_text()
-    blocks = shell_blocks(text)
+    text = pages_text()
+    blocks = all_shell_blocks()
     ran = run_blocks(blocks, tmp_path, timeout_s=4 * 3600)
     assert ran == len(blocks) - len(SKIP_MARKER.findall(text))

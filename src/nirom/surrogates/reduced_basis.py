@@ -52,6 +52,7 @@ from nirom.reduced_basis.transient import TransientRBModel
 from nirom.reduction.pod import ENERGY_FRACTION
 from nirom.saving import arrays_under, saveable
 from nirom.surrogates.base import Bounds, Capabilities, Fields, Inputs, Prepared, Surrogate
+from nirom.threads import one_blas_thread
 
 #: Largest basis of the POD-greedy on a time series when ``n_modes`` is not given.
 TRANSIENT_MAX_BASIS = 40
@@ -207,13 +208,24 @@ class RBSurrogate(Surrogate):
         when asked, its bounds: ``l2`` (of ``||u - u_N||_L2``), ``energy`` (of
         ``||u - u_N||_X``, X the energy product at the centre of the space), ``relative``
         (of ``||u - u_N||_X / ||u||_X``), with ``residual`` and ``alpha`` they come from."""
+        if isinstance(self.model_, TransientRBModel):
+            with one_blas_thread():  # r x r work per substep: threads cost more than they save
+                return self._predict_series(batch.x, return_bound)
         c = self.model_.solve(batch.x)
         bounds = {self.field_: self.model_.bound(batch.x, c)} if return_bound else None
-        if isinstance(self.model_, TransientRBModel):
-            if bounds is not None:  # every substep's bound is internal (l2_times: (n, T))
-                bounds[self.field_].pop("l2_steps")
-            return {self.field_: self.model_.outputs(c)}, None, bounds
         return {self.field_: self._field(c)}, None, bounds
+
+    def _predict_series(
+        self, x: np.ndarray, return_bound: bool
+    ) -> tuple[Fields, None, Bounds | None]:
+        """The transient model's field series at the output times and, when asked, its
+        trajectory bounds (every substep's, ``l2_steps``, stays internal)."""
+        c = self.model_.solve(x)
+        bounds = None
+        if return_bound:
+            bounds = {self.field_: self.model_.bound(x, c)}
+            bounds[self.field_].pop("l2_steps")
+        return {self.field_: self.model_.outputs(c)}, None, bounds
 
     def predict_with_bound(self, mu: Inputs) -> tuple[Fields, dict[str, np.ndarray]]:
         """``predict(mu, return_bound=True)`` with the bounds of the one field it reduces
