@@ -13,8 +13,11 @@ and prints:
   held-out ones (target >= 95 %);
 - test errors (relative L2 over space and time of u, finite-element norm; mean / max) of
   both, target mean <= 1e-3, and how often the dictionary's fallback ran;
-- the online time per history (median over the test histories) of both (target: the
-  dictionary >= 2x faster);
+- the online time per history (median over the test histories of the median of
+  ``--repeats`` rounds, the two models in turn, the order reversed every other round) of
+  both (target: the dictionary >= 2x faster), and where it goes per cluster: the reduced
+  Newton (its law + kernel loop, its iterations) and the fields' reconstruction, the
+  global model's and the local model's on the same histories;
 - Monte Carlo: ``--mc`` random draws (default 1,000) answered by the dictionary (and by
   the global model with ``--mc-global``), timed against the estimated high-fidelity cost
   (the mean recorded solve time of the test histories x the draws).
@@ -38,6 +41,7 @@ from nirom.evaluation.metrics import relative_l2
 from nirom.generation import generate
 from nirom.surrogates.hrom import HROMSurrogate
 from nirom.surrogates.hrom_dictionary import HROMDictionarySurrogate
+from nirom.threads import one_blas_thread
 
 BOUNDS = {"load": [40.0, 220.0], "R0": [100.0, 180.0]}
 
@@ -84,45 +88,89 @@ def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def _timed(models: list, mus: list[dict], repeats: int = 3) -> tuple[list[dict], np.ndarray]:
-    """Each model's predictions of each parameter set (stacked), and the seconds (models,
-    sets): per set the models in turn (a changing machine load falls on all alike), the
-    least of ``repeats`` runs."""
-    for model in models:
-        model.predict(mus[0])  # warm-up
-    runs: list[list[dict]] = [[] for _ in models]
-    seconds = np.full((len(models), len(mus)), np.inf)
-    for j, mu in enumerate(mus):
-        for r in range(repeats):
-            for m, model in enumerate(models):
-                start = time.perf_counter()
-                out = model.predict(mu)
-                seconds[m, j] = min(seconds[m, j], time.perf_counter() - start)
-                if r == 0:
-                    runs[m].append(out)
-    return [{k: np.stack([o[k] for o in rs]) for k in rs[0]} for rs in runs], seconds
-
-
-def _u_only(glob, dic, mus: list[dict], routes: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds per history (least of 3, the two in turn) of the reduced solve to the
-    displacement alone: the global model, and the dictionary's classifier plus the local
-    model its route used."""
-
-    def dictionary(mu: dict, route: dict) -> None:
-        dic.probabilities(mu)
-        dic.locals_[route["used"]].model.simulate(mu, fields=("u",))
-
-    runs = (lambda mu, route: glob.model.simulate(mu, fields=("u",)), dictionary)
-    seconds = np.full((2, len(mus)), np.inf)
+def _interleaved(runs: list, mus: list[dict], repeats: int) -> np.ndarray:
+    """Seconds (runs, sets) of each callable ``run(j)`` on each parameter set ``j``: per set
+    ``repeats`` rounds of the runs in turn, the order reversed every other round (a changing
+    machine load falls on all alike), the median of the rounds."""
     for run in runs:
-        run(mus[0], routes[0])  # warm-up
-    for j, (mu, route) in enumerate(zip(mus, routes, strict=True)):
-        for _ in range(3):
-            for m, run in enumerate(runs):
+        run(0)  # warm-up
+    seconds = np.empty((len(runs), len(mus), repeats))
+    for j in range(len(mus)):
+        for r in range(repeats):
+            order = range(len(runs)) if r % 2 == 0 else reversed(range(len(runs)))
+            for m in order:
                 start = time.perf_counter()
-                run(mu, route)
-                seconds[m, j] = min(seconds[m, j], time.perf_counter() - start)
+                runs[m](j)
+                seconds[m, j, r] = time.perf_counter() - start
+    return np.median(seconds, axis=2)
+
+
+def _timed(models: list, mus: list[dict], repeats: int) -> tuple[list[dict], np.ndarray]:
+    """Each model's predictions of each parameter set (stacked), and the seconds (models,
+    sets) of a full prediction (:func:`_interleaved`)."""
+    preds = [[model.predict(mu) for mu in mus] for model in models]
+    runs = [lambda j, model=model: model.predict(mus[j]) for model in models]
+    seconds = _interleaved(runs, mus, repeats)
+    return [{k: np.stack([o[k] for o in rs]) for k in rs[0]} for rs in preds], seconds
+
+
+def _u_only(
+    glob, dic, mus: list[dict], routes: list[dict], repeats: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds per history (:func:`_interleaved`) of the reduced solve to the displacement
+    alone: the global model, and the dictionary's classifier plus the local model its route
+    used."""
+
+    def dictionary(j: int) -> None:
+        dic.probabilities(mus[j])
+        dic.locals_[routes[j]["used"]].model.simulate(mus[j], fields=("u",))
+
+    runs = (lambda j: glob.model.simulate(mus[j], fields=("u",)), dictionary)
+    seconds = _interleaved(list(runs), mus, repeats)
     return seconds[0], seconds[1]
+
+
+def _phases(model: HROMSurrogate, mu: dict) -> tuple[float, float, float, int]:
+    """Seconds of one history's reduced Newton, of its law and kernel loop (part of the
+    Newton) and of the fields' reconstruction with the indicator (each the least of 3, one
+    BLAS thread as ``simulate`` runs them); the Newton iterations."""
+    best = np.full(3, np.inf)
+    reduced = model.model
+    with one_blas_thread():
+        for _ in range(3):
+            parts: dict[str, float] = {}
+            start = time.perf_counter()
+            result, loads, times = reduced.solve(mu, timings=parts)
+            newton = time.perf_counter() - start
+            start = time.perf_counter()
+            reduced.reconstruct(result, loads, times)
+            fields = time.perf_counter() - start
+            loop = parts.get("law", 0.0) + parts.get("kernel", 0.0)
+            best = np.minimum(best, (newton, loop, fields))
+    return (*map(float, best), sum(result.iterations))
+
+
+def _profile(glob, dic, mus: list[dict], routes: list[dict]) -> None:
+    """Per cluster answering: the histories, then global / local medians of the Newton
+    (and its law + kernel loop), the Newton iterations and the fields' reconstruction with
+    the indicator (:func:`_phases`), on the same histories."""
+    used = np.array([r["used"] for r in routes])
+    print("where the online time goes (ms, median over the histories each cluster answers):")
+    for c in np.unique(used):
+        local = dic.locals_[c]
+        rows = np.array(
+            [_phases(glob, mus[j]) + _phases(local, mus[j]) for j in np.flatnonzero(used == c)]
+        )
+        med = np.median(rows, axis=0)
+        whole = np.median(rows[:, 0] + rows[:, 2]), np.median(rows[:, 4] + rows[:, 6])
+        print(
+            f"  cluster {c} ({len(rows)} histories; {local.model.n_modes} modes, "
+            f"{local.model.n_cubature_points} points): Newton {1e3 * med[0]:.1f} / "
+            f"{1e3 * med[4]:.1f} (law + kernel {1e3 * med[1]:.1f} / {1e3 * med[5]:.1f}, "
+            f"iterations {med[3]:.0f} / {med[7]:.0f}), fields {1e3 * med[2]:.1f} / "
+            f"{1e3 * med[6]:.1f}, in all {1e3 * whole[0]:.1f} / {1e3 * whole[1]:.1f}: "
+            f"{whole[0] / whole[1]:.2f}x"
+        )
 
 
 def _errors(pred: dict, ds: Dataset, ids: list[int]) -> np.ndarray:
@@ -144,6 +192,7 @@ def main() -> None:
     parser.add_argument("--clusters", default="auto", help="n_clusters of the dictionary")
     parser.add_argument("--overlap", type=float, default=0.1)
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=5, help="timing rounds per history")
     args = parser.parse_args()
     root = args.out or Path(tempfile.mkdtemp(prefix="hrom-dictionary-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -189,7 +238,7 @@ def main() -> None:
         f"{details['classification_accuracy']:.1%} on {len(test_ids)} (target >= 95 %)"
     )
 
-    (pred_g, pred_d), (t_g, t_d) = _timed([glob, dic], mus)
+    (pred_g, pred_d), (t_g, t_d) = _timed([glob, dic], mus, args.repeats)
     e_g, e_d = _errors(pred_g, test, test_ids), _errors(pred_d, test, test_ids)
     routes = dic.routes(mus)
     fallbacks = {r: sum(x["fallback"] == r for x in routes) for r in ("unsure", "indicator")}
@@ -199,19 +248,21 @@ def main() -> None:
         f"answered by another cluster {sum(x['used'] != x['cluster'] for x in routes)}"
     )
     hf = test.solve_times(test_ids)
-    u_g, u_d = _u_only(glob, dic, mus, routes)
+    u_g, u_d = _u_only(glob, dic, mus, routes, args.repeats)
     print(
         f"to u only (the reduced solve and u, no stress fields; the dictionary's classifier "
         f"included), median: global {1e3 * np.median(u_g):.1f} ms, dictionary "
         f"{1e3 * np.median(u_d):.1f} ms: {np.median(u_g) / np.median(u_d):.2f}x"
     )
     print(
-        f"online per history (median of the least of 3 runs, the two models in turn): "
-        f"global {1e3 * np.median(t_g):.1f} ms, dictionary "
-        f"{1e3 * np.median(t_d):.1f} ms: {np.median(t_g) / np.median(t_d):.2f}x "
-        f"(target >= 2x); means {1e3 * t_g.mean():.1f} / {1e3 * t_d.mean():.1f} ms; "
-        f"HF solve mean {hf.mean():.2f} s (recorded at generation)"
+        f"online per history (median over the histories of the median of "
+        f"{args.repeats} rounds, the two models in turn): global {1e3 * np.median(t_g):.1f} "
+        f"ms, dictionary {1e3 * np.median(t_d):.1f} ms: "
+        f"{np.median(t_g) / np.median(t_d):.2f}x (target >= 2x; per history, median ratio "
+        f"{np.median(t_g / t_d):.2f}x); means {1e3 * t_g.mean():.1f} / {1e3 * t_d.mean():.1f} "
+        f"ms; HF solve mean {hf.mean():.2f} s (recorded at generation)"
     )
+    _profile(glob, dic, mus, routes)
 
     rng = np.random.default_rng(2)
     lows = np.array([BOUNDS[n][0] for n in test.space.scalar_names])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from nirom.hyperreduction.classifier import ParameterClassifier
 from nirom.hyperreduction.clustering import choose_clusters, k_medoids, silhouette, with_overlap
 from nirom.hyperreduction.dissimilarity import dissimilarity, dissimilarity_matrix, local_basis
 from nirom.surrogates import Surrogate
-from nirom.surrogates.hrom_dictionary import HROMDictionarySurrogate
+from nirom.surrogates.hrom_dictionary import HROMDictionarySurrogate, _expected_points
 
 
 def _orthonormal(rng: np.random.Generator, n: int, k: int, M: sp.spmatrix) -> np.ndarray:
@@ -73,6 +74,45 @@ def test_k_medoids_recovers_well_separated_clusters_and_silhouette_chooses_three
     assert choose_clusters(D, 5, accept=lambda c: c.n_clusters != 3)[0].n_clusters == second
     assert np.isnan(silhouette(D, np.zeros(len(D), dtype=int)))
     assert choose_clusters(np.zeros((6, 6)), 3)[0].n_clusters == 1  # no structure: one
+
+
+def test_a_cost_chooses_among_the_accepted_numbers_of_clusters() -> None:
+    D, _ = _three_groups()
+    _, tried = choose_clusters(D, max_clusters=5)
+    assert max(tried, key=tried.get) == 3  # the silhouette alone takes 3
+    costs = []
+
+    def cost(clustering) -> float:
+        costs.append(clustering.n_clusters)
+        return float(clustering.n_clusters == 3)
+
+    chosen, _ = choose_clusters(
+        D, 5, min_silhouette=0.0, accept=lambda c: c.n_clusters < 5, cost=cost
+    )
+    assert chosen.n_clusters != 3 and 3 in costs and 5 not in costs  # refused: never costed
+    alone = choose_clusters(D, 5, accept=lambda c: c.n_clusters == 3, cost=cost)[0]
+    assert alone.n_clusters == 3
+
+
+def test_auto_takes_the_clusters_of_fewest_expected_cubature_points() -> None:
+    D, truth = _three_groups()
+    rng = np.random.default_rng(4)
+    u = np.eye(3)[truth] * 0.8 + 0.1 * rng.random((truth.size, 3))  # separable parameters
+    points = {2: [30, 10], 3: [200, 100, 150]}  # three clusters: more points
+
+    def local_models(clustering):
+        k = clustering.n_clusters
+        models = [SimpleNamespace(model_=SimpleNamespace(n_cubature_points=n)) for n in points[k]]
+        model.expected_points_[k] = _expected_points(clustering.labels, models)
+        return models
+
+    model = HROMDictionarySurrogate(max_clusters=3, min_accuracy=0.0)
+    model.expected_points_ = {}
+    clustering, tried, _ = model._cluster(D, u, local_models)
+    assert max(tried, key=tried.get) == 3 and clustering.n_clusters == 2
+    assert set(model.expected_points_) == {2, 3}
+    share = np.bincount(clustering.labels) / truth.size
+    assert model.expected_points_[2] == pytest.approx(share @ np.array([30.0, 10.0]))
 
 
 def test_overlap_adds_the_nearest_outsiders_to_the_medoid() -> None:

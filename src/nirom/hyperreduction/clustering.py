@@ -9,8 +9,10 @@ phase, O(k n^2) per pass, costs milliseconds there.
 :func:`choose_clusters`: the number of clusters with the largest mean
 silhouette among 2 ... ``max_clusters`` (clusters of fewer than
 ``min_size`` members are not allowed) that ``accept`` takes (a classifier
-able to tell the clusters apart, say), or 1 when even that silhouette is
-below ``min_silhouette`` (no cluster structure worth several models).
+able to tell the clusters apart, say), or, given ``cost``, the one of least
+cost among those ``accept`` takes (the expected online cost of the local
+models, say); 1 when even the largest silhouette is below
+``min_silhouette`` (no cluster structure worth several models).
 
 :func:`with_overlap`: a cluster's members plus its nearest outsiders (by
 dissimilarity to the medoid), so that each local basis also covers the edge
@@ -122,11 +124,13 @@ def choose_clusters(
     min_size: int = 2,
     min_silhouette: float = 0.25,
     accept: Callable[[Clustering], bool] | None = None,
+    cost: Callable[[Clustering], float] | None = None,
 ) -> tuple[Clustering, dict[int, float]]:
     """The clustering of largest mean silhouette among 2 ... ``max_clusters`` clusters (each
     of ``min_size`` members or more) that ``accept`` takes (the largest silhouette when it
     takes none), or one cluster when none reaches ``min_silhouette``; and the silhouette of
-    every number tried."""
+    every number tried. With ``cost``, of the clusterings ``accept`` takes (when several)
+    the one of least ``cost`` (ties: the larger silhouette)."""
     D = _check(D)
     n = len(D)
     tried: dict[int, float] = {}
@@ -142,6 +146,9 @@ def choose_clusters(
         return k_medoids(D, 1, seed), tried
     candidates.sort(key=lambda c: -c.silhouette)
     taken = [c for c in candidates if accept is None or accept(c)]
+    if cost is not None and len(taken) > 1:
+        costs = [cost(c) for c in taken]
+        return taken[int(np.argmin(costs))], tried  # argmin: the first of equal costs
     return (taken or candidates)[0], tried
 
 
