@@ -202,7 +202,8 @@ def calibration(args: argparse.Namespace) -> None:
     factors = model.regressors_["u"].std_scale_
     print(
         f"pod-gp on {args.cal_train} samples, std_scale {factors.min():.2f}-"
-        f"{factors.max():.2f}; likelihood: surrogate covariance "
+        f"{factors.max():.2f} ({model.regressors_['u'].std_calibration()}); likelihood: "
+        "surrogate covariance "
         f"{'full' if args.correlated else 'diagonal'}"
     )
     for i, row in enumerate(truths):

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from nirom.errors import ParameterError
 from nirom.regression import GPRegressor
+from nirom.regression import gp as gp_module
 from nirom.regression.gp import JITTER
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -342,3 +343,42 @@ def test_std_factors_are_saved_and_old_saves_load_without_them(data_2d) -> None:
     np.testing.assert_array_equal(old.std_scale_, 1.0)
     raw = GPRegressor(n_restarts=0).fit(X, Y)
     np.testing.assert_allclose(old.predict(X_test, True)[1], raw.predict(X_test, True)[1])
+
+
+def test_small_sample_std_factor_is_cross_validated_with_refitted_hyperparameters() -> None:
+    """Up to CV_MAX_SAMPLES points the factor is the RMS of CV_FOLDS-fold held-out
+    standardised errors, hyperparameters refitted without each fold, one for all columns
+    (not the per-column leave-one-out factors, which keep the hyperparameters that saw
+    the left-out point)."""
+    X, Y = known_gp_draws(2.5, 48, seed=3)
+    gp = GPRegressor(n_restarts=0, rescale_std=True).fit(X, Y)
+    assert X.shape[0] <= gp_module.CV_MAX_SAMPLES
+    np.testing.assert_allclose(gp.std_scale_, gp.std_scale_[0])
+    order = np.random.default_rng(gp.random_state).permutation(len(X))
+    z = np.empty_like(Y)
+    for held in np.array_split(order, gp_module.CV_FOLDS):
+        keep = np.setdiff1d(order, held)
+        part = GPRegressor(n_restarts=0).fit(X[keep], Y[keep])
+        mean, std = part.predict(X[held], return_std=True)
+        z[held] = (Y[held] - mean) / std
+    assert gp.std_scale_[0] == pytest.approx(np.sqrt(np.mean(z**2)), rel=0.1)
+    loo = gp.loo_std_ratio() * gp.dof_factor()
+    assert not np.allclose(gp.std_scale_, loo)
+
+
+def test_std_factor_grows_where_held_out_errors_do_and_is_saved() -> None:
+    """Data whose amplitude grows along x_0 (a solution changing fastest at one end of a
+    parameter's range): the cross-validated factor's log-linear trend rises along x_0,
+    it is saved, and a model saved without it loads with none."""
+    X, Y = known_gp_draws(2.5, 60, seed=4)
+    Y = Y * np.exp(3.0 * X[:, :1])
+    gp = GPRegressor(n_restarts=0, rescale_std=True).fit(X, Y)
+    assert gp.std_slope_[0] > 0.3 and gp.std_slope_[0] > abs(gp.std_slope_[1])
+    X_test = np.random.default_rng(5).random((10, 2))
+    loaded = save_and_load(gp)
+    np.testing.assert_array_equal(loaded.std_slope_, gp.std_slope_)
+    np.testing.assert_array_equal(loaded.predict(X_test, True)[1], gp.predict(X_test, True)[1])
+    arrays = gp.to_arrays()
+    del arrays["std_slope"]
+    old = GPRegressor.from_saved(gp.get_params(), arrays)
+    np.testing.assert_array_equal(old.std_slope_, 0.0)

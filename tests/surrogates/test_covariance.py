@@ -79,7 +79,7 @@ def test_std_factors_are_saved_shown_and_can_be_turned_off(small_block, tmp_path
         loaded.predict(MU, return_std=True)[1]["u"], model.predict(MU, return_std=True)[1]["u"]
     )
     card = model_card(loaded)
-    assert card["std_calibration"] == "leave-one-out" and card["predictive_covariance"]
+    assert card["std_calibration"] == "8-fold cross-validation" and card["predictive_covariance"]
     assert card["std_scale"]["u"] == [round(float(f), 4) for f in factors]
     off = PODSurrogate(
         regressor="gp", energy=1e-6, regressor_params={"n_restarts": 0, "rescale_std": False}
