@@ -156,7 +156,7 @@ def _hf_fields(model: ReducedModel, hf: Any, k: int) -> dict[str, np.ndarray]:
     return {
         "u": hf.u[-1:].reshape(1, -1, model.dim),
         "sigma": nodal,
-        "von_mises": _von_mises(nodal, model.dim),
+        "von_mises": _von_mises(nodal),
         "p": a_p @ model.p.nodal,
         "sigma_qp": sigma,
         "p_qp": hf.p[-1:],
