@@ -80,13 +80,13 @@ def test_fit_hrom_on_a_scheduler_equals_the_fit_in_this_process(
         ),
         (
             ["--model", "pod-gp", "--scheduler", "CLOSED"],
-            "error: --scheduler applies to the kinds that run offline stages on Dask: hrom; "
-            "pod-gp fits in this process",
+            "error: --scheduler applies to the kinds that run offline stages on Dask: hrom, "
+            "hrom-dictionary; pod-gp fits in this process",
         ),
         (
             ["--model", "fno", "-w", "2", "--scheduler", "CLOSED"],
             "error: --workers/--scheduler apply to the kinds that run offline stages on Dask: "
-            "hrom; fno fits in this process",
+            "hrom, hrom-dictionary; fno fits in this process",
         ),
     ],
 )
