@@ -65,7 +65,7 @@ def test_every_tutorial_is_an_executed_notebook() -> None:
 def test_the_command_reference_lists_every_verb() -> None:
     sys.path.insert(0, str(DOCS / "_ext"))
     try:
-        from cli_reference import click_command
+        from cli_commands import click_command
     finally:
         sys.path.remove(str(DOCS / "_ext"))
     from nirom.cli.app import app_verbs

@@ -10,16 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import typer.main
+from cli_commands import click_command
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
-
-
-def click_command() -> Any:
-    """The click group behind ``nirom`` (Typer vendors click: ``typer._click``)."""
-    from nirom.cli import app  # importing nirom.cli registers every verb
-
-    return typer.main.get_command(app)
 
 
 def _context(command: Any, name: str, parent: Any = None) -> Any:
