@@ -194,3 +194,19 @@ def test_predictor_refuses_std_without_error_bars(small_block) -> None:
     predictor = Predictor(small_block.rbf)
     with pytest.raises(RequestError, match="no error bars"):
         predictor.predict(predictor.check({"parameters": MU, "std": True}))
+
+
+def test_a_batch_of_requests_answers_each_quantity_std_as_alone(small_block) -> None:
+    """predict_many computes the quantities' covariance once for the batch; each row's
+    std equals that of the same request answered alone."""
+    predictor = Predictor(small_block.gp)
+    bodies = [
+        predictor.check({"parameters": {**MU, "k_0": k}, "quantities": ["mean(u)"], "std": True})
+        for k in (0.5, 3.0)
+    ]
+    together = predictor.predict_many(bodies)
+    for body, answer in zip(bodies, together, strict=True):
+        alone = predictor.predict(body)
+        np.testing.assert_allclose(
+            answer["quantities_std"]["mean(u)"], alone["quantities_std"]["mean(u)"], rtol=1e-8
+        )

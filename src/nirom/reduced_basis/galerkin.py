@@ -13,7 +13,7 @@ vectors to the residual's Riesz representers), and drops its offline data with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -110,6 +110,19 @@ class GalerkinModel(Saveable):
         return values[:, :q], values[:, q:]
 
     # -- saving ------------------------------------------------------------------------
+    @staticmethod
+    def _shared_args(state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> tuple:
+        """The constructor's first six arguments from a saved model (``KeyError`` if one is
+        missing)."""
+        return (
+            state["names"],
+            arrays["coefficient_map"],
+            state["n_matrix_terms"],
+            arrays["theta_ref"],
+            arrays["free"],
+            arrays["dirichlet"],
+        )
+
     def _shared_arrays(self) -> dict[str, np.ndarray]:
         return {
             "basis": self.basis,

@@ -238,12 +238,7 @@ class ReducedBasisModel(GalerkinModel):
     ) -> ReducedBasisModel:
         try:
             model = cls(
-                state["names"],
-                arrays["coefficient_map"],
-                state["n_matrix_terms"],
-                arrays["theta_ref"],
-                arrays["free"],
-                arrays["dirichlet"],
+                *cls._shared_args(state, arrays),
                 state["lambda_min"],
                 state["certified"],
                 state.get("interpolated", False),

@@ -371,12 +371,7 @@ class TransientRBModel(GalerkinModel):
     ) -> TransientRBModel:
         try:
             model = cls(
-                state["names"],
-                arrays["coefficient_map"],
-                state["n_matrix_terms"],
-                arrays["theta_ref"],
-                arrays["free"],
-                arrays["dirichlet"],
+                *cls._shared_args(state, arrays),
                 arrays["step_sizes"],
                 arrays["step_thetas"],
                 arrays["load_weights"],

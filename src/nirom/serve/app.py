@@ -181,7 +181,10 @@ class Predictor:
         if single:  # the quantities work on batches
             mean = {k: v[None] for k, v in mean.items()}
             std = None if std is None else {k: v[None] for k, v in std.items()}
-        return self._answer(body, names, quantities, mean, std, single)
+        cov = None
+        if want_std and self._uses_covariance(quantities):
+            cov = self.model.predict_covariance(params, _rows(quantities))
+        return self._answer(body, names, quantities, mean, std, single, cov)
 
     def context(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """The request's context entries (those the model declares) as ``predict`` takes
@@ -223,12 +226,17 @@ class Predictor:
             result = self.model.predict_prepared(batch, return_std=want_std)
             mean, std = result if want_std else (result, None)
             self._learn_sizes(mean, False)
+            asked = [q for k in ks if plans[k][2] for q in plans[k][1]]
+            cov = None
+            if want_std and self._uses_covariance(asked):  # one call for the whole batch
+                cov = self.model.predict_covariance_prepared(batch, _rows(asked))
             for j, k in enumerate(ks):
                 names, quantities, with_std = plans[k]
                 row_mean = {n: v[j : j + 1] for n, v in mean.items()}
                 row_std = {n: v[j : j + 1] for n, v in std.items()} if with_std else None
+                row_cov = None if cov is None else _row(cov, j)
                 out[rows[k]] = self._answer(
-                    bodies[rows[k]], names, quantities, row_mean, row_std, True
+                    bodies[rows[k]], names, quantities, row_mean, row_std, True, row_cov
                 )
         return out
 
@@ -240,8 +248,10 @@ class Predictor:
         mean: dict[str, np.ndarray],
         std: dict[str, np.ndarray] | None,
         single: bool,
+        cov: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The response for batch-shaped predictions (a leading axis even for one set)."""
+        """The response for batch-shaped predictions (a leading axis even for one set);
+        ``cov``: the quantities' fields' low-rank covariance, when the model gives one."""
         out: dict[str, Any] = {}
         nodes = body.get("nodes")
         if names:
@@ -251,19 +261,15 @@ class Predictor:
         if quantities:
             out["quantities"] = {q.text: _values(q.evaluate(mean), single) for q in quantities}
             if std is not None:
-                cov = self._covariance(body, quantities)
                 out["quantities_std"] = {
                     q.text: _values(q.std(mean, std, cov), single) for q in quantities
                 }
         return out
 
-    def _covariance(self, body: Mapping[str, Any], quantities: list[Any]) -> Any:
-        """The low-rank covariance of the quantities' fields, for models that give one
-        (their quantities' std then counts the correlations between values), else None."""
-        if not self.model.capabilities.covariance:
-            return None
-        fields = {q.field: None for q in quantities}
-        return self.model.predict_covariance(body["parameters"], rows=fields)
+    def _uses_covariance(self, quantities: list[Any]) -> bool:
+        """Whether the quantities' std comes from the model's covariance (models that give
+        one: the correlations between the values a quantity reads then count)."""
+        return bool(quantities) and self.model.capabilities.covariance
 
     def _learn_sizes(self, mean: Mapping[str, np.ndarray], single: bool) -> None:
         """Record the values per set of the fields whose size the mesh did not give."""
@@ -531,3 +537,13 @@ def serve(
     )
     with one_blas_thread():
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+
+
+def _rows(quantities: list[Any]) -> dict[str, None]:
+    """The fields the quantities read, for ``predict_covariance``: every value of each."""
+    return {q.field: None for q in quantities}
+
+
+def _row(cov: Mapping[str, Any], j: int) -> dict[str, Any]:
+    """The covariance of parameter set ``j`` of a batch's, kept as a batch of one."""
+    return {n: c.sets(slice(j, j + 1)) for n, c in cov.items()}

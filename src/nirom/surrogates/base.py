@@ -199,7 +199,15 @@ class Surrogate(Estimator, Saveable):
         self._check_fitted()
         if not self.capabilities.covariance:
             raise ModelError(f"a {self.label} model gives no predictive covariance")
-        batch = self.prepare(mu)
+        return self.predict_covariance_prepared(self.prepare(mu), rows)
+
+    def predict_covariance_prepared(
+        self, batch: Prepared, rows: Mapping[str, Sequence[int] | np.ndarray | None] | None = None
+    ) -> dict[str, LowRankCovariance]:
+        """:meth:`predict_covariance` of a batch :meth:`prepare` made (the service prepares
+        each request once and answers a batch of them with one call)."""
+        if not self.capabilities.covariance:
+            raise ModelError(f"a {self.label} model gives no predictive covariance")
         names = list(self.fields_) if rows is None else list(rows)
         unknown = [n for n in names if n not in self.fields_]
         if unknown:

@@ -42,6 +42,10 @@ class LowRankCovariance:
         full = rows if self.rows is None else self.rows[rows]
         return LowRankCovariance(self.basis[rows], self.coefficient, self.residual[rows], full)
 
+    def sets(self, index: slice | np.ndarray) -> LowRankCovariance:
+        """The covariance of the parameter sets ``index`` of this batch only."""
+        return LowRankCovariance(self.basis, self.coefficient[index], self.residual, self.rows)
+
     def variance(self) -> np.ndarray:
         """The diagonal (n, n_rows): each value's predictive variance."""
         if self.independent:

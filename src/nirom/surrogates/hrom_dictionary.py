@@ -51,16 +51,8 @@ from nirom.surrogates.base import Bounds, Capabilities, Fields, Prepared, Surrog
 from nirom.surrogates.hrom import HROMSurrogate
 
 _FRACTION = Real(low=0, high=1, closed="neither")
-#: The hrom hyperparameters each local model is built with.
-_LOCAL = (
-    "tolerance",
-    "ecm_tolerance",
-    "accuracy",
-    "dual_tolerance",
-    "product",
-    "workers",
-    "scheduler",
-)
+#: The hrom hyperparameters each local model is built with (all of hrom's).
+_LOCAL = tuple(HROMSurrogate._get_param_names())
 
 
 @saveable("surrogate", "hrom-dictionary")
